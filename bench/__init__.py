@@ -1,0 +1,1 @@
+"""bench: run echo experiments over many seeds, store tidy results, report them."""

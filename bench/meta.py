@@ -1,0 +1,54 @@
+"""Provenance for a results directory: command, settings, versions, machine, commit."""
+
+import dataclasses
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "numpy", "pandas", "scipy",
+            "joblib")
+
+
+def provenance(experiment, tasks, argv: list[str], wall_seconds: float) -> dict:
+    """What a reader needs to know how an experiment's results were made."""
+    variants = {task.variant: dataclasses.asdict(task.setup) for task in tasks}
+    return {
+        "command": "python -m bench " + " ".join(argv),
+        "experiment": experiment.name,
+        "question": experiment.question,
+        "claim": experiment.claim,
+        "baseline": experiment.baseline,
+        "seeds": sorted({task.seed for task in tasks}),
+        "settings": variants,
+        "wall_seconds": round(wall_seconds, 1),
+        "keras_backend": os.environ.get("KERAS_BACKEND", "jax"),
+        "packages": _versions(),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                    "processor": platform.machine(), "cores": os.cpu_count()},
+        "git_commit": _git_commit(),
+    }
+
+
+def _versions() -> dict:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True,
+                               cwd=Path(__file__).resolve().parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() + ("-dirty" if dirty else "")

@@ -1,0 +1,67 @@
+"""Problem framings: turn sequences into (X, y) pairs of integer values.
+
+Every framing works on a stack of sequences of shape (..., L) and returns
+X of shape (..., samples, timesteps) and y of shape (..., samples). A step of
+X that lies before the start of the sequence holds MISSING (-1); framings drop
+such rows unless asked to keep them. Encoding to one-hot happens later
+(`echo.encoding`), so framings stay cheap and exact.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MISSING = -1
+
+
+@dataclass(frozen=True)
+class Framed:
+    """Inputs X (..., samples, timesteps) and targets y (..., samples), as integers."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+
+def current(sequences: np.ndarray) -> Framed:
+    """Echo the current value: X(t) -> y(t) = X(t), one time step, L pairs."""
+    sequences = np.asarray(sequences)
+    return Framed(sequences[..., :, None], sequences.copy())
+
+
+def lag_without_context(sequences: np.ndarray, lag: int = 1) -> Framed:
+    """The beginner's mistake: X(t) alone -> y(t) = X(t-lag), one time step.
+
+    The first `lag` values have no target and are dropped: L - lag pairs,
+    for 1..4 and lag 1 the pairs (2, 1), (3, 2), (4, 3).
+    """
+    _check_lag(lag)
+    sequences = np.asarray(sequences)
+    return Framed(sequences[..., lag:, None], sequences[..., :-lag].copy())
+
+
+def lag_with_window(sequences: np.ndarray, window: int = 5, lag: int = 1,
+                    keep_incomplete: bool = False) -> Framed:
+    """X(t-window+1 .. t) -> y(t) = X(t-lag).
+
+    Dropping incomplete rows keeps t = window .. L-1: L - window pairs, as the
+    tutorial's code does (its `values[5:]` also drops the first complete window,
+    t = window-1), so window 5, lag 1 and L = 25 give 20 pairs. With
+    `keep_incomplete` every row whose target exists is kept (t = lag .. L-1) and
+    the steps before the sequence's start hold MISSING.
+    """
+    _check_lag(lag)
+    if lag >= window:
+        raise ValueError(f"the window ({window}) must contain X(t-lag) (lag {lag})")
+    sequences = np.asarray(sequences)
+    length = sequences.shape[-1]
+    first = lag if keep_incomplete else window
+    t = np.arange(first, length)
+    steps = t[:, None] + np.arange(1 - window, 1)[None, :]
+    padded = np.concatenate(
+        [np.full(sequences.shape[:-1] + (window,), MISSING, sequences.dtype), sequences], axis=-1)
+    return Framed(padded[..., steps + window], sequences[..., t - lag])
+
+
+def _check_lag(lag: int) -> None:
+    if lag < 1:
+        raise ValueError(f"lag must be at least 1, got {lag}")

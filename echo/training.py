@@ -1,0 +1,188 @@
+"""The fast trainer: the tutorial's protocol compiled into one program.
+
+The protocol, exactly: every epoch is one fresh sequence; its batches are
+trained in order, unshuffled, one Adam update per batch; a stateful layer
+carries its state from one batch of a sequence to the next and starts every
+sequence from zeros. Instead of one `model.fit` per sequence, the whole run is
+a scan over epochs (and, within one, over batches) through the model's
+stateless API, so it compiles once. The carried state is threaded explicitly:
+on JAX a stateful layer's state is not among the model's variables, and
+`fit`/`stateless_call` would silently drop it.
+"""
+
+from dataclasses import dataclass
+
+import json
+
+import jax
+import keras
+import numpy as np
+from keras import ops
+
+from echo.encoding import encode
+from echo.models import state_variables
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Per-epoch training loss (mean over batches) and accuracy (over samples)."""
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+
+
+def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: float = 0.0,
+          reset_per_sequence: bool = True) -> Curves:
+    """Train `model` in place on X (epochs, samples, timesteps) and y (epochs, samples).
+
+    One epoch is one sequence's samples; `reset_per_sequence=False` carries the
+    state across sequences too (never reset). Other backends than JAX have no
+    stateless optimizer update (TensorFlow refuses it), so there the tutorial's
+    own loop trains, with the same protocol and results but at its speed.
+    """
+    batch_size, _ = _batching(model, X)
+    if keras.backend.backend() != "jax":
+        from echo.reference import train_reference
+
+        return train_reference(model, X, y, missing_value=missing_value,
+                               reset_per_sequence=reset_per_sequence)
+    model.optimizer.build(model.trainable_variables)
+    program = _program(model, "train", missing_value, reset_per_sequence)
+    trainable, opt_vars, losses, accuracies = program(
+        [v.value for v in model.trainable_variables],
+        [v.value for v in model.optimizer.variables], *_split_batches(X, y, batch_size))
+    for variable, value in zip(model.trainable_variables, trainable):
+        variable.assign(value)
+    for variable, value in zip(model.optimizer.variables, opt_vars):
+        variable.assign(value)
+    return Curves(ops.convert_to_numpy(losses), ops.convert_to_numpy(accuracies))
+
+
+def predict(model: keras.Model, X: np.ndarray, *, missing_value: float = 0.0) -> np.ndarray:
+    """Predicted values for X (sequences, samples, timesteps), state reset per sequence."""
+    return predict_probabilities(model, X, missing_value=missing_value).argmax(-1)
+
+
+def predict_probabilities(model: keras.Model, X: np.ndarray, *,
+                          missing_value: float = 0.0) -> np.ndarray:
+    """Softmax outputs (sequences, samples, n_unique), batches in order, state reset per sequence."""
+    batch_size, n_unique = _batching(model, X)
+    if keras.backend.backend() != "jax":
+        from echo.reference import predict_reference
+
+        return predict_reference(model, X, missing_value=missing_value)
+    program = _program(model, "predict", missing_value, True)
+    Xb, _ = _split_batches(X, X[..., 0], batch_size)
+    probabilities = program([v.value for v in model.trainable_variables], Xb)
+    return ops.convert_to_numpy(probabilities).reshape(X.shape[:2] + (n_unique,))
+
+
+_PROGRAMS: dict[tuple, object] = {}
+
+
+def clear_programs() -> None:
+    """Forget compiled programs (the next run compiles afresh)."""
+    _PROGRAMS.clear()
+
+
+def _program(model, kind, missing_value, reset_per_sequence):
+    """The compiled program for this architecture, built once per process.
+
+    Weights are arguments, not constants, so every model with the same
+    configuration (every seed of a variant) shares one compilation.
+    """
+    key = (kind, json.dumps(model.get_config(), sort_keys=True, default=str),
+           json.dumps(model.optimizer.get_config(), sort_keys=True, default=str),
+           missing_value, reset_per_sequence)
+    if key not in _PROGRAMS:
+        build = _train_program if kind == "train" else _predict_program
+        _PROGRAMS[key] = jax.jit(build(model, missing_value, reset_per_sequence))
+    return _PROGRAMS[key]
+
+
+def _train_program(model, missing_value, reset_per_sequence):
+    """A pure function (weights, optimizer state, batched X, y) -> (new ones, curves)."""
+    n_unique = model.output_shape[-1]
+    optimizer = model.optimizer
+    forward = _forward(model, n_unique, missing_value)
+    loss_fn = keras.losses.CategoricalCrossentropy()
+    states0 = [ops.zeros(v.shape, v.dtype) for v in state_variables(model)]
+
+    def batch_step(carry, batch):
+        trainable, opt_vars, states = carry
+        xb, yb = batch
+
+        def loss_of(trainable):
+            probs, new_states = forward(trainable, states, xb)
+            return loss_fn(ops.one_hot(yb, n_unique), probs), (probs, new_states)
+
+        (loss, (probs, new_states)), grads = jax.value_and_grad(loss_of, has_aux=True)(trainable)
+        trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
+        correct = ops.mean(ops.cast(ops.equal(ops.argmax(probs, -1), yb), "float32"))
+        return (trainable, opt_vars, new_states), (loss, correct)
+
+    def epoch_step(carry, sequence):
+        trainable, opt_vars, states = carry
+        if reset_per_sequence:
+            states = states0
+        (trainable, opt_vars, states), (losses, accuracies) = ops.scan(
+            batch_step, (trainable, opt_vars, states), sequence)
+        return (trainable, opt_vars, states), (ops.mean(losses), ops.mean(accuracies))
+
+    def run(trainable, opt_vars, Xb, yb):
+        (trainable, opt_vars, _), (losses, accuracies) = ops.scan(
+            epoch_step, (trainable, opt_vars, states0), (Xb, yb))
+        return trainable, opt_vars, losses, accuracies
+
+    return run
+
+
+def _predict_program(model, missing_value, _reset_per_sequence):
+    """A pure function (weights, batched X) -> softmax outputs, state reset per sequence."""
+    forward = _forward(model, model.output_shape[-1], missing_value)
+    states0 = [ops.zeros(v.shape, v.dtype) for v in state_variables(model)]
+
+    def batch_step(carry, xb):
+        trainable, states = carry
+        probs, states = forward(trainable, states, xb)
+        return (trainable, states), probs
+
+    def sequence_step(trainable, sequence):
+        _, probabilities = ops.scan(batch_step, (trainable, states0), sequence)
+        return trainable, probabilities
+
+    def run(trainable, Xb):
+        return ops.scan(sequence_step, trainable, Xb)[1]
+
+    return run
+
+
+def _forward(model, n_unique, missing_value):
+    """A pure function (trainable values, states, x) -> (probabilities, new states)."""
+    carried = state_variables(model)
+
+    def forward(trainable, states, x):
+        mapping = (list(zip(model.trainable_variables, trainable))
+                   + [(v, v.value) for v in model.non_trainable_variables]
+                   + list(zip(carried, states)))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            probs = model(encode(x, n_unique, missing_value), training=True)
+        return probs, [scope.get_current_value(v) for v in carried]
+
+    return forward
+
+
+def _batching(model, X):
+    batch_size, _, n_unique = model.input_shape
+    samples = X.shape[1]
+    if samples % batch_size:
+        raise ValueError(f"{samples} samples per sequence do not split into batches of {batch_size}")
+    return batch_size, n_unique
+
+
+def _split_batches(X, y, batch_size):
+    """(epochs, samples, ...) -> (epochs, batches, batch_size, ...), order kept."""
+    epochs, samples = X.shape[:2]
+    shape = (epochs, samples // batch_size, batch_size)
+    return (np.ascontiguousarray(X.reshape(shape + X.shape[2:]), dtype=np.int32),
+            np.ascontiguousarray(y.reshape(shape + y.shape[2:]), dtype=np.int32))

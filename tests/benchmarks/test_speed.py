@@ -1,0 +1,47 @@
+"""One epoch of echo-lag: the tutorial's loop against the fast trainer, in one run.
+
+The trainer is timed over a whole 2000-epoch run, compilation included, and
+divided by 2000, both compiling afresh each run and reusing the program as a
+worker does for its later seeds; the tutorial's loop is timed one epoch (one `model.fit`) at a
+time on TensorFlow, as the tutorial ran it, and on JAX. The ratios are
+printed at the end of the session (see conftest.py).
+"""
+
+import importlib.util
+
+import pytest
+
+from bench.timing import TutorialLoop
+from echo.protocol import initial_model, streams
+from echo.sequences import generate_sequences
+from echo.training import clear_programs, train
+from experiments.echo_lag import EXPERIMENT
+
+SETUP = EXPERIMENT.variants[EXPERIMENT.baseline]
+BACKENDS = [b for b in ("tensorflow", "jax") if importlib.util.find_spec(b)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tutorial_loop_epoch(benchmark, backend, per_epoch):
+    loop = TutorialLoop(backend)
+    try:
+        benchmark.pedantic(loop.epoch, rounds=30, warmup_rounds=3)
+    finally:
+        loop.close()
+    per_epoch[f"tutorial loop ({backend})"] = benchmark.stats.stats.mean
+
+
+@pytest.mark.parametrize("compiled", ["cold", "warm"])
+def test_trainer_epoch(benchmark, per_epoch, compiled):
+    """cold: every run compiles (a worker's first seed); warm: the program is reused (later seeds)."""
+    framed = SETUP.frame(generate_sequences(streams(0)[0], SETUP.epochs))
+
+    def full_run():
+        if compiled == "cold":
+            clear_programs()
+        train(initial_model(SETUP, 0), framed.X, framed.y)
+
+    benchmark.pedantic(full_run, rounds=3, warmup_rounds=int(compiled == "warm"))
+    benchmark.extra_info["epochs_per_round"] = SETUP.epochs
+    name = "fast trainer, compilation included" if compiled == "cold" else "fast trainer, compiled once"
+    per_epoch[name] = benchmark.stats.stats.mean / SETUP.epochs

@@ -1,0 +1,85 @@
+"""End to end through `python -m bench`, as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_run_writes_tidy_results(tmp_path):
+    done = bench("run", "echo-lag", "beginners-mistake", "--seeds", "2", "--epochs", "4",
+                 "--jobs", "2", "--results", str(tmp_path), "--quiet")
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_csv(tmp_path / "echo-lag" / "runs.csv")
+    assert runs["seed"].tolist() == [0, 1]
+    assert {"experiment", "variant", "seed", "epochs", "eval_accuracy", "final_loss",
+            "train_seconds"} <= set(runs.columns)
+    assert (runs["epochs"] == 4).all() and runs["eval_accuracy"].between(0, 1).all()
+    curves = pd.read_csv(tmp_path / "beginners-mistake" / "curves.csv")
+    assert list(curves.columns) == ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
+    assert len(curves) == 2 * 4
+    meta = json.loads((tmp_path / "echo-lag" / "meta.json").read_text())
+    assert meta["command"].startswith("python -m bench run echo-lag")
+    assert meta["keras_backend"] and meta["packages"]["keras"]
+    assert meta["settings"]["stateful-lstm50"]["epochs"] == 4
+
+
+def test_same_command_gives_same_numbers(tmp_path):
+    for name in ("a", "b"):
+        assert bench("run", "echo-current", "--seeds", "2", "--epochs", "3", "--jobs", "1",
+                     "--results", str(tmp_path / name), "--quiet").returncode == 0
+    first, second = (pd.read_csv(tmp_path / n / "echo-current" / "curves.csv") for n in "ab")
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_list_shows_questions_and_variants():
+    done = bench("list")
+    assert done.returncode == 0
+    for name in ("echo-current", "beginners-mistake", "echo-lag", "question:", "(baseline)"):
+        assert name in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "no-such"], "unknown experiment 'no-such'"),
+    (["run", "echo-lag", "--seeds", "0"], "expected a positive integer, got 0"),
+    (["run", "echo-lag", "--seeds", "many"], "expected a positive integer, got 'many'"),
+    (["run", "echo-lag", "--epochs", "-3"], "expected a positive integer"),
+    (["run", "echo-lag", "--jobs", "0"], "expected a positive integer"),
+    (["frobnicate"], "invalid choice"),
+    ([], "required"),
+])
+def test_bad_input_is_one_line_and_status_2(args, message):
+    done = bench(*args)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_results_path_that_is_a_file_is_refused(tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("keep me")
+    done = bench("run", "echo-lag", "--seeds", "1", "--epochs", "1", "--results", str(blocker))
+    assert done.returncode == 2 and "not a directory" in done.stderr
+    assert blocker.read_text() == "keep me"
+
+
+@pytest.mark.skipif(not any((Path(p) / "tensorflow").exists() for p in sys.path if p),
+                    reason="tensorflow is not installed")
+def test_tensorflow_backend_runs_the_same_protocol(tmp_path):
+    done = bench("run", "echo-lag", "--seeds", "1", "--epochs", "3", "--results", str(tmp_path),
+                 "--quiet", env={"KERAS_BACKEND": "tensorflow"})
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "echo-lag" / "meta.json").read_text())
+    assert meta["keras_backend"] == "tensorflow"
+    assert len(pd.read_csv(tmp_path / "echo-lag" / "curves.csv")) == 3

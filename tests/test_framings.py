@@ -1,0 +1,73 @@
+"""The framings' exact pairs for the sequence 1..10, as the tutorial tabulates them."""
+
+import numpy as np
+import pytest
+
+from echo import framings
+from echo.encoding import encode
+from echo.framings import MISSING
+
+ONE_TO_TEN = np.arange(1, 11)
+
+
+def pairs(framed):
+    return [(list(x), int(y)) for x, y in zip(framed.X, framed.y)]
+
+
+def test_current_echoes_each_value():
+    assert pairs(framings.current(ONE_TO_TEN)) == [([v], v) for v in range(1, 11)]
+
+
+def test_lag_without_context_drops_the_first_pair():
+    assert pairs(framings.lag_without_context(ONE_TO_TEN)) == [([v], v - 1) for v in range(2, 11)]
+
+
+def test_lag_with_window_as_the_tutorial():
+    got = pairs(framings.lag_with_window(ONE_TO_TEN, window=5, lag=1))
+    assert got == [
+        ([2, 3, 4, 5, 6], 5),
+        ([3, 4, 5, 6, 7], 6),
+        ([4, 5, 6, 7, 8], 7),
+        ([5, 6, 7, 8, 9], 8),
+        ([6, 7, 8, 9, 10], 9),
+    ]
+
+
+def test_lag_with_window_for_a_longer_lag():
+    got = pairs(framings.lag_with_window(ONE_TO_TEN, window=4, lag=3))
+    assert got[0] == ([2, 3, 4, 5], 2)
+    assert all(y == x[-1] - 3 for x, y in got)
+
+
+def test_keep_incomplete_rows_marks_steps_before_the_start():
+    got = pairs(framings.lag_with_window(ONE_TO_TEN, window=3, lag=1, keep_incomplete=True))
+    assert got[:3] == [([MISSING, 1, 2], 1), ([1, 2, 3], 2), ([2, 3, 4], 3)]
+    assert len(got) == 9
+
+
+@pytest.mark.parametrize("framing, count", [
+    (framings.current, 25),
+    (framings.lag_without_context, 24),
+    (lambda s: framings.lag_with_window(s, 5, 1), 20),
+])
+def test_pair_counts_for_the_tutorials_length(framing, count):
+    stack = np.random.default_rng(0).integers(0, 100, (3, 25))
+    framed = framing(stack)
+    assert framed.X.shape[:2] == (3, count) and framed.y.shape == (3, count)
+
+
+def test_framings_are_vectorised_over_sequences():
+    stack = np.stack([ONE_TO_TEN, ONE_TO_TEN + 10])
+    framed = framings.lag_with_window(stack, 5, 1)
+    assert pairs(framings.Framed(framed.X[1], framed.y[1]))[0] == ([12, 13, 14, 15, 16], 15)
+
+
+@pytest.mark.parametrize("window, lag", [(5, 0), (5, 5), (3, 4)])
+def test_bad_lags_are_refused(window, lag):
+    with pytest.raises(ValueError):
+        framings.lag_with_window(ONE_TO_TEN, window, lag)
+
+
+def test_encode_marks_missing_steps_in_every_feature():
+    encoded = np.asarray(encode(np.array([[MISSING, 2]]), 4, missing_value=-1.0))
+    np.testing.assert_array_equal(encoded[0], [[-1, -1, -1, -1], [0, 0, 1, 0]])
