@@ -60,6 +60,8 @@ def command_list(_args) -> int:
         print(f"{experiment.name}\n  question: {experiment.question}")
         if experiment.claim:
             print(f"  tutorial: {experiment.claim}")
+        if experiment.notes:
+            print(f"  notes: {experiment.notes}")
         for variant, setup in experiment.variants.items():
             mark = " (baseline)" if variant == experiment.baseline else ""
             print(f"  - {variant}{mark}: {_describe(setup)}")
@@ -95,7 +97,8 @@ def _describe(setup) -> str:
     shape = {"current": "one time step, y(t) = X(t)",
              "lag_without_context": f"one time step, y(t) = X(t-{setup.lag})",
              "lag_with_window": f"window {setup.window}, y(t) = X(t-{setup.lag})"}[setup.framing]
-    state = "stateful" if setup.stateful else "stateless"
+    state = ("stateful, never reset" if setup.carry_state
+             else "stateful" if setup.stateful else "stateless")
     return (f"{state} {setup.cell.upper()}({setup.units}), {shape}, batch {setup.batch_size}, "
             f"{setup.epochs} epochs")
 

@@ -29,7 +29,12 @@ FRAMINGS = {
 
 @dataclass(frozen=True)
 class Setup:
-    """A variant's complete settings: framing, model and protocol."""
+    """A variant's complete settings: framing, model and protocol.
+
+    `carry_state` keeps a stateful layer's state across training sequences
+    (never reset) instead of the tutorial's reset per sequence; evaluation
+    always starts each held-out sequence from zeros.
+    """
 
     framing: str = "lag_with_window"
     lag: int = 1
@@ -37,6 +42,7 @@ class Setup:
     units: int = 50
     batch_size: int = 5
     stateful: bool = True
+    carry_state: bool = False
     cell: str = "lstm"
     epochs: int = 2000
     length: int = 25
@@ -49,6 +55,8 @@ class Setup:
         for name in ("epochs", "length", "n_unique", "eval_sequences", "units", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.carry_state and not self.stateful:
+            raise ValueError("only a stateful layer can carry state across sequences")
 
     def frame(self, sequences: np.ndarray) -> framings.Framed:
         """Apply this setup's framing to a stack of sequences."""
@@ -92,7 +100,7 @@ def run(setup: Setup, seed: int) -> Run:
     model = initial_model(setup, seed)
     training = setup.frame(generate_sequences(train_rng, setup.epochs, setup.length, setup.n_unique))
     start = time.perf_counter()
-    curves = train(model, training.X, training.y)
+    curves = train(model, training.X, training.y, reset_per_sequence=not setup.carry_state)
     seconds = time.perf_counter() - start
     held_out = setup.frame(
         generate_sequences(eval_rng, setup.eval_sequences, setup.length, setup.n_unique))

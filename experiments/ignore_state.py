@@ -1,0 +1,18 @@
+"""Extension 1: does state carried across samples add skill when each sample has its context?"""
+
+from echo.experiment import Experiment
+from experiments.echo_lag import EXPERIMENT as ECHO_LAG
+
+TUTORIAL = ECHO_LAG.variants[ECHO_LAG.baseline]
+
+EXPERIMENT = Experiment(
+    name="ignore-state",
+    question=("Each sample already holds its context (a window of 5): does state carried "
+              "across samples add skill?"),
+    claim="The tutorial resets a stateful layer per sequence and does not test whether it helps.",
+    variants={
+        "stateful-reset": TUTORIAL,
+        "stateless": TUTORIAL.replace(stateful=False),
+        "stateful-carry": TUTORIAL.replace(carry_state=True),
+    },
+)

@@ -1,0 +1,42 @@
+"""Every experiment is well formed, and the extensions' variants differ as they claim."""
+
+import numpy as np
+import pytest
+
+from echo.protocol import Setup, run
+from experiments import EXPERIMENTS
+
+ALL_VARIANTS = [(e.name, v, s) for e in EXPERIMENTS.values() for v, s in e.variants.items()]
+
+
+@pytest.mark.parametrize("experiment, variant, setup", ALL_VARIANTS,
+                         ids=[f"{e}/{v}" for e, v, _ in ALL_VARIANTS])
+def test_every_variant_fills_whole_batches(experiment, variant, setup):
+    framed = setup.frame(np.zeros((1, setup.length), np.int32))
+    assert framed.X.shape[1] % setup.batch_size == 0
+
+
+def test_every_experiment_has_a_question_and_its_baseline():
+    for experiment in EXPERIMENTS.values():
+        assert experiment.question and experiment.baseline in experiment.variants
+
+
+def test_lag_grid_covers_lags_1_to_8_and_five_sizes():
+    variants = EXPERIMENTS["lag"].variants.values()
+    assert {s.lag for s in variants} == set(range(1, 9))
+    assert {s.units for s in variants} == {5, 10, 25, 50, 100}
+    assert all(s.window > s.lag for s in variants)
+
+
+def test_ignore_state_variants_train_differently():
+    variants = EXPERIMENTS["ignore-state"].variants
+    losses = {name: run(setup.replace(epochs=6, eval_sequences=2), 0).curves.loss
+              for name, setup in variants.items()}
+    assert not np.allclose(losses["stateful-reset"], losses["stateless"])
+    assert not np.allclose(losses["stateful-reset"], losses["stateful-carry"])
+    np.testing.assert_array_equal(losses["stateful-reset"][0], losses["stateful-carry"][0])
+
+
+def test_carrying_state_needs_a_stateful_layer():
+    with pytest.raises(ValueError, match="stateful"):
+        Setup(stateful=False, carry_state=True)
