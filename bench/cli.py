@@ -96,7 +96,10 @@ def command_run(args, argv: list[str]) -> int:
 def _describe(setup) -> str:
     shape = {"current": "one time step, y(t) = X(t)",
              "lag_without_context": f"one time step, y(t) = X(t-{setup.lag})",
-             "lag_with_window": f"window {setup.window}, y(t) = X(t-{setup.lag})"}[setup.framing]
+             "lag_with_window": f"window {setup.window}, y(t) = X(t-{setup.lag}), "
+                                f"incomplete rows: {setup.missing}",
+             "history": f"whole history padded to {setup.length} ({setup.missing}), "
+                        f"y(t) = X(t-{setup.lag})"}[setup.framing]
     state = ("stateful, never reset" if setup.carry_state
              else "stateful" if setup.stateful else "stateless")
     return (f"{state} {setup.cell.upper()}({setup.units}), {shape}, batch {setup.batch_size}, "

@@ -9,9 +9,9 @@ import pandas as pd
 
 from echo.scoring import epochs_to_reach
 
-RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", "eval_accuracy", "final_loss",
+RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", "eval_accuracy", "eval_accuracy_incomplete", "final_loss",
                "train_seconds", "ms_per_epoch", "epochs_to_99", "lag", "window", "units", "batch_size",
-               "stateful", "carry_state", "cell", "framing"]
+               "stateful", "carry_state", "missing", "cell", "framing"]
 CURVE_COLUMNS = ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
 
 
@@ -21,12 +21,13 @@ def run_row(task, result) -> dict:
     return {
         "experiment": task.experiment, "variant": task.variant, "seed": task.seed,
         "epochs": setup.epochs, "eval_accuracy": result.eval_accuracy,
+        "eval_accuracy_incomplete": result.eval_accuracy_incomplete,
         "final_loss": result.final_loss, "train_seconds": result.train_seconds,
         "ms_per_epoch": 1000 * result.train_seconds / setup.epochs,
         "epochs_to_99": epochs_to_reach(result.curves.accuracy, 0.99),
         "lag": setup.lag, "window": setup.window, "units": setup.units,
         "batch_size": setup.batch_size, "stateful": setup.stateful,
-        "carry_state": setup.carry_state, "cell": setup.cell,
+        "carry_state": setup.carry_state, "missing": setup.missing, "cell": setup.cell,
         "framing": setup.framing,
     }
 

@@ -62,6 +62,22 @@ def lag_with_window(sequences: np.ndarray, window: int = 5, lag: int = 1,
     return Framed(padded[..., steps + window], sequences[..., t - lag])
 
 
+def history(sequences: np.ndarray, lag: int = 1) -> Framed:
+    """X(0 .. t), pre-padded with MISSING to the sequence's length -> y(t) = X(t-lag).
+
+    The whole history as time steps, built up as the sequence unfolds: rows
+    t = lag .. L-1, each of L time steps.
+    """
+    _check_lag(lag)
+    sequences = np.asarray(sequences)
+    length = sequences.shape[-1]
+    t = np.arange(lag, length)
+    steps = t[:, None] + np.arange(1 - length, 1)[None, :]
+    padded = np.concatenate(
+        [np.full(sequences.shape[:-1] + (length,), MISSING, sequences.dtype), sequences], axis=-1)
+    return Framed(padded[..., steps + length], sequences[..., t - lag])
+
+
 def _check_lag(lag: int) -> None:
     if lag < 1:
         raise ValueError(f"lag must be at least 1, got {lag}")

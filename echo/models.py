@@ -20,6 +20,7 @@ class ModelSpec:
     n_unique: int = 100
     learning_rate: float = 1e-3
     unroll: bool | None = None
+    mask_value: float | None = None
 
     @property
     def unrolled(self) -> bool:
@@ -35,10 +36,14 @@ def build_model(spec: ModelSpec) -> keras.Model:
     """Recurrent layer -> Dense softmax over n_unique classes; Adam and cross-entropy.
 
     The batch size is part of the input shape: a stateful layer keeps one state
-    row per batch row, so it needs it fixed.
+    row per batch row, so it needs it fixed. With `mask_value`, a Masking layer
+    hides every step whose features all equal it from the recurrent layer.
     """
     inputs = keras.Input(batch_shape=(spec.batch_size, spec.timesteps, spec.n_unique))
-    hidden = CELLS[spec.cell](spec.units, stateful=spec.stateful, unroll=spec.unrolled)(inputs)
+    hidden = inputs
+    if spec.mask_value is not None:
+        hidden = keras.layers.Masking(mask_value=spec.mask_value)(hidden)
+    hidden = CELLS[spec.cell](spec.units, stateful=spec.stateful, unroll=spec.unrolled)(hidden)
     outputs = keras.layers.Dense(spec.n_unique, activation="softmax")(hidden)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate),

@@ -23,8 +23,14 @@ from echo.training import Curves, predict, train
 FRAMINGS = {
     "current": lambda s, setup: framings.current(s),
     "lag_without_context": lambda s, setup: framings.lag_without_context(s, setup.lag),
-    "lag_with_window": lambda s, setup: framings.lag_with_window(s, setup.window, setup.lag),
+    "lag_with_window": lambda s, setup: framings.lag_with_window(
+        s, setup.window, setup.lag, keep_incomplete=setup.missing != "drop"),
+    "history": lambda s, setup: framings.history(s, setup.lag),
 }
+# How rows whose window reaches before the sequence's start are treated:
+# dropped (the tutorial), kept with the missing steps marked -1, the same behind
+# a Masking layer, or kept with the missing steps all zeros.
+MISSING = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Setup:
     batch_size: int = 5
     stateful: bool = True
     carry_state: bool = False
+    missing: str = "drop"
     cell: str = "lstm"
     epochs: int = 2000
     length: int = 25
@@ -55,6 +62,11 @@ class Setup:
         for name in ("epochs", "length", "n_unique", "eval_sequences", "units", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.missing not in MISSING:
+            raise ValueError(f"unknown missing-value treatment {self.missing!r}; "
+                             f"choose from {', '.join(MISSING)}")
+        if self.framing == "history" and self.missing == "drop":
+            raise ValueError("the history framing pads every row: choose missing 'mask' or 'zero'")
         if self.carry_state and not self.stateful:
             raise ValueError("only a stateful layer can carry state across sequences")
 
@@ -65,7 +77,13 @@ class Setup:
     def model_spec(self) -> ModelSpec:
         probe = self.frame(np.zeros((1, self.length), np.int32))
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
-                         stateful=self.stateful, cell=self.cell, n_unique=self.n_unique)
+                         stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
+                         mask_value=MISSING[self.missing] if self.missing == "mask" else None)
+
+    @property
+    def missing_value(self) -> float:
+        """The value every feature of a missing step takes (0 when rows are dropped)."""
+        return MISSING[self.missing] or 0.0
 
     def replace(self, **changes) -> "Setup":
         return dataclasses.replace(self, **changes)
@@ -76,6 +94,7 @@ class Run:
     """What one (setup, seed) produced."""
 
     eval_accuracy: float
+    eval_accuracy_incomplete: float
     final_loss: float
     train_seconds: float
     curves: Curves
@@ -95,15 +114,30 @@ def initial_model(setup: Setup, seed: int) -> keras.Model:
 
 
 def run(setup: Setup, seed: int) -> Run:
-    """Train on `epochs` fresh sequences, then score on `eval_sequences` held-out ones."""
+    """Train on `epochs` fresh sequences, then score on `eval_sequences` held-out ones.
+
+    `eval_accuracy` scores the rows with full history, comparable across
+    variants; `eval_accuracy_incomplete` the rows whose window reaches before
+    the sequence's start (NaN where the framing drops them).
+    """
     train_rng, eval_rng = streams(seed)
     model = initial_model(setup, seed)
     training = setup.frame(generate_sequences(train_rng, setup.epochs, setup.length, setup.n_unique))
     start = time.perf_counter()
-    curves = train(model, training.X, training.y, reset_per_sequence=not setup.carry_state)
+    curves = train(model, training.X, training.y, missing_value=setup.missing_value,
+                   reset_per_sequence=not setup.carry_state)
     seconds = time.perf_counter() - start
     held_out = setup.frame(
         generate_sequences(eval_rng, setup.eval_sequences, setup.length, setup.n_unique))
-    accuracy = float(np.mean(predict(model, held_out.X) == held_out.y))
+    correct = predict(model, held_out.X, missing_value=setup.missing_value) == held_out.y
+    incomplete = (held_out.X == framings.MISSING).any(axis=-1)
+    if setup.framing == "history":
+        incomplete[:] = False  # padding stands for steps that never existed: the history is whole
     keras.backend.clear_session()
-    return Run(accuracy, float(curves.loss[-1]), seconds, curves)
+    return Run(_mean(correct[~incomplete]), _mean(correct[incomplete]), float(curves.loss[-1]),
+               seconds, curves)
+
+
+def _mean(values: np.ndarray) -> float:
+    """Mean of a possibly empty selection (NaN when there is nothing to score)."""
+    return float(values.mean()) if values.size else float("nan")

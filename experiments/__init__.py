@@ -1,9 +1,9 @@
 """The registry of experiments: one declarative module each."""
 
 from echo.experiment import Experiment
-from experiments import beginners_mistake, echo_current, echo_lag, ignore_state, lag
+from experiments import beginners_mistake, echo_current, echo_lag, full_sequence, ignore_state, lag, masking
 
 EXPERIMENTS: dict[str, Experiment] = {
     module.EXPERIMENT.name: module.EXPERIMENT
-    for module in (echo_current, beginners_mistake, echo_lag, ignore_state, lag)
+    for module in (echo_current, beginners_mistake, echo_lag, full_sequence, ignore_state, lag, masking)
 }

@@ -71,3 +71,13 @@ def test_bad_lags_are_refused(window, lag):
 def test_encode_marks_missing_steps_in_every_feature():
     encoded = np.asarray(encode(np.array([[MISSING, 2]]), 4, missing_value=-1.0))
     np.testing.assert_array_equal(encoded[0], [[-1, -1, -1, -1], [0, 0, 1, 0]])
+
+
+def test_history_pre_pads_the_whole_past_to_the_sequence_length():
+    got = pairs(framings.history(np.arange(1, 6), lag=1))
+    assert got == [
+        ([MISSING, MISSING, MISSING, 1, 2], 1),
+        ([MISSING, MISSING, 1, 2, 3], 2),
+        ([MISSING, 1, 2, 3, 4], 3),
+        ([1, 2, 3, 4, 5], 4),
+    ]

@@ -1,0 +1,21 @@
+"""Extension 3: the entire sequence so far as time steps, instead of a window of 5."""
+
+from echo.experiment import Experiment
+from experiments.echo_lag import EXPERIMENT as ECHO_LAG
+
+TUTORIAL = ECHO_LAG.variants[ECHO_LAG.baseline]
+# Rows t = 1..24 of 25 time steps each; batches of 6 keep the 4 updates per sequence.
+HISTORY = {"framing": "history", "batch_size": 6}
+
+EXPERIMENT = Experiment(
+    name="full-sequence",
+    question=("Does the whole history up to t, pre-padded to the sequence length, work as "
+              "context as well as a window of 5, and at what cost per epoch?"),
+    claim="The tutorial suggests it may need padding and masking.",
+    notes="Padding is all zeros without a mask, or -1 behind a Masking layer; ms_per_epoch shows the cost.",
+    variants={
+        "window-5": TUTORIAL,
+        "padded-masked": TUTORIAL.replace(missing="mask", **HISTORY),
+        "padded-unmasked": TUTORIAL.replace(missing="zero", **HISTORY),
+    },
+)

@@ -1,0 +1,24 @@
+"""Extension 2: can the network learn from the rows the tutorial drops?"""
+
+from echo.experiment import Experiment
+from experiments.echo_lag import EXPERIMENT as ECHO_LAG
+
+TUTORIAL = ECHO_LAG.variants[ECHO_LAG.baseline]
+# Keeping rows t = 1..24 gives 24 samples: batches of 6 keep the 4 updates per sequence.
+KEPT = TUTORIAL.replace(batch_size=6)
+
+EXPERIMENT = Experiment(
+    name="masking",
+    question=("Can the LSTM learn from the first rows of a sequence, whose window reaches "
+              "before its start, if they are kept marked, masked or zeroed instead of dropped?"),
+    claim="The tutorial drops these rows and suggests marking them -1 or masking them.",
+    notes=("eval_accuracy scores rows with full history (comparable across variants); "
+           "eval_accuracy_incomplete scores the kept incomplete rows. The keeping variants "
+           "train 24 rows in batches of 6, the tutorial 20 in batches of 5."),
+    variants={
+        "drop": TUTORIAL,
+        "mark": KEPT.replace(missing="mark"),
+        "masking-layer": KEPT.replace(missing="mask"),
+        "zero": KEPT.replace(missing="zero"),
+    },
+)
