@@ -98,6 +98,9 @@ def _describe(setup) -> str:
              "lag_without_context": f"one time step, y(t) = X(t-{setup.lag})",
              "lag_with_window": f"window {setup.window}, y(t) = X(t-{setup.lag}), "
                                 f"incomplete rows: {setup.missing}",
+             "lag_sequence": f"window {setup.window}, every step s echoes X(s-{setup.lag})",
+             "last_values": f"window {setup.window}, encoder-decoder echoes its last "
+                            f"{setup.out_steps} values",
              "history": f"whole history padded to {setup.length} ({setup.missing}), "
                         f"y(t) = X(t-{setup.lag})"}[setup.framing]
     state = ("stateful, never reset" if setup.carry_state

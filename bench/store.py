@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from echo.scoring import epochs_to_reach
+from echo.scoring import SCORES, epochs_to_reach
 
-RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", "eval_accuracy", "eval_accuracy_incomplete", "final_loss",
-               "train_seconds", "ms_per_epoch", "epochs_to_99", "lag", "window", "units", "batch_size",
-               "stateful", "carry_state", "missing", "cell", "framing"]
+RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", *SCORES, "final_loss",
+               "train_seconds", "compile_seconds", "ms_per_epoch", "epochs_to_99", "lag", "window", "units", "batch_size",
+               "stateful", "carry_state", "missing", "out_steps", "cell", "framing"]
 CURVE_COLUMNS = ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
 
 
@@ -20,14 +20,15 @@ def run_row(task, result) -> dict:
     setup = task.setup
     return {
         "experiment": task.experiment, "variant": task.variant, "seed": task.seed,
-        "epochs": setup.epochs, "eval_accuracy": result.eval_accuracy,
-        "eval_accuracy_incomplete": result.eval_accuracy_incomplete,
+        "epochs": setup.epochs, **result.scores,
         "final_loss": result.final_loss, "train_seconds": result.train_seconds,
-        "ms_per_epoch": 1000 * result.train_seconds / setup.epochs,
+        "compile_seconds": result.curves.compile_seconds,
+        "ms_per_epoch": 1000 * (result.train_seconds - result.curves.compile_seconds) / setup.epochs,
         "epochs_to_99": epochs_to_reach(result.curves.accuracy, 0.99),
         "lag": setup.lag, "window": setup.window, "units": setup.units,
         "batch_size": setup.batch_size, "stateful": setup.stateful,
-        "carry_state": setup.carry_state, "missing": setup.missing, "cell": setup.cell,
+        "carry_state": setup.carry_state, "missing": setup.missing,
+        "out_steps": setup.out_steps, "cell": setup.cell,
         "framing": setup.framing,
     }
 

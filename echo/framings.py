@@ -62,6 +62,27 @@ def lag_with_window(sequences: np.ndarray, window: int = 5, lag: int = 1,
     return Framed(padded[..., steps + window], sequences[..., t - lag])
 
 
+def lag_sequence(sequences: np.ndarray, window: int = 5, lag: int = 1) -> Framed:
+    """X(t-window+1 .. t) -> at every step s of the window, y(s) = X(s-lag).
+
+    Rows as `lag_with_window`; y is (..., samples, window) and its first `lag`
+    steps hold MISSING: their targets lie before the window, never seen by the
+    network, so they are left out of the loss and the score.
+    """
+    framed = lag_with_window(sequences, window, lag)
+    y = np.full_like(framed.X, MISSING)
+    y[..., lag:] = framed.X[..., :-lag]
+    return Framed(framed.X, y)
+
+
+def last_values(sequences: np.ndarray, window: int = 5, count: int = 3) -> Framed:
+    """X(t-window+1 .. t) -> the window's last `count` values in order, X(t-count+1 .. t)."""
+    if not 1 <= count <= window:
+        raise ValueError(f"count must lie in 1..{window}, got {count}")
+    framed = lag_with_window(sequences, window, 1)
+    return Framed(framed.X, framed.X[..., window - count:].copy())
+
+
 def history(sequences: np.ndarray, lag: int = 1) -> Framed:
     """X(0 .. t), pre-padded with MISSING to the sequence's length -> y(t) = X(t-lag).
 

@@ -6,6 +6,9 @@ import keras
 
 UNROLL_UP_TO = 10
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
+# What the network outputs: one value (the last step's), a value at every input
+# step, or `out_steps` values decoded from the encoder's summary of the window.
+HEADS = ("last", "sequence", "encoder_decoder")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class ModelSpec:
     learning_rate: float = 1e-3
     unroll: bool | None = None
     mask_value: float | None = None
+    head: str = "last"
+    out_steps: int = 1
 
     @property
     def unrolled(self) -> bool:
@@ -30,10 +35,16 @@ class ModelSpec:
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}")
+        if self.head not in HEADS:
+            raise ValueError(f"unknown head {self.head!r}; choose from {', '.join(HEADS)}")
 
 
 def build_model(spec: ModelSpec) -> keras.Model:
     """Recurrent layer -> Dense softmax over n_unique classes; Adam and cross-entropy.
+
+    The `sequence` head returns the recurrent layer's output at every step
+    through TimeDistributed(Dense); the `encoder_decoder` head repeats the
+    encoder's last output `out_steps` times into a second (stateless) layer.
 
     The batch size is part of the input shape: a stateful layer keeps one state
     row per batch row, so it needs it fixed. With `mask_value`, a Masking layer
@@ -43,8 +54,17 @@ def build_model(spec: ModelSpec) -> keras.Model:
     hidden = inputs
     if spec.mask_value is not None:
         hidden = keras.layers.Masking(mask_value=spec.mask_value)(hidden)
-    hidden = CELLS[spec.cell](spec.units, stateful=spec.stateful, unroll=spec.unrolled)(hidden)
-    outputs = keras.layers.Dense(spec.n_unique, activation="softmax")(hidden)
+    cell = CELLS[spec.cell]
+    hidden = cell(spec.units, stateful=spec.stateful, unroll=spec.unrolled,
+                  return_sequences=spec.head == "sequence")(hidden)
+    softmax = keras.layers.Dense(spec.n_unique, activation="softmax")
+    if spec.head == "last":
+        outputs = softmax(hidden)
+    else:
+        if spec.head == "encoder_decoder":
+            hidden = keras.layers.RepeatVector(spec.out_steps)(hidden)
+            hidden = cell(spec.units, return_sequences=True, unroll=spec.out_steps <= UNROLL_UP_TO)(hidden)
+        outputs = keras.layers.TimeDistributed(softmax)(hidden)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])

@@ -17,6 +17,7 @@ import numpy as np
 
 from echo import framings
 from echo.models import ModelSpec, build_model
+from echo.scoring import score
 from echo.sequences import generate_sequences
 from echo.training import Curves, predict, train
 
@@ -26,7 +27,10 @@ FRAMINGS = {
     "lag_with_window": lambda s, setup: framings.lag_with_window(
         s, setup.window, setup.lag, keep_incomplete=setup.missing != "drop"),
     "history": lambda s, setup: framings.history(s, setup.lag),
+    "lag_sequence": lambda s, setup: framings.lag_sequence(s, setup.window, setup.lag),
+    "last_values": lambda s, setup: framings.last_values(s, setup.window, setup.out_steps),
 }
+HEADS = {"lag_sequence": "sequence", "last_values": "encoder_decoder"}
 # How rows whose window reaches before the sequence's start are treated:
 # dropped (the tutorial), kept with the missing steps marked -1, the same behind
 # a Masking layer, or kept with the missing steps all zeros.
@@ -50,6 +54,7 @@ class Setup:
     stateful: bool = True
     carry_state: bool = False
     missing: str = "drop"
+    out_steps: int = 1
     cell: str = "lstm"
     epochs: int = 2000
     length: int = 25
@@ -78,7 +83,8 @@ class Setup:
         probe = self.frame(np.zeros((1, self.length), np.int32))
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
                          stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
-                         mask_value=MISSING[self.missing] if self.missing == "mask" else None)
+                         mask_value=MISSING[self.missing] if self.missing == "mask" else None,
+                         head=HEADS.get(self.framing, "last"), out_steps=self.out_steps)
 
     @property
     def missing_value(self) -> float:
@@ -91,13 +97,16 @@ class Setup:
 
 @dataclass(frozen=True)
 class Run:
-    """What one (setup, seed) produced."""
+    """What one (setup, seed) produced; `scores` as from `echo.scoring.score`."""
 
-    eval_accuracy: float
-    eval_accuracy_incomplete: float
+    scores: dict[str, float]
     final_loss: float
     train_seconds: float
     curves: Curves
+
+    @property
+    def eval_accuracy(self) -> float:
+        return self.scores["eval_accuracy"]
 
 
 def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -114,12 +123,7 @@ def initial_model(setup: Setup, seed: int) -> keras.Model:
 
 
 def run(setup: Setup, seed: int) -> Run:
-    """Train on `epochs` fresh sequences, then score on `eval_sequences` held-out ones.
-
-    `eval_accuracy` scores the rows with full history, comparable across
-    variants; `eval_accuracy_incomplete` the rows whose window reaches before
-    the sequence's start (NaN where the framing drops them).
-    """
+    """Train on `epochs` fresh sequences, then score on `eval_sequences` held-out ones."""
     train_rng, eval_rng = streams(seed)
     model = initial_model(setup, seed)
     training = setup.frame(generate_sequences(train_rng, setup.epochs, setup.length, setup.n_unique))
@@ -129,15 +133,7 @@ def run(setup: Setup, seed: int) -> Run:
     seconds = time.perf_counter() - start
     held_out = setup.frame(
         generate_sequences(eval_rng, setup.eval_sequences, setup.length, setup.n_unique))
-    correct = predict(model, held_out.X, missing_value=setup.missing_value) == held_out.y
-    incomplete = (held_out.X == framings.MISSING).any(axis=-1)
-    if setup.framing == "history":
-        incomplete[:] = False  # padding stands for steps that never existed: the history is whole
+    predictions = predict(model, held_out.X, missing_value=setup.missing_value)
     keras.backend.clear_session()
-    return Run(_mean(correct[~incomplete]), _mean(correct[incomplete]), float(curves.loss[-1]),
-               seconds, curves)
-
-
-def _mean(values: np.ndarray) -> float:
-    """Mean of a possibly empty selection (NaN when there is nothing to score)."""
-    return float(values.mean()) if values.size else float("nan")
+    scores = score(predictions, held_out, whole_history=setup.framing == "history")
+    return Run(scores, float(curves.loss[-1]), seconds, curves)

@@ -28,14 +28,18 @@ def track_state(model: keras.Model) -> keras.Model:
 
 def train_reference(model: keras.Model, X: np.ndarray, y: np.ndarray, *,
                     missing_value: float = 0.0, reset_per_sequence: bool = True) -> Curves:
-    """The tutorial's loop over epochs: fit one fresh sequence unshuffled, then reset state."""
+    """The tutorial's loop over epochs: fit one fresh sequence unshuffled, then reset state.
+
+    Sequence targets weigh MISSING positions 0, as the fast trainer leaves them out.
+    """
     track_state(model)
     batch_size, _, n_unique = model.input_shape
     losses, accuracies = [], []
     for X_epoch, y_epoch in zip(X, y):
         history = model.fit(
             keras.ops.convert_to_numpy(encode(X_epoch, n_unique, missing_value)),
-            keras.ops.convert_to_numpy(keras.ops.one_hot(y_epoch, n_unique)),
+            keras.ops.convert_to_numpy(keras.ops.one_hot(np.maximum(y_epoch, 0), n_unique)),
+            sample_weight=(y_epoch >= 0).astype("float32") if y_epoch.ndim > 1 else None,
             epochs=1, batch_size=batch_size, verbose=0, shuffle=False)
         if reset_per_sequence:
             reset_state(model)

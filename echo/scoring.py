@@ -1,6 +1,38 @@
-"""Scores derived from a run's curves."""
+"""Scores of a run: held-out accuracies, and epochs to learn from its curves."""
 
 import numpy as np
+
+from echo.framings import MISSING, Framed
+
+SCORES = ("eval_accuracy", "eval_accuracy_incomplete", "eval_sequence_accuracy")
+
+
+def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False) -> dict:
+    """Held-out scores, each a fraction in [0, 1] or NaN where it does not apply.
+
+    eval_accuracy: values echoed correctly on rows whose input has no missing
+    step (comparable across variants; with `whole_history`, padding stands for
+    steps that never existed, so every row counts);
+    eval_accuracy_incomplete: the same on rows with missing steps;
+    eval_sequence_accuracy: for sequence outputs, rows whose every scored
+    value is right (exact match).
+    """
+    valid = held_out.y >= 0
+    correct = (predictions == held_out.y) & valid
+    incomplete = (held_out.X == MISSING).any(axis=-1) & (not whole_history)
+    per_row = valid.reshape(valid.shape[:2] + (-1,)), correct.reshape(correct.shape[:2] + (-1,))
+    counted, right = (a.sum(axis=-1) for a in per_row)
+    exact = right == counted
+    return {
+        "eval_accuracy": _ratio(right[~incomplete], counted[~incomplete]),
+        "eval_accuracy_incomplete": _ratio(right[incomplete], counted[incomplete]),
+        "eval_sequence_accuracy": (float(exact[~incomplete].mean())
+                                   if held_out.y.ndim > 2 else float("nan")),
+    }
+
+
+def _ratio(right: np.ndarray, counted: np.ndarray) -> float:
+    return float(right.sum() / counted.sum()) if counted.sum() else float("nan")
 
 TRAILING = 20
 

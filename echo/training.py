@@ -13,6 +13,7 @@ on JAX a stateful layer's state is not among the model's variables, and
 from dataclasses import dataclass
 
 import json
+import time
 
 import jax
 import keras
@@ -25,15 +26,20 @@ from echo.models import state_variables
 
 @dataclass(frozen=True)
 class Curves:
-    """Per-epoch training loss (mean over batches) and accuracy (over samples)."""
+    """Per-epoch training loss (mean over batches) and accuracy (over samples), and the
+    seconds spent compiling before the first epoch (0 when the program was reused)."""
 
     loss: np.ndarray
     accuracy: np.ndarray
+    compile_seconds: float = 0.0
 
 
 def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: float = 0.0,
           reset_per_sequence: bool = True) -> Curves:
     """Train `model` in place on X (epochs, samples, timesteps) and y (epochs, samples).
+
+    For a model that outputs several steps, y is (epochs, samples, steps) and
+    MISSING targets are left out of the loss and the accuracy.
 
     One epoch is one sequence's samples; `reset_per_sequence=False` carries the
     state across sequences too (never reset). Other backends than JAX have no
@@ -47,15 +53,16 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
         return train_reference(model, X, y, missing_value=missing_value,
                                reset_per_sequence=reset_per_sequence)
     model.optimizer.build(model.trainable_variables)
-    program = _program(model, "train", missing_value, reset_per_sequence)
-    trainable, opt_vars, losses, accuracies = program(
-        [v.value for v in model.trainable_variables],
-        [v.value for v in model.optimizer.variables], *_split_batches(X, y, batch_size))
+    arguments = ([v.value for v in model.trainable_variables],
+                 [v.value for v in model.optimizer.variables], *_split_batches(X, y, batch_size))
+    program, compile_seconds = _program(model, "train", missing_value, reset_per_sequence,
+                                        arguments)
+    trainable, opt_vars, losses, accuracies = program(*arguments)
     for variable, value in zip(model.trainable_variables, trainable):
         variable.assign(value)
     for variable, value in zip(model.optimizer.variables, opt_vars):
         variable.assign(value)
-    return Curves(ops.convert_to_numpy(losses), ops.convert_to_numpy(accuracies))
+    return Curves(ops.convert_to_numpy(losses), ops.convert_to_numpy(accuracies), compile_seconds)
 
 
 def predict(model: keras.Model, X: np.ndarray, *, missing_value: float = 0.0) -> np.ndarray:
@@ -65,16 +72,18 @@ def predict(model: keras.Model, X: np.ndarray, *, missing_value: float = 0.0) ->
 
 def predict_probabilities(model: keras.Model, X: np.ndarray, *,
                           missing_value: float = 0.0) -> np.ndarray:
-    """Softmax outputs (sequences, samples, n_unique), batches in order, state reset per sequence."""
-    batch_size, n_unique = _batching(model, X)
+    """Softmax outputs (sequences, samples, [steps,] n_unique), batches in order, state reset
+    per sequence."""
+    batch_size, _ = _batching(model, X)
     if keras.backend.backend() != "jax":
         from echo.reference import predict_reference
 
         return predict_reference(model, X, missing_value=missing_value)
-    program = _program(model, "predict", missing_value, True)
-    Xb, _ = _split_batches(X, X[..., 0], batch_size)
-    probabilities = program([v.value for v in model.trainable_variables], Xb)
-    return ops.convert_to_numpy(probabilities).reshape(X.shape[:2] + (n_unique,))
+    arguments = ([v.value for v in model.trainable_variables],
+                 _split_batches(X, X[..., 0], batch_size)[0])
+    program, _ = _program(model, "predict", missing_value, True, arguments)
+    probabilities = program(*arguments)
+    return ops.convert_to_numpy(probabilities).reshape(X.shape[:2] + tuple(model.output_shape[1:]))
 
 
 _PROGRAMS: dict[tuple, object] = {}
@@ -85,19 +94,24 @@ def clear_programs() -> None:
     _PROGRAMS.clear()
 
 
-def _program(model, kind, missing_value, reset_per_sequence):
-    """The compiled program for this architecture, built once per process.
+def _program(model, kind, missing_value, reset_per_sequence, arguments):
+    """The compiled program for this architecture and these argument shapes, and the
+    seconds spent compiling it now (0 if it was compiled before in this process).
 
     Weights are arguments, not constants, so every model with the same
     configuration (every seed of a variant) shares one compilation.
     """
     key = (kind, json.dumps(model.get_config(), sort_keys=True, default=str),
            json.dumps(model.optimizer.get_config(), sort_keys=True, default=str),
-           missing_value, reset_per_sequence)
-    if key not in _PROGRAMS:
-        build = _train_program if kind == "train" else _predict_program
-        _PROGRAMS[key] = jax.jit(build(model, missing_value, reset_per_sequence))
-    return _PROGRAMS[key]
+           missing_value, reset_per_sequence,
+           str(jax.tree.map(lambda a: (a.shape, str(a.dtype)), arguments)))
+    if key in _PROGRAMS:
+        return _PROGRAMS[key], 0.0
+    start = time.perf_counter()
+    build = _train_program if kind == "train" else _predict_program
+    compiled = jax.jit(build(model, missing_value, reset_per_sequence)).lower(*arguments).compile()
+    _PROGRAMS[key] = compiled
+    return compiled, time.perf_counter() - start
 
 
 def _train_program(model, missing_value, reset_per_sequence):
@@ -112,22 +126,26 @@ def _train_program(model, missing_value, reset_per_sequence):
         trainable, opt_vars, states = carry
         xb, yb = batch
 
+        valid = ops.cast(ops.greater_equal(yb, 0), "float32")
+        weight = valid if yb.ndim > 1 else None
+
         def loss_of(trainable):
             probs, new_states = forward(trainable, states, xb)
-            return loss_fn(ops.one_hot(yb, n_unique), probs), (probs, new_states)
+            target = ops.one_hot(ops.maximum(yb, 0), n_unique)
+            return loss_fn(target, probs, sample_weight=weight), (probs, new_states)
 
         (loss, (probs, new_states)), grads = jax.value_and_grad(loss_of, has_aux=True)(trainable)
         trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
-        correct = ops.mean(ops.cast(ops.equal(ops.argmax(probs, -1), yb), "float32"))
-        return (trainable, opt_vars, new_states), (loss, correct)
+        correct = ops.sum(ops.cast(ops.equal(ops.argmax(probs, -1), yb), "float32") * valid)
+        return (trainable, opt_vars, new_states), (loss, correct, ops.sum(valid))
 
     def epoch_step(carry, sequence):
         trainable, opt_vars, states = carry
         if reset_per_sequence:
             states = states0
-        (trainable, opt_vars, states), (losses, accuracies) = ops.scan(
+        (trainable, opt_vars, states), (losses, correct, counted) = ops.scan(
             batch_step, (trainable, opt_vars, states), sequence)
-        return (trainable, opt_vars, states), (ops.mean(losses), ops.mean(accuracies))
+        return (trainable, opt_vars, states), (ops.mean(losses), ops.sum(correct) / ops.sum(counted))
 
     def run(trainable, opt_vars, Xb, yb):
         (trainable, opt_vars, _), (losses, accuracies) = ops.scan(

@@ -81,3 +81,15 @@ def test_history_pre_pads_the_whole_past_to_the_sequence_length():
         ([MISSING, 1, 2, 3, 4], 3),
         ([1, 2, 3, 4, 5], 4),
     ]
+
+
+def test_lag_sequence_echoes_every_step_and_hides_the_unseen_ones():
+    framed = framings.lag_sequence(ONE_TO_TEN, window=5, lag=2)
+    assert framed.X[0].tolist() == [2, 3, 4, 5, 6]
+    assert framed.y[0].tolist() == [MISSING, MISSING, 2, 3, 4]
+    assert framed.y.shape == (5, 5)
+
+
+def test_last_values_are_the_windows_tail_in_order():
+    framed = framings.last_values(ONE_TO_TEN, window=5, count=3)
+    assert framed.y[0].tolist() == [4, 5, 6] and framed.y[-1].tolist() == [8, 9, 10]

@@ -101,3 +101,23 @@ def test_samples_must_fill_whole_batches():
     framed = data(2)
     with pytest.raises(ValueError, match="batches of 6"):
         train(model, framed.X, framed.y)
+
+
+@pytest.mark.parametrize("framing, spec", [
+    ("lag_sequence", ModelSpec(units=16, head="sequence")),
+    ("last_values", ModelSpec(units=16, head="encoder_decoder", out_steps=3)),
+])
+def test_sequence_heads_match_the_tutorials_loop(framing, spec):
+    from echo import framings
+
+    sequences = generate_sequences(np.random.default_rng(0), 6)
+    framed = (framings.lag_sequence(sequences, 5, 2) if framing == "lag_sequence"
+              else framings.last_values(sequences, 5, 3))
+    fast, reference = twin_models(spec)
+    fast_curves = train(fast, framed.X, framed.y)
+    reference_curves = train_reference(reference, framed.X, framed.y)
+    for a, b in zip(trainable(fast), trainable(reference)):
+        np.testing.assert_allclose(a, b, atol=2e-5)
+    np.testing.assert_allclose(fast_curves.loss, reference_curves.loss, rtol=1e-5)
+    # Accuracy is not compared: ours is the fraction of scored values right, while Keras's
+    # metric averages 2-D sample weights per sample first.
