@@ -1,6 +1,7 @@
 """The command line: `python -m bench list | run`."""
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -32,11 +33,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="each experiment with its question, variants and defaults")
     run = commands.add_parser("run", help="run experiments over many seeds")
     run.add_argument("names", nargs="+", metavar="NAME", help="experiment names, or 'all'")
+    run.add_argument("--variants", nargs="+", metavar="VARIANT",
+                     help="run only these variants (of the named experiments)")
     run.add_argument("--seeds", type=positive_int, default=10, help="seeds 0..N-1 (default 10)")
     run.add_argument("--epochs", type=positive_int, help="override every variant's epochs")
     run.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                      help="parallel worker processes (default: all cores)")
     run.add_argument("--results", type=Path, default=Path("results"), help="results directory")
+    run.add_argument("--force", action="store_true",
+                     help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return top
 
@@ -51,6 +56,22 @@ def select(names: list[str]):
     if unknown:
         raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(EXPERIMENTS)} or all")
     return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
+
+
+def _only_variants(experiments, variants: list[str]):
+    """The experiments cut down to the named variants (each must belong to one of them)."""
+    known = {v for e in experiments for v in e.variants}
+    unknown = [v for v in variants if v not in known]
+    if unknown:
+        raise UsageError(f"unknown variant {unknown[0]!r} for {', '.join(e.name for e in experiments)}; "
+                         f"choose from {', '.join(sorted(known))}")
+    kept = []
+    for experiment in experiments:
+        chosen = {v: s for v, s in experiment.variants.items() if v in variants}
+        if chosen:
+            baseline = experiment.baseline if experiment.baseline in chosen else next(iter(chosen))
+            kept.append(dataclasses.replace(experiment, variants=chosen, baseline=baseline))
+    return kept
 
 
 def command_list(_args) -> int:
@@ -69,28 +90,78 @@ def command_list(_args) -> int:
 
 
 def command_run(args, argv: list[str]) -> int:
-    from bench.meta import provenance
     from bench.runner import run_tasks
-    from bench.store import curve_rows, run_row, write_experiment
+    from bench.store import ExperimentStore, StoreError, settings_hash
     from bench.tasks import make_tasks
 
     experiments = select(args.names)
+    if args.variants:
+        experiments = _only_variants(experiments, args.variants)
     _check_writable(args.results)
+    stores = {e.name: ExperimentStore(args.results / e.name) for e in experiments}
     tasks = make_tasks(experiments, args.seeds, args.epochs)
+    try:
+        for store in stores.values():
+            store.check()
+        done = {(name, v, s): h for name, store in stores.items()
+                for v, s, h in store.runs()[["variant", "seed", "settings_hash"]].itertuples(index=False)}
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    for task in tasks:
+        found = done.get((task.experiment, task.variant, task.seed))
+        if found is not None and found != settings_hash(task.setup) and not args.force:
+            raise UsageError(
+                f"{args.results / task.experiment} holds {task.variant} seed {task.seed} made with "
+                "other settings; use another --results directory, or --force to replace them")
+    todo = [t for t in tasks if args.force or (t.experiment, t.variant, t.seed) not in done]
+    skipped = len(tasks) - len(todo)
+    if skipped:
+        print(f"{skipped} of {len(tasks)} runs already in {args.results}/, skipped (--force reruns them)")
     start = time.perf_counter()
-    runs = {e.name: [] for e in experiments}
-    curves = {e.name: [] for e in experiments}
-    for task, result in run_tasks(tasks, min(args.jobs, len(tasks)), progress=not args.quiet):
-        runs[task.experiment].append(run_row(task, result))
-        curves[task.experiment].append(curve_rows(task, result))
+    errors = {name: [] for name in stores}
+    last_merge = time.monotonic()
+    try:
+        for outcome in run_tasks(todo, min(args.jobs, max(1, len(todo))), progress=not args.quiet):
+            task = outcome.task
+            if outcome.error is None:
+                stores[task.experiment].stage(task, outcome.result)
+            else:
+                errors[task.experiment].append(
+                    {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
+                     "settings_hash": settings_hash(task.setup), "error": outcome.error})
+            if time.monotonic() - last_merge > MERGE_EVERY_SECONDS:
+                _merge(stores, errors)
+                last_merge = time.monotonic()
+    except KeyboardInterrupt:
+        _merge(stores, errors)
+        print("bench: interrupted; finished runs are saved, run the same command again to resume",
+              file=sys.stderr)
+        return 130
     wall = time.perf_counter() - start
+    _merge(stores, errors, experiments, tasks, argv, wall)
     for experiment in experiments:
-        mine = [t for t in tasks if t.experiment == experiment.name]
-        write_experiment(args.results / experiment.name, runs[experiment.name],
-                         curves[experiment.name], provenance(experiment, mine, argv, wall))
-        _summarise(experiment.name, runs[experiment.name])
-    print(f"{len(tasks)} runs in {wall:.1f} s; results in {args.results}/")
+        _summarise(experiment.name, stores[experiment.name].runs())
+    failed = sum(len(e) for e in errors.values())
+    print(f"{len(todo) - failed} runs in {wall:.1f} s; results in {args.results}/")
+    if failed:
+        print(f"bench: {failed} of {len(todo)} runs failed (see errors.csv under {args.results}/); "
+              "run the same command again to retry them", file=sys.stderr)
+        return 1
     return 0
+
+
+MERGE_EVERY_SECONDS = 60
+
+
+def _merge(stores, errors, experiments=(), tasks=(), argv=(), wall=0.0) -> None:
+    """Fold staged runs and errors into each experiment's CSVs (and its meta at the end)."""
+    from bench.meta import provenance
+
+    metas = {e.name: provenance(e, [t for t in tasks if t.experiment == e.name], list(argv), wall)
+             for e in experiments}
+    for name, store in stores.items():
+        store.merge(errors[name], metas.get(name))
+        errors[name].clear()
 
 
 def _describe(setup) -> str:
@@ -109,10 +180,8 @@ def _describe(setup) -> str:
             f"{setup.epochs} epochs")
 
 
-def _summarise(name: str, runs: list[dict]) -> None:
-    import pandas as pd
-
-    table = pd.DataFrame(runs).groupby("variant")["eval_accuracy"].agg(["mean", "min", "max", "count"])
+def _summarise(name: str, runs) -> None:
+    table = runs.groupby("variant", sort=False)["eval_accuracy"].agg(["mean", "min", "max", "count"])
     for variant, row in table.iterrows():
         print(f"{name} / {variant}: eval accuracy mean {row['mean']:.4f} "
               f"(min {row['min']:.4f}, max {row['max']:.4f}, {int(row['count'])} seeds)")

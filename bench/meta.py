@@ -21,7 +21,6 @@ def provenance(experiment, tasks, argv: list[str], wall_seconds: float) -> dict:
         "question": experiment.question,
         "claim": experiment.claim,
         "baseline": experiment.baseline,
-        "seeds": sorted({task.seed for task in tasks}),
         "settings": variants,
         "wall_seconds": round(wall_seconds, 1),
         "keras_backend": os.environ.get("KERAS_BACKEND", "jax"),

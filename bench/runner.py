@@ -1,9 +1,20 @@
-"""Run tasks in parallel with joblib (loky), one process per core, with a progress bar."""
+"""Run tasks in parallel worker processes (joblib's loky), with a progress bar.
+
+Workers get settings and seeds, never models, and send back plain records;
+this process never loads Keras. A task that raises comes back as a failure
+with its message; the rest go on. A worker that dies breaks the pool: the
+tasks that were running then are rerun one at a time in a fresh worker, so
+only the task that kills its worker is recorded as failed.
+"""
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from joblib import Parallel, delayed
+from concurrent.futures import FIRST_COMPLETED, wait
+
+from joblib.externals.loky import ProcessPoolExecutor, get_reusable_executor
+from joblib.externals.loky.process_executor import BrokenProcessPool
 from tqdm import tqdm
 
 from bench.tasks import Task
@@ -12,11 +23,24 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 
-def run_task(task: Task) -> tuple[Task, object]:
+@dataclass(frozen=True)
+class Outcome:
+    """A finished task: its Run, or the one-line error that stopped it."""
+
+    task: Task
+    result: object = None
+    error: str | None = None
+
+
+def run_task(task: Task) -> Outcome:
     """Run one task in this process; import here so workers load Keras themselves."""
     from echo.protocol import run
 
-    return task, run(task.setup, task.seed)
+    try:
+        return Outcome(task, run(task.setup, task.seed))
+    except Exception as error:  # noqa: BLE001  (any failure of one run is recorded, not fatal)
+        message = " ".join(str(error).split()) or type(error).__name__
+        return Outcome(task, error=f"{type(error).__name__}: {message}"[:500])
 
 
 def worker_environment(threads: int) -> dict[str, str]:
@@ -29,10 +53,49 @@ def worker_environment(threads: int) -> dict[str, str]:
     return env
 
 
-def run_tasks(tasks: list[Task], jobs: int, progress: bool = True) -> Iterator[tuple[Task, object]]:
-    """Yield (task, Run) as tasks finish, `jobs` worker processes at a time."""
+def run_tasks(tasks: list[Task], jobs: int, progress: bool = True) -> Iterator[Outcome]:
+    """Yield an Outcome per task as tasks finish, in `jobs` worker processes (never this one)."""
     cores = os.cpu_count() or 1
-    os.environ.update(worker_environment(max(1, cores // jobs)))
-    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-    results = parallel(delayed(run_task)(task) for task in tasks)
-    yield from tqdm(results, total=len(tasks), desc="runs", unit="run", disable=not progress)
+    env = worker_environment(max(1, cores // jobs))
+    os.environ.update(env)
+    pending = list(reversed(tasks))
+    with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
+        executor = get_reusable_executor(max_workers=jobs, timeout=60)
+        running = {}
+        try:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    task = pending.pop()
+                    running[executor.submit(run_task, task)] = task
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
+                if broken:
+                    suspects = list(running.values())
+                    running.clear()
+                    executor.shutdown(wait=True, kill_workers=True)
+                    executor = get_reusable_executor(max_workers=jobs, timeout=60)
+                    for task in suspects:
+                        bar.update()
+                        yield _isolated(task)
+                    continue
+                for future in done:
+                    running.pop(future)
+                    bar.update()
+                    yield future.result()
+        except BaseException:
+            executor.shutdown(wait=False, kill_workers=True)
+            raise
+
+
+def _isolated(task: Task) -> Outcome:
+    """Run a task alone in a fresh worker: if that worker dies, it was this task."""
+    with ProcessPoolExecutor(max_workers=1) as executor:
+        try:
+            return executor.submit(run_task, task).result()
+        except BrokenProcessPool as error:
+            reason = str(error).split("\n")[0][:300]
+            return Outcome(task, error=f"worker died: {reason}")
+
+
+def _key(task: Task) -> tuple:
+    return task.experiment, task.variant, task.seed

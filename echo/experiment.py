@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from echo.protocol import Setup
+from echo.setup import Setup
 
 
 @dataclass(frozen=True)

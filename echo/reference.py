@@ -11,7 +11,7 @@ import numpy as np
 
 from echo.encoding import encode
 from echo.models import recurrent_layers, reset_state
-from echo.training import Curves
+from echo.records import Curves
 
 
 def track_state(model: keras.Model) -> keras.Model:

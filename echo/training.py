@@ -10,8 +10,6 @@ on JAX a stateful layer's state is not among the model's variables, and
 `fit`/`stateless_call` would silently drop it.
 """
 
-from dataclasses import dataclass
-
 import json
 import time
 
@@ -22,16 +20,7 @@ from keras import ops
 
 from echo.encoding import encode
 from echo.models import state_variables
-
-
-@dataclass(frozen=True)
-class Curves:
-    """Per-epoch training loss (mean over batches) and accuracy (over samples), and the
-    seconds spent compiling before the first epoch (0 when the program was reused)."""
-
-    loss: np.ndarray
-    accuracy: np.ndarray
-    compile_seconds: float = 0.0
+from echo.records import Curves
 
 
 def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: float = 0.0,

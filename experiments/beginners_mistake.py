@@ -1,7 +1,7 @@
 """Tutorial part 3: echo the previous value with no context in the sample."""
 
 from echo.experiment import Experiment
-from echo.protocol import Setup
+from echo.setup import Setup
 
 EXPERIMENT = Experiment(
     name="beginners-mistake",

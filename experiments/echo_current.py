@@ -1,7 +1,7 @@
 """Tutorial part 2: echo the current observation."""
 
 from echo.experiment import Experiment
-from echo.protocol import Setup
+from echo.setup import Setup
 
 EXPERIMENT = Experiment(
     name="echo-current",

@@ -1,7 +1,7 @@
 """Tutorial part 4: echo the previous value from a window of the last five."""
 
 from echo.experiment import Experiment
-from echo.protocol import Setup
+from echo.setup import Setup
 
 EXPERIMENT = Experiment(
     name="echo-lag",

@@ -1,7 +1,7 @@
 """Extension 4: how does the lag change skill, training time and the layer size needed?"""
 
 from echo.experiment import Experiment
-from echo.protocol import Setup
+from echo.setup import Setup
 
 LAGS = range(1, 9)
 UNITS = (5, 10, 25, 50, 100)

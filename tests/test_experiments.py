@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from echo.protocol import Setup, run
+from echo.protocol import run
+from echo.setup import Setup
 from experiments import EXPERIMENTS
 
 ALL_VARIANTS = [(e.name, v, s) for e in EXPERIMENTS.values() for v, s in e.variants.items()]

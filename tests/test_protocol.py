@@ -1,6 +1,7 @@
 import numpy as np
 
-from echo.protocol import Setup, run, streams
+from echo.protocol import run, streams
+from echo.setup import Setup
 
 SHORT = Setup(epochs=12, eval_sequences=4)
 

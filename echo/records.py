@@ -1,0 +1,29 @@
+"""What a run produces: plain records, free of Keras, to pass between processes."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Per-epoch training loss (mean over batches) and accuracy (over samples), and the
+    seconds spent compiling before the first epoch (0 when the program was reused)."""
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    compile_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one (setup, seed) produced; `scores` as from `echo.scoring.score`."""
+
+    scores: dict[str, float]
+    final_loss: float
+    train_seconds: float
+    curves: Curves
+
+    @property
+    def eval_accuracy(self) -> float:
+        return self.scores["eval_accuracy"]

@@ -1,0 +1,88 @@
+"""A variant's settings: everything a run of the echo problem depends on but the seed.
+
+Kept free of Keras so that the command line, the store and the reports can
+read experiments without loading a deep-learning backend.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from echo import framings
+
+FRAMINGS = {
+    "current": lambda s, setup: framings.current(s),
+    "lag_without_context": lambda s, setup: framings.lag_without_context(s, setup.lag),
+    "lag_with_window": lambda s, setup: framings.lag_with_window(
+        s, setup.window, setup.lag, keep_incomplete=setup.missing != "drop"),
+    "history": lambda s, setup: framings.history(s, setup.lag),
+    "lag_sequence": lambda s, setup: framings.lag_sequence(s, setup.window, setup.lag),
+    "last_values": lambda s, setup: framings.last_values(s, setup.window, setup.out_steps),
+}
+HEADS = {"lag_sequence": "sequence", "last_values": "encoder_decoder"}
+# How rows whose window reaches before the sequence's start are treated:
+# dropped (the tutorial), kept with the missing steps marked -1, the same behind
+# a Masking layer, or kept with the missing steps all zeros.
+MISSING = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A variant's complete settings: framing, model and protocol.
+
+    `carry_state` keeps a stateful layer's state across training sequences
+    (never reset) instead of the tutorial's reset per sequence; evaluation
+    always starts each held-out sequence from zeros.
+    """
+
+    framing: str = "lag_with_window"
+    lag: int = 1
+    window: int = 5
+    units: int = 50
+    batch_size: int = 5
+    stateful: bool = True
+    carry_state: bool = False
+    missing: str = "drop"
+    out_steps: int = 1
+    cell: str = "lstm"
+    epochs: int = 2000
+    length: int = 25
+    n_unique: int = 100
+    eval_sequences: int = 100
+
+    def __post_init__(self):
+        if self.framing not in FRAMINGS:
+            raise ValueError(f"unknown framing {self.framing!r}; choose from {', '.join(FRAMINGS)}")
+        for name in ("epochs", "length", "n_unique", "eval_sequences", "units", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.missing not in MISSING:
+            raise ValueError(f"unknown missing-value treatment {self.missing!r}; "
+                             f"choose from {', '.join(MISSING)}")
+        if self.framing == "history" and self.missing == "drop":
+            raise ValueError("the history framing pads every row: choose missing 'mask' or 'zero'")
+        if self.carry_state and not self.stateful:
+            raise ValueError("only a stateful layer can carry state across sequences")
+
+    def frame(self, sequences: np.ndarray) -> framings.Framed:
+        """Apply this setup's framing to a stack of sequences."""
+        return FRAMINGS[self.framing](sequences, self)
+
+    def model_spec(self):
+        """The model this setup trains (an `echo.models.ModelSpec`)."""
+        from echo.models import ModelSpec
+
+        probe = self.frame(np.zeros((1, self.length), np.int32))
+        return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
+                         stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
+                         mask_value=MISSING[self.missing] if self.missing == "mask" else None,
+                         head=HEADS.get(self.framing, "last"), out_steps=self.out_steps)
+
+    @property
+    def missing_value(self) -> float:
+        """The value every feature of a missing step takes (0 when rows are dropped)."""
+        return MISSING[self.missing] or 0.0
+
+    def replace(self, **changes) -> "Setup":
+        return dataclasses.replace(self, **changes)
