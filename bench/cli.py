@@ -40,10 +40,30 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                      help="parallel worker processes (default: all cores)")
     run.add_argument("--results", type=Path, default=Path("results"), help="results directory")
+    run.add_argument("--curve-every", type=positive_int, default=1, metavar="K",
+                     help="store each curve as means over blocks of K epochs (default 1: every epoch)")
     run.add_argument("--force", action="store_true",
                      help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)")
+    report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
+    report.add_argument("--results", type=Path, default=Path("results"), help="results directory")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="reports directory")
     return top
+
+
+def command_report(args) -> int:
+    from bench.report import write_reports
+    from bench.store import StoreError
+
+    if not args.results.is_dir():
+        raise UsageError(f"no results directory {args.results}/ (run `python -m bench run` first)")
+    try:
+        written = write_reports(args.results, args.out, args.names or None)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    print(f"reports for {', '.join(written)} in {args.out}/ (index: {args.out / 'README.md'})")
+    return 0
 
 
 def select(names: list[str]):
@@ -85,7 +105,7 @@ def command_list(_args) -> int:
             print(f"  notes: {experiment.notes}")
         for variant, setup in experiment.variants.items():
             mark = " (baseline)" if variant == experiment.baseline else ""
-            print(f"  - {variant}{mark}: {_describe(setup)}")
+            print(f"  - {variant}{mark}: {setup.describe()}")
     return 0
 
 
@@ -107,6 +127,12 @@ def command_run(args, argv: list[str]) -> int:
                 for v, s, h in store.runs()[["variant", "seed", "settings_hash"]].itertuples(index=False)}
     except StoreError as error:
         raise UsageError(str(error)) from None
+    for name, store in stores.items():
+        every = store.curve_every()
+        if every not in (None, args.curve_every) and not args.force:
+            raise UsageError(f"{store.directory} stores curves every {every} epochs, not "
+                             f"{args.curve_every}; use --curve-every {every}, another --results "
+                             "directory, or --force")
     for task in tasks:
         found = done.get((task.experiment, task.variant, task.seed))
         if found is not None and found != settings_hash(task.setup) and not args.force:
@@ -124,7 +150,7 @@ def command_run(args, argv: list[str]) -> int:
         for outcome in run_tasks(todo, min(args.jobs, max(1, len(todo))), progress=not args.quiet):
             task = outcome.task
             if outcome.error is None:
-                stores[task.experiment].stage(task, outcome.result)
+                stores[task.experiment].stage(task, outcome.result, args.curve_every)
             else:
                 errors[task.experiment].append(
                     {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
@@ -138,7 +164,7 @@ def command_run(args, argv: list[str]) -> int:
               file=sys.stderr)
         return 130
     wall = time.perf_counter() - start
-    _merge(stores, errors, experiments, tasks, argv, wall)
+    _merge(stores, errors, experiments, todo, argv, wall, args.curve_every)
     for experiment in experiments:
         _summarise(experiment.name, stores[experiment.name].runs())
     failed = sum(len(e) for e in errors.values())
@@ -153,31 +179,19 @@ def command_run(args, argv: list[str]) -> int:
 MERGE_EVERY_SECONDS = 60
 
 
-def _merge(stores, errors, experiments=(), tasks=(), argv=(), wall=0.0) -> None:
+def _merge(stores, errors, experiments=(), tasks=(), argv=(), wall=0.0, curve_every=1) -> None:
     """Fold staged runs and errors into each experiment's CSVs (and its meta at the end)."""
     from bench.meta import provenance
 
-    metas = {e.name: provenance(e, [t for t in tasks if t.experiment == e.name], list(argv), wall)
-             for e in experiments}
+    ran = {}
+    for task in tasks:
+        ran[task.experiment] = ran.get(task.experiment, 0) + 1
+    metas = {e.name: {**provenance(e, [t for t in tasks if t.experiment == e.name], list(argv),
+                                   wall, ran.get(e.name, 0)), "curve_every": curve_every}
+             for e in experiments if ran.get(e.name)}
     for name, store in stores.items():
         store.merge(errors[name], metas.get(name))
         errors[name].clear()
-
-
-def _describe(setup) -> str:
-    shape = {"current": "one time step, y(t) = X(t)",
-             "lag_without_context": f"one time step, y(t) = X(t-{setup.lag})",
-             "lag_with_window": f"window {setup.window}, y(t) = X(t-{setup.lag}), "
-                                f"incomplete rows: {setup.missing}",
-             "lag_sequence": f"window {setup.window}, every step s echoes X(s-{setup.lag})",
-             "last_values": f"window {setup.window}, encoder-decoder echoes its last "
-                            f"{setup.out_steps} values",
-             "history": f"whole history padded to {setup.length} ({setup.missing}), "
-                        f"y(t) = X(t-{setup.lag})"}[setup.framing]
-    state = ("stateful, never reset" if setup.carry_state
-             else "stateful" if setup.stateful else "stateless")
-    return (f"{state} {setup.cell.upper()}({setup.units}), {shape}, batch {setup.batch_size}, "
-            f"{setup.epochs} epochs")
 
 
 def _summarise(name: str, runs) -> None:
@@ -204,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
         if args.command == "list":
             return command_list(args)
+        if args.command == "report":
+            return command_report(args)
         return command_run(args, argv)
     except UsageError as error:
         print(f"bench: error: {error}", file=sys.stderr)

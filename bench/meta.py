@@ -12,7 +12,7 @@ PACKAGES = ("keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "numpy", "
             "joblib")
 
 
-def provenance(experiment, tasks, argv: list[str], wall_seconds: float) -> dict:
+def provenance(experiment, tasks, argv: list[str], wall_seconds: float, runs: int) -> dict:
     """What a reader needs to know how an experiment's results were made."""
     variants = {task.variant: dataclasses.asdict(task.setup) for task in tasks}
     return {
@@ -21,8 +21,12 @@ def provenance(experiment, tasks, argv: list[str], wall_seconds: float) -> dict:
         "question": experiment.question,
         "claim": experiment.claim,
         "baseline": experiment.baseline,
+        "notes": experiment.notes,
+        "variants": list(variants),
+        "descriptions": {task.variant: task.setup.describe() for task in tasks},
         "settings": variants,
         "wall_seconds": round(wall_seconds, 1),
+        "runs": runs,
         "keras_backend": os.environ.get("KERAS_BACKEND", "jax"),
         "packages": _versions(),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(),

@@ -60,7 +60,7 @@ def run_tasks(tasks: list[Task], jobs: int, progress: bool = True) -> Iterator[O
     os.environ.update(env)
     pending = list(reversed(tasks))
     with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
-        executor = get_reusable_executor(max_workers=jobs, timeout=60)
+        executor = get_reusable_executor(max_workers=jobs, timeout=600)
         running = {}
         try:
             while pending or running:
@@ -73,7 +73,7 @@ def run_tasks(tasks: list[Task], jobs: int, progress: bool = True) -> Iterator[O
                     suspects = list(running.values())
                     running.clear()
                     executor.shutdown(wait=True, kill_workers=True)
-                    executor = get_reusable_executor(max_workers=jobs, timeout=60)
+                    executor = get_reusable_executor(max_workers=jobs, timeout=600)
                     for task in suspects:
                         bar.update()
                         yield _isolated(task)

@@ -17,6 +17,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from echo.scoring import SCORES, epochs_to_reach
@@ -61,14 +62,17 @@ def run_row(task, result) -> dict:
     }
 
 
-def curve_rows(task, result) -> pd.DataFrame:
-    """Rows of curves.csv for a finished task: one per epoch (1-based)."""
+def curve_rows(task, result, every: int = 1) -> pd.DataFrame:
+    """Rows of curves.csv for a finished task: one per epoch (1-based), or with `every` > 1 one
+    per block of that many epochs, holding the block's mean and labelled by its last epoch."""
     curves = result.curves
-    return pd.DataFrame({
-        "experiment": task.experiment, "variant": task.variant, "seed": task.seed,
-        "epoch": range(1, len(curves.loss) + 1), "loss": curves.loss,
-        "accuracy": curves.accuracy,
-    })
+    epochs = np.arange(1, len(curves.loss) + 1)
+    block = (epochs - 1) // every
+    table = pd.DataFrame({"block": block, "epoch": epochs, "loss": curves.loss,
+                          "accuracy": curves.accuracy}).groupby("block")
+    table = table.agg(epoch=("epoch", "max"), loss=("loss", "mean"), accuracy=("accuracy", "mean"))
+    return table.assign(experiment=task.experiment, variant=task.variant,
+                        seed=task.seed)[CURVE_COLUMNS].reset_index(drop=True)
 
 
 class ExperimentStore:
@@ -100,11 +104,16 @@ class ExperimentStore:
     def errors(self) -> pd.DataFrame:
         return self._read("errors.csv", ERROR_COLUMNS)
 
-    def stage(self, task, result) -> None:
+    def stage(self, task, result, curve_every: int = 1) -> None:
         """Save one finished run on its own, durably, before anything else is rewritten."""
         row = run_row(task, result)
         _atomic_write(self.staging / f"{task.variant}--seed-{task.seed}.pkl",
-                      pickle.dumps((row, curve_rows(task, result))))
+                      pickle.dumps((row, curve_rows(task, result, curve_every))))
+
+    def curve_every(self) -> int | None:
+        """The epochs per stored curve point of the results already here (None if none)."""
+        path = self.directory / "meta.json"
+        return json.loads(path.read_text()).get("curve_every", 1) if path.exists() else None
 
     def merge(self, errors: list[dict], meta: dict | None = None) -> None:
         """Merge staged runs into the CSVs; record `errors`; drop errors of runs now finished."""
@@ -129,11 +138,26 @@ class ExperimentStore:
         elif (self.directory / "errors.csv").exists():
             (self.directory / "errors.csv").unlink()
         if meta is not None:
+            meta = self._combined_meta(meta)
             meta = {"format": FORMAT, **meta, "seeds": sorted(set(runs["seed"].tolist()))}
             _atomic_write(self.directory / "meta.json",
                           (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
         for path in staged:
             path.unlink()
+
+    def _combined_meta(self, meta: dict) -> dict:
+        """This invocation's provenance on top of the earlier ones': variants are united and
+        every invocation that ran something is kept in `invocations`."""
+        path = self.directory / "meta.json"
+        earlier = json.loads(path.read_text()) if path.exists() else {}
+        combined = dict(meta)
+        for key in ("settings", "descriptions"):
+            combined[key] = {**earlier.get(key, {}), **meta[key]}
+        combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
+        combined["invocations"] = earlier.get("invocations", []) + [
+            {"command": meta["command"], "wall_seconds": meta["wall_seconds"],
+             "runs": meta["runs"], "git_commit": meta["git_commit"]}]
+        return combined
 
     def _merged(self):
         runs = self._read("runs.csv", RUN_COLUMNS)

@@ -7,7 +7,11 @@ from echo.setup import Setup
 
 @dataclass(frozen=True)
 class Experiment:
-    """A question answered by comparing variants (the first is the baseline)."""
+    """A question answered by comparing variants (the first is the baseline).
+
+    `claimed_accuracy` is the tutorial's own number for the baseline, where it
+    gives one, so reports can set the measurement against it.
+    """
 
     name: str
     question: str
@@ -15,6 +19,7 @@ class Experiment:
     claim: str = ""
     notes: str = ""
     baseline: str = field(default="")
+    claimed_accuracy: float | None = None
 
     def __post_init__(self):
         if not self.variants:

@@ -86,3 +86,21 @@ class Setup:
 
     def replace(self, **changes) -> "Setup":
         return dataclasses.replace(self, **changes)
+
+    def describe(self) -> str:
+        """One line a reader can check against the tutorial."""
+        shape = {
+            "current": "one time step, y(t) = X(t)",
+            "lag_without_context": f"one time step, y(t) = X(t-{self.lag})",
+            "lag_with_window": (f"window {self.window}, y(t) = X(t-{self.lag}), "
+                                f"incomplete rows: {self.missing}"),
+            "lag_sequence": f"window {self.window}, every step s echoes X(s-{self.lag})",
+            "last_values": (f"window {self.window}, encoder-decoder echoes its last "
+                            f"{self.out_steps} values"),
+            "history": (f"whole history padded to {self.length} ({self.missing}), "
+                        f"y(t) = X(t-{self.lag})"),
+        }[self.framing]
+        state = ("stateful, never reset" if self.carry_state
+                 else "stateful" if self.stateful else "stateless")
+        return (f"{state} {self.cell.upper()}({self.units}), {shape}, batch {self.batch_size}, "
+                f"{self.epochs} epochs")

@@ -165,3 +165,15 @@ def test_a_dying_worker_loses_only_its_task():
     assert len(outcomes) == 4
     assert outcomes["crash", 0].error.startswith("worker died")
     assert all(outcomes["good", s].error is None for s in range(3))
+
+
+def test_curves_can_be_stored_as_block_means_and_the_choice_is_kept(tmp_path, uninterrupted):
+    done = bench(*RUN, "--curve-every", "100", "--results", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    curves = pd.read_csv(tmp_path / "echo-lag" / "curves.csv")
+    full = pd.read_csv(uninterrupted / "curves.csv")
+    assert curves.groupby("seed")["epoch"].apply(list).tolist()[0] == list(range(100, 601, 100))
+    block = full[(full["seed"] == 1) & full["epoch"].between(101, 200)]["loss"].mean()
+    assert abs(curves.query("seed == 1 and epoch == 200")["loss"].item() - block) < 1e-6
+    other = bench(*RUN, "--seeds", "5", "--results", str(tmp_path))
+    assert other.returncode == 2 and "--curve-every 100" in other.stderr

@@ -1,0 +1,65 @@
+"""Seaborn figures for a report, drawn from the results tables alone."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
+
+
+def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: int = 20) -> None:
+    """Training accuracy by epoch (trailing mean over `span` epochs, as for epochs to 99%),
+    mean over seeds with a 95% bootstrap band, per variant."""
+    curves = curves.sort_values(["variant", "seed", "epoch"])
+    every = int(curves["epoch"].diff().where(lambda d: d > 0).min()) if len(curves) > 1 else 1
+    window = max(1, span // max(every, 1))
+    smooth = curves.groupby(["variant", "seed"])["accuracy"].transform(
+        lambda a: a.rolling(window, min_periods=1).mean())
+    curves = curves.assign(accuracy=smooth)
+    step = max(1, int(curves["epoch"].max()) // POINTS)
+    shown = curves[(curves["epoch"] % step == 0) | (curves["epoch"] == 1)]
+    many = len(order) > 8
+    height = 3.2 if many else 4
+    grid = sns.relplot(data=shown, x="epoch", y="accuracy", hue="variant", hue_order=order,
+                       kind="line", errorbar=("ci", 95), n_boot=200, seed=0, height=height,
+                       aspect=2.2, legend="auto", palette="viridis" if many else None)
+    grid.set_axis_labels("epoch (one fresh sequence each)",
+                         f"training accuracy, trailing mean of {span}")
+    if many:
+        sns.move_legend(grid, "upper left", bbox_to_anchor=(1, 1), ncol=2, fontsize=7)
+    _save(grid.figure, path)
+
+
+def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_accuracy") -> None:
+    """The held-out score of every seed, per variant, with the mean marked."""
+    width = max(5, 0.45 * len(order) + 2)
+    figure, axis = plt.subplots(figsize=(width, 4))
+    sns.stripplot(data=runs, x="variant", y=column, order=order, ax=axis, jitter=0.15,
+                  size=4, alpha=0.7, color="tab:blue")
+    sns.pointplot(data=runs, x="variant", y=column, order=order, ax=axis, errorbar=None,
+                  linestyle="none", marker="_", markersize=20, color="black")
+    axis.set_ylabel(column.replace("_", " "))
+    axis.tick_params(axis="x", rotation=90 if len(order) > 6 else 0)
+    _save(figure, path)
+
+
+def lag_heatmap(runs: pd.DataFrame, path: Path) -> None:
+    """Mean held-out accuracy for each lag (rows) and number of units (columns)."""
+    table = runs.pivot_table(index="lag", columns="units", values="eval_accuracy", aggfunc="mean")
+    figure, axis = plt.subplots(figsize=(6, 4.5))
+    sns.heatmap(table, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", ax=axis,
+                cbar_kws={"label": "mean held-out accuracy"})
+    axis.set_xlabel("LSTM units")
+    axis.set_ylabel("lag")
+    _save(figure, path)
+
+
+def _save(figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)

@@ -1,0 +1,177 @@
+"""Markdown reports with figures, regenerated from results/ alone (never trains).
+
+The same results give byte-identical markdown: every statistic is seeded and
+nothing in the text depends on the time or the machine that draws it.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench import figures
+from bench.stats import bootstrap, compare, interquartile_mean
+from bench.store import ExperimentStore, StoreError
+
+EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
+                "eval_sequence_accuracy": "whole rows exact"}
+TOLERANCE = 0.02  # a claim holds when the measured mean lies within this of it
+
+
+def write_reports(results: Path, out: Path, names: list[str] | None = None) -> list[str]:
+    """Write reports/NAME.md (with figures) for every experiment in `results`, and the index."""
+    available = sorted(p.parent.name for p in results.glob("*/runs.csv"))
+    if not available:
+        raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
+    unknown = [n for n in names or [] if n not in available]
+    if unknown:
+        raise StoreError(f"no results for {unknown[0]!r} in {results}/; found {', '.join(available)}")
+    chosen = names or available
+    loaded = {name: _load(results / name) for name in available}
+    out.mkdir(parents=True, exist_ok=True)
+    for name in chosen:
+        (out / f"{name}.md").write_text(experiment_report(name, *loaded[name], out))
+    (out / "README.md").write_text(index(loaded))
+    return chosen
+
+
+def _load(directory: Path):
+    store = ExperimentStore(directory)
+    store.check()
+    runs = store.runs()
+    if runs.empty:
+        raise StoreError(f"{directory}/runs.csv holds no runs")
+    curves = pd.read_csv(directory / "curves.csv")
+    meta_path = directory / "meta.json"
+    if not meta_path.exists():
+        raise StoreError(f"{meta_path} is missing; the results cannot be reported without it")
+    return runs, curves, json.loads(meta_path.read_text())
+
+
+def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
+                      out: Path) -> str:
+    order = [v for v in meta["variants"] if v in set(runs["variant"])]
+    baseline = meta["baseline"] if meta["baseline"] in order else order[0]
+    lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
+    if meta.get("claim"):
+        lines += [f"**The tutorial.** {meta['claim']}", ""]
+    if meta.get("notes"):
+        lines += [f"**Notes.** {meta['notes']}", ""]
+    seeds = sorted(set(runs["seed"]))
+    lines += [f"**Made by** `{meta['command']}` ({len(seeds)} seeds, Keras backend "
+              f"{meta['keras_backend']}, commit {meta.get('git_commit') or 'unknown'}).", "",
+              "| variant | settings |", "|---|---|"]
+    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | {meta['descriptions'][v]} |"
+              for v in order]
+    lines += ["", "## Results", "", *summary_table(runs, order), "",
+              "Intervals are 95% percentile bootstraps over seeds. IQM: mean of the middle half "
+              "of the seeds. Epochs to 99%: first epoch whose 20-epoch trailing mean training "
+              "accuracy reaches 0.99, over the seeds that reach it; *never* counts the others. "
+              "ms/epoch excludes compilation.", ""]
+    if len(order) > 1:
+        table = compare(runs, baseline)
+        table = table.set_index("variant").loc[[v for v in order if v != baseline]].reset_index()
+        lines += [f"## Against the baseline ({baseline})", "",
+                  "Two-sided Mann-Whitney U on held-out accuracy, Holm-corrected over the "
+                  f"{len(table)} comparisons; P(improvement) is the chance that a random seed of "
+                  "the variant beats a random seed of the baseline, ties counting half.", "",
+                  "| variant | difference in mean | U | p | Holm p | P(improvement) |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r.variant} | {r.difference:+.4f} | {r.u:.1f} | {r.p:.3g} | {r.p_holm:.3g} | "
+                  f"{r.improvement:.2f} |" for r in table.itertuples()]
+        lines += ["", "Findings:", ""] + [f"- **{r.variant}**: {r.finding}." for r in table.itertuples()]
+        lines += [""]
+    lines += ["## Figures", ""] + draw(name, runs, curves, order, out)
+    return "\n".join(lines) + "\n"
+
+
+def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
+    extras = [c for c in EXTRA_SCORES if runs[c].notna().any()]
+    header = ["variant", "seeds", "held-out accuracy (95% CI)", "IQM",
+              *[EXTRA_SCORES[c] + " (95% CI)" for c in extras],
+              "epochs to 99%: median (95% CI)", "never", "ms/epoch"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for variant in order:
+        group = runs[runs["variant"] == variant]
+        reached = group["epochs_to_99"].dropna()
+        epochs = bootstrap(reached, np.median)
+        cells = [variant, str(len(group)), _estimate(bootstrap(group["eval_accuracy"])),
+                 f"{interquartile_mean(group['eval_accuracy']):.4f}",
+                 *[_estimate(bootstrap(group[c])) for c in extras],
+                 _estimate(epochs, "{:.0f}") if epochs.n else "-",
+                 f"{len(group) - len(reached)} of {len(group)}",
+                 f"{group['ms_per_epoch'].mean():.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def draw(name: str, runs, curves, order, out: Path) -> list[str]:
+    """Draw the experiment's figures under out/NAME/ and return their markdown."""
+    folder = out / name
+    figures.learning_curves(curves, folder / "curves.png", order)
+    figures.seed_scores(runs, folder / "scores.png", order)
+    lines = [f"![training accuracy by epoch (20-epoch trailing mean), 95% band over seeds]"
+             f"({name}/curves.png)", "",
+             f"![held-out accuracy of every seed]({name}/scores.png)", ""]
+    if name == "lag":
+        figures.lag_heatmap(runs, folder / "heatmap.png")
+        lines += [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
+    return lines
+
+
+def index(loaded: dict) -> str:
+    """reports/README.md: the tutorial's claims against the measurements, then the extensions."""
+    lines = ["# echo-bench reports", "",
+             "Generated by `python -m bench report` from `results/`; every number comes from a "
+             "real run recorded there.", "", "## How the results were made", ""]
+    commands = {}
+    for name, (_, _, meta) in loaded.items():
+        for run in meta["invocations"]:
+            entry = commands.setdefault((run["command"], run["wall_seconds"]), [])
+            entry.append(f"{name}: {run['runs']} runs")
+    lines += [f"- `{command}`: {wall / 60:.1f} minutes wall time ({'; '.join(names)})"
+              for (command, wall), names in commands.items()]
+    lines += ["", "## The tutorial's claims", "",
+              "| experiment | the tutorial | measured held-out accuracy (95% CI) | verdict |",
+              "|---|---|---|---|"]
+    from experiments import EXPERIMENTS
+
+    for name, (runs, _, meta) in loaded.items():
+        claimed = getattr(EXPERIMENTS.get(name), "claimed_accuracy", None)
+        if claimed is None:
+            continue
+        estimate = bootstrap(runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"])
+        gap = estimate.value - claimed
+        verdict = (f"holds (mean within {TOLERANCE:.2f} of {claimed:.0%})" if abs(gap) <= TOLERANCE
+                   else f"does not hold (mean {abs(gap):.3f} {'above' if gap > 0 else 'below'} "
+                        f"{claimed:.0%})")
+        lines.append(f"| [{name}]({name}.md) | {meta['claim']} | {_estimate(estimate)} "
+                     f"(n = {estimate.n}) | {verdict} |")
+    lines += ["", "## The extensions", "", "| experiment | question | answer in a line |",
+              "|---|---|---|"]
+    for name, (runs, _, meta) in loaded.items():
+        if getattr(EXPERIMENTS.get(name), "claimed_accuracy", None) is None:
+            lines.append(f"| [{name}]({name}.md) | {meta['question']} | {answer(runs, meta)} |")
+    return "\n".join(lines) + "\n"
+
+
+def answer(runs: pd.DataFrame, meta: dict) -> str:
+    """The best variant, and how many differ detectably from the baseline."""
+    means = runs.groupby("variant")["eval_accuracy"].mean()
+    best = means.idxmax()
+    text = f"best: {best} ({_estimate(bootstrap(runs.loc[runs['variant'] == best, 'eval_accuracy']))})"
+    if len(means) > 1:
+        table = compare(runs, meta["baseline"])
+        detectable = table[table["p_holm"] < 0.05]
+        higher = ", ".join(detectable.loc[detectable["difference"] > 0, "variant"]) or "none"
+        lower = len(detectable[detectable["difference"] < 0])
+        text += (f"; vs {meta['baseline']}: detectably higher: {higher}; detectably lower: "
+                 f"{lower} of {len(table)} (Holm, 5%)")
+    return text
+
+
+def _estimate(estimate, form="{:.4f}") -> str:
+    if estimate.n == 0:
+        return "-"
+    return f"{form.format(estimate.value)} [{form.format(estimate.low)}, {form.format(estimate.high)}]"

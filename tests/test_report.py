@@ -1,0 +1,61 @@
+"""Reports come from results alone, identically every time, and refuse what is not there."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(*args):
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("results")
+    done = bench("run", "echo-lag", "masking", "--seeds", "3", "--epochs", "25", "--quiet",
+                 "--results", str(directory))
+    assert done.returncode == 0, done.stderr
+    return directory
+
+
+def test_report_writes_every_experiment_with_figures_and_is_byte_identical(results, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        done = bench("report", "--results", str(results), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+    for name in ("README.md", "echo-lag.md", "masking.md"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    masking = (first / "masking.md").read_text()
+    for text in ("**Question.**", "held-out accuracy (95% CI)", "IQM", "Holm p",
+                 "P(improvement)", "held-out accuracy, incomplete rows", "masking/curves.png",
+                 "no detectable difference from drop at n = 3 vs 3"):
+        assert text in masking
+    assert (first / "masking" / "curves.png").stat().st_size > 10_000
+    assert (first / "masking" / "scores.png").exists()
+    index = (first / "README.md").read_text()
+    assert "[echo-lag](echo-lag.md)" in index and "[masking](masking.md)" in index
+    assert "--seeds 3 --epochs 25" in index and "minutes wall time" in index
+
+
+def test_report_of_one_experiment(results, tmp_path):
+    done = bench("report", "echo-lag", "--results", str(results), "--out", str(tmp_path))
+    assert done.returncode == 0
+    assert (tmp_path / "echo-lag.md").exists() and not (tmp_path / "masking.md").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["report", "--results", "/nonexistent"], "no results directory"),
+    (["report", "lag", "--results", "RESULTS"], "no results for 'lag'"),
+    (["report", "--results", "EMPTY"], "no results in"),
+])
+def test_report_of_missing_results_is_refused(results, tmp_path, args, message):
+    (tmp_path / "empty").mkdir()
+    args = [str(results) if a == "RESULTS" else str(tmp_path / "empty") if a == "EMPTY" else a
+            for a in args]
+    done = bench(*args, "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1
