@@ -40,6 +40,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                      help="parallel worker processes (default: all cores)")
     run.add_argument("--results", type=Path, default=Path("results"), help="results directory")
+    run.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                     help="where tasks run: loky processes here (default) or a Dask cluster")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="with --backend dask: a running scheduler (default: a LocalCluster)")
     run.add_argument("--curve-every", type=positive_int, default=1, metavar="K",
                      help="store each curve as means over blocks of K epochs (default 1: every epoch)")
     run.add_argument("--force", action="store_true",
@@ -115,6 +119,8 @@ def command_run(args, argv: list[str]) -> int:
     from bench.tasks import make_tasks
 
     experiments = select(args.names)
+    if args.scheduler and args.backend != "dask":
+        raise UsageError("--scheduler needs --backend dask")
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
     _check_writable(args.results)
@@ -147,7 +153,8 @@ def command_run(args, argv: list[str]) -> int:
     errors = {name: [] for name in stores}
     last_merge = time.monotonic()
     try:
-        for outcome in run_tasks(todo, min(args.jobs, max(1, len(todo))), progress=not args.quiet):
+        for outcome in run_tasks(todo, min(args.jobs, max(1, len(todo))), progress=not args.quiet,
+                                 backend=args.backend, scheduler=args.scheduler):
             task = outcome.task
             if outcome.error is None:
                 stores[task.experiment].stage(task, outcome.result, args.curve_every)

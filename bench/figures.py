@@ -12,9 +12,11 @@ import seaborn as sns  # noqa: E402
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
 
 
-def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: int = 20) -> None:
+def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: int = 20,
+                    facet: tuple[str, str] | None = None) -> None:
     """Training accuracy by epoch (trailing mean over `span` epochs, as for epochs to 99%),
-    mean over seeds with a 95% bootstrap band, per variant."""
+    mean over seeds with a 95% bootstrap band, per variant; with `facet` (column, hue), one
+    panel per value of the column and a line per value of the hue instead."""
     curves = curves.sort_values(["variant", "seed", "epoch"])
     every = int(curves["epoch"].diff().where(lambda d: d > 0).min()) if len(curves) > 1 else 1
     window = max(1, span // max(every, 1))
@@ -23,15 +25,15 @@ def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: in
     curves = curves.assign(accuracy=smooth)
     step = max(1, int(curves["epoch"].max()) // POINTS)
     shown = curves[(curves["epoch"] % step == 0) | (curves["epoch"] == 1)]
-    many = len(order) > 8
-    height = 3.2 if many else 4
-    grid = sns.relplot(data=shown, x="epoch", y="accuracy", hue="variant", hue_order=order,
-                       kind="line", errorbar=("ci", 95), n_boot=200, seed=0, height=height,
-                       aspect=2.2, legend="auto", palette="viridis" if many else None)
+    lines = {"hue": "variant", "hue_order": order, "height": 4, "aspect": 2.2}
+    if facet is not None:
+        column, hue = facet
+        lines = {"hue": hue, "col": column, "col_wrap": 4, "height": 2.6, "aspect": 1.3,
+                 "palette": "viridis"}
+    grid = sns.relplot(data=shown, x="epoch", y="accuracy", kind="line", errorbar=("ci", 95),
+                       n_boot=200, seed=0, **lines)
     grid.set_axis_labels("epoch (one fresh sequence each)",
-                         f"training accuracy, trailing mean of {span}")
-    if many:
-        sns.move_legend(grid, "upper left", bbox_to_anchor=(1, 1), ncol=2, fontsize=7)
+                         f"train accuracy ({span}-epoch mean)")
     _save(grid.figure, path)
 
 

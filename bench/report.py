@@ -21,7 +21,10 @@ TOLERANCE = 0.02  # a claim holds when the measured mean lies within this of it
 
 def write_reports(results: Path, out: Path, names: list[str] | None = None) -> list[str]:
     """Write reports/NAME.md (with figures) for every experiment in `results`, and the index."""
-    available = sorted(p.parent.name for p in results.glob("*/runs.csv"))
+    from experiments import EXPERIMENTS
+
+    found = {p.parent.name for p in results.glob("*/runs.csv")}
+    available = [n for n in EXPERIMENTS if n in found] + sorted(found - set(EXPERIMENTS))
     if not available:
         raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
     unknown = [n for n in names or [] if n not in available]
@@ -109,7 +112,11 @@ def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
 def draw(name: str, runs, curves, order, out: Path) -> list[str]:
     """Draw the experiment's figures under out/NAME/ and return their markdown."""
     folder = out / name
-    figures.learning_curves(curves, folder / "curves.png", order)
+    facet = None
+    if name == "lag":
+        curves = curves.merge(runs[["variant", "seed", "lag", "units"]], on=["variant", "seed"])
+        facet = ("lag", "units")
+    figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
     figures.seed_scores(runs, folder / "scores.png", order)
     lines = [f"![training accuracy by epoch (20-epoch trailing mean), 95% band over seeds]"
              f"({name}/curves.png)", "",

@@ -53,38 +53,62 @@ def worker_environment(threads: int) -> dict[str, str]:
     return env
 
 
-def run_tasks(tasks: list[Task], jobs: int, progress: bool = True) -> Iterator[Outcome]:
-    """Yield an Outcome per task as tasks finish, in `jobs` worker processes (never this one)."""
+def run_tasks(tasks: list[Task], jobs: int, progress: bool = True, backend: str = "loky",
+              scheduler: str | None = None) -> Iterator[Outcome]:
+    """Yield an Outcome per task as tasks finish, in worker processes (never this one):
+    `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`)."""
+    if backend == "dask":
+        from bench.cluster import dask_executor
+
+        with dask_executor(jobs, scheduler, worker_environment) as (executor, slots):
+            yield from _drive(tasks, lambda: executor, slots, progress, isolate=False)
+        return
     cores = os.cpu_count() or 1
-    env = worker_environment(max(1, cores // jobs))
-    os.environ.update(env)
+    os.environ.update(worker_environment(max(1, cores // jobs)))
+    yield from _drive(tasks, lambda: get_reusable_executor(max_workers=jobs, timeout=600), jobs,
+                      progress, isolate=True)
+
+
+def _drive(tasks, start_executor, slots: int, progress: bool, isolate: bool):
+    """Keep `slots` tasks in flight; on a broken loky pool, rerun the tasks it held one by one."""
     pending = list(reversed(tasks))
+    executor = start_executor()
+    running = {}
     with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
-        executor = get_reusable_executor(max_workers=jobs, timeout=600)
-        running = {}
         try:
             while pending or running:
-                while pending and len(running) < jobs:
+                while pending and len(running) < slots:
                     task = pending.pop()
                     running[executor.submit(run_task, task)] = task
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
-                broken = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
-                if broken:
+                if isolate and any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     suspects = list(running.values())
                     running.clear()
                     executor.shutdown(wait=True, kill_workers=True)
-                    executor = get_reusable_executor(max_workers=jobs, timeout=600)
+                    executor = start_executor()
                     for task in suspects:
                         bar.update()
                         yield _isolated(task)
                     continue
                 for future in done:
-                    running.pop(future)
+                    task = running.pop(future)
                     bar.update()
-                    yield future.result()
+                    yield _outcome(future, task)
         except BaseException:
-            executor.shutdown(wait=False, kill_workers=True)
+            for future in running:
+                future.cancel()
+            if isolate:
+                executor.shutdown(wait=False, kill_workers=True)
             raise
+
+
+def _outcome(future, task: Task) -> Outcome:
+    """The task's Outcome; a future that failed outside the task (its worker died) becomes one."""
+    error = future.exception()
+    if error is None:
+        return future.result()
+    reason = " ".join(str(error).split())[:300]
+    return Outcome(task, error=f"worker died: {type(error).__name__}: {reason}")
 
 
 def _isolated(task: Task) -> Outcome:

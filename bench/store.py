@@ -204,6 +204,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

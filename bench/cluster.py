@@ -1,0 +1,66 @@
+"""Dask: the same tasks on a cluster (a scheduler given by address) or on a LocalCluster.
+
+Tasks go through `Client.get_executor()`, a concurrent.futures executor, so the
+runner drives Dask exactly as it drives loky: each task is its own future, and
+a worker that dies fails only the task it held (after Dask's own retries).
+Workers receive settings and seeds; results come back to this process, which
+alone writes results/.
+"""
+
+import os
+import socket
+from collections import Counter
+from contextlib import contextmanager
+
+import dask
+
+
+@contextmanager
+def dask_executor(jobs: int, scheduler: str | None, environment):
+    """Yield (executor, slots): a Dask executor and how many tasks its workers run at once.
+
+    `environment(threads)` gives the variables that cap a worker's thread pools.
+    Without a scheduler address a LocalCluster of `jobs` single-threaded worker
+    processes is started for the run and closed after it.
+    """
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is None:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environment(threads),
+                              "distributed.scheduler.allowed-failures": 0}):
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout="20s")
+    try:
+        slots = _cap_threads(client, environment)
+        yield client.get_executor(pure=False), slots
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _cap_threads(client, environment) -> int:
+    """Give each worker a share of its host's cores; return the task slots of the cluster."""
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    if not workers:
+        raise RuntimeError("the Dask scheduler has no workers")
+    hosts = client.run(_host_and_cores)
+    busy = Counter()
+    for address, (host, _) in hosts.items():
+        busy[host] += workers[address]["nthreads"]
+    for address, (host, cores) in hosts.items():
+        client.run(_set_environment, environment(max(1, cores // busy[host])), workers=[address])
+    return sum(w["nthreads"] for w in workers.values())
+
+
+def _host_and_cores():
+    return socket.gethostname(), os.cpu_count() or 1
+
+
+def _set_environment(variables: dict) -> None:
+    os.environ.update(variables)

@@ -1,0 +1,33 @@
+"""The same seeds give the same numbers on loky and on a Dask LocalCluster."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ["run", "echo-current", "beginners-mistake", "--seeds", "2", "--epochs", "20", "--quiet"]
+
+
+def bench(*args):
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_dask_local_cluster_matches_loky(tmp_path):
+    loky = bench(*RUN, "--jobs", "2", "--results", str(tmp_path / "loky"))
+    dask = bench(*RUN, "--jobs", "2", "--backend", "dask", "--results", str(tmp_path / "dask"))
+    assert loky.returncode == 0, loky.stderr
+    assert dask.returncode == 0, dask.stderr
+    for name in ("echo-current", "beginners-mistake"):
+        a, b = (pd.read_csv(tmp_path / d / name / "curves.csv") for d in ("loky", "dask"))
+        pd.testing.assert_frame_equal(a, b)
+        columns = ["variant", "seed", "eval_accuracy", "final_loss", "settings_hash"]
+        a, b = (pd.read_csv(tmp_path / d / name / "runs.csv")[columns] for d in ("loky", "dask"))
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_scheduler_needs_the_dask_backend():
+    done = bench("run", "echo-lag", "--scheduler", "tcp://127.0.0.1:8786")
+    assert done.returncode == 2 and "--scheduler needs --backend dask" in done.stderr
