@@ -8,7 +8,9 @@ same data (paired comparisons) and evaluation never sees a training sequence's
 stream.
 """
 
+import random
 import time
+from contextlib import contextmanager
 
 import keras
 import numpy as np
@@ -27,10 +29,29 @@ def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
 
 
 def initial_model(setup: Setup, seed: int) -> keras.Model:
-    """A fresh model whose initial weights depend on the seed alone."""
+    """A fresh model whose initial weights depend on the seed alone, on any thread."""
     keras.backend.clear_session()
-    keras.utils.set_random_seed(int(seed))
-    return build_model(setup.model_spec())
+    with _private_python_random(int(seed)):
+        keras.utils.set_random_seed(int(seed))
+        return build_model(setup.model_spec())
+
+
+@contextmanager
+def _private_python_random(seed: int):
+    """Let Keras draw its initializers' seeds from a private generator seeded with `seed`.
+
+    Keras draws them from Python's shared `random` module, which other threads
+    (a Dask worker's) may advance meanwhile; the private generator yields the
+    same values an undisturbed process gets after `random.seed(seed)`.
+    """
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
 
 
 def run(setup: Setup, seed: int) -> Run:
