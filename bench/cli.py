@@ -114,6 +114,7 @@ def command_list(_args) -> int:
 
 
 def command_run(args, argv: list[str]) -> int:
+    from bench.cluster import ClusterError
     from bench.runner import run_tasks
     from bench.store import ExperimentStore, StoreError, settings_hash
     from bench.tasks import make_tasks
@@ -165,6 +166,9 @@ def command_run(args, argv: list[str]) -> int:
             if time.monotonic() - last_merge > MERGE_EVERY_SECONDS:
                 _merge(stores, errors)
                 last_merge = time.monotonic()
+    except ClusterError as error:
+        _merge(stores, errors)
+        raise UsageError(str(error)) from None
     except KeyboardInterrupt:
         _merge(stores, errors)
         print("bench: interrupted; finished runs are saved, run the same command again to resume",

@@ -15,6 +15,10 @@ from contextlib import contextmanager
 import dask
 
 
+class ClusterError(Exception):
+    """The cluster cannot run the tasks: reported as one line."""
+
+
 @contextmanager
 def dask_executor(jobs: int, scheduler: str | None, environment):
     """Yield (executor, slots): a Dask executor and how many tasks its workers run at once.
@@ -34,9 +38,16 @@ def dask_executor(jobs: int, scheduler: str | None, environment):
                                    dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler, timeout="20s")
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
-        slots = _cap_threads(client, environment)
+        try:
+            slots = _cap_threads(client, environment)
+        except Exception as error:  # noqa: BLE001  (the workers' own failure, as one line)
+            raise ClusterError(f"the Dask workers cannot run echo-bench ({error!r}); install this "
+                               "project in the workers' environment") from None
         yield client.get_executor(pure=False), slots
     finally:
         client.close()

@@ -108,7 +108,9 @@ def _outcome(future, task: Task) -> Outcome:
     if error is None:
         return future.result()
     reason = " ".join(str(error).split())[:300]
-    return Outcome(task, error=f"worker died: {type(error).__name__}: {reason}")
+    died = type(error).__name__ in ("KilledWorker", "TerminatedWorkerError")
+    return Outcome(task, error=f"{'worker died' if died else 'could not run'}: "
+                               f"{type(error).__name__}: {reason}")
 
 
 def _isolated(task: Task) -> Outcome:
