@@ -44,8 +44,9 @@ def parser() -> argparse.ArgumentParser:
                      help="where tasks run: loky processes here (default) or a Dask cluster")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="with --backend dask: a running scheduler (default: a LocalCluster)")
-    run.add_argument("--curve-every", type=positive_int, default=1, metavar="K",
-                     help="store each curve as means over blocks of K epochs (default 1: every epoch)")
+    run.add_argument("--curve-every", type=positive_int, metavar="K",
+                     help="store each curve as means over blocks of K epochs (default: as the "
+                          "results already there do, else 1, every epoch)")
     run.add_argument("--force", action="store_true",
                      help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -134,6 +135,9 @@ def command_run(args, argv: list[str]) -> int:
                 for v, s, h in store.runs()[["variant", "seed", "settings_hash"]].itertuples(index=False)}
     except StoreError as error:
         raise UsageError(str(error)) from None
+    kept = {store.curve_every() for store in stores.values()} - {None}
+    if args.curve_every is None:
+        args.curve_every = kept.pop() if len(kept) == 1 else 1
     for name, store in stores.items():
         every = store.curve_every()
         if every not in (None, args.curve_every) and not args.force:
