@@ -175,5 +175,9 @@ def test_curves_can_be_stored_as_block_means_and_the_choice_is_kept(tmp_path, un
     assert curves.groupby("seed")["epoch"].apply(list).tolist()[0] == list(range(100, 601, 100))
     block = full[(full["seed"] == 1) & full["epoch"].between(101, 200)]["loss"].mean()
     assert abs(curves.query("seed == 1 and epoch == 200")["loss"].item() - block) < 1e-6
-    other = bench(*RUN, "--seeds", "5", "--results", str(tmp_path))
+    other = bench(*RUN, "--seeds", "5", "--curve-every", "1", "--results", str(tmp_path))
     assert other.returncode == 2 and "--curve-every 100" in other.stderr
+    more = bench(*RUN, "--seeds", "5", "--results", str(tmp_path))
+    assert more.returncode == 0, more.stderr
+    curves = pd.read_csv(tmp_path / "echo-lag" / "curves.csv")
+    assert curves.query("seed == 4")["epoch"].tolist() == list(range(100, 601, 100))
