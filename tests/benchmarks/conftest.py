@@ -17,4 +17,4 @@ def pytest_terminal_summary(terminalreporter):
     for name, seconds in _PER_EPOCH.items():
         ratios = "" if name in trainers else ", ".join(
             f"{seconds / fast:.1f}x {trainer}" for trainer, fast in trainers.items())
-        terminalreporter.write_line(f"{name:36s} {1000 * seconds:8.2f} ms  {ratios}")
+        terminalreporter.write_line(f"{name:50s} {1000 * seconds:8.2f} ms  {ratios}")

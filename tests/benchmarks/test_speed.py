@@ -31,6 +31,21 @@ def test_tutorial_loop_epoch(benchmark, backend, per_epoch):
     per_epoch[f"tutorial loop ({backend})"] = benchmark.stats.stats.mean
 
 
+def test_trainer_ten_seeds(benchmark, per_epoch):
+    """Ten seeds in one worker, as `bench run` gives them: one compilation for all, included."""
+    streams_ = [SETUP.frame(generate_sequences(streams(seed)[0], SETUP.epochs)) for seed in range(10)]
+
+    def ten_runs():
+        clear_programs()
+        for seed, framed in enumerate(streams_):
+            train(initial_model(SETUP, seed), framed.X, framed.y)
+
+    benchmark.pedantic(ten_runs, rounds=2)
+    benchmark.extra_info["epochs_per_round"] = 10 * SETUP.epochs
+    per_epoch["fast trainer, 10 seeds, one compilation included"] = (
+        benchmark.stats.stats.mean / (10 * SETUP.epochs))
+
+
 @pytest.mark.parametrize("compiled", ["cold", "warm"])
 def test_trainer_epoch(benchmark, per_epoch, compiled):
     """cold: every run compiles (a worker's first seed); warm: the program is reused (later seeds)."""
