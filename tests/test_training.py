@@ -121,3 +121,14 @@ def test_sequence_heads_match_the_tutorials_loop(framing, spec):
     np.testing.assert_allclose(fast_curves.loss, reference_curves.loss, rtol=1e-5)
     # Accuracy is not compared: ours is the fraction of scored values right, while Keras's
     # metric averages 2-D sample weights per sample first.
+
+
+@pytest.mark.parametrize("cell", ["gru", "simple_rnn"])
+def test_other_cells_match_the_tutorials_loop(cell):
+    fast, reference = twin_models(ModelSpec(units=16, cell=cell))
+    framed = data(8)
+    fast_curves = train(fast, framed.X, framed.y)
+    reference_curves = train_reference(reference, framed.X, framed.y)
+    for a, b in zip(trainable(fast), trainable(reference)):
+        np.testing.assert_allclose(a, b, atol=2e-5)
+    np.testing.assert_allclose(fast_curves.loss, reference_curves.loss, rtol=1e-5)
