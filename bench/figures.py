@@ -9,10 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from echo.scoring import TRAILING  # noqa: E402
+
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
 
 
-def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: int = 20,
+def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: int = TRAILING,
                     facet: tuple[str, str] | None = None) -> None:
     """Training accuracy by epoch (trailing mean over `span` epochs, as for epochs to 99%),
     mean over seeds with a 95% bootstrap band, per variant; with `facet` (column, hue), one

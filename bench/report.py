@@ -13,6 +13,7 @@ import pandas as pd
 from bench import figures
 from bench.stats import bootstrap, compare, interquartile_mean
 from bench.store import ExperimentStore, StoreError
+from echo.scoring import TRAILING
 
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
                 "eval_sequence_accuracy": "whole rows exact"}
@@ -69,7 +70,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
               for v in order]
     lines += ["", "## Results", "", *summary_table(runs, order), "",
               "Intervals are 95% percentile bootstraps over seeds. IQM: mean of the middle half "
-              "of the seeds. Epochs to 99%: first epoch whose 20-epoch trailing mean training "
+              f"of the seeds. Epochs to 99%: first epoch whose {TRAILING}-epoch trailing mean training "
               "accuracy reaches 0.99, over the seeds that reach it; *never* counts the others. "
               "ms/epoch excludes compilation.", ""]
     if len(order) > 1:
@@ -118,7 +119,7 @@ def draw(name: str, runs, curves, order, out: Path) -> list[str]:
         facet = ("lag", "units")
     figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
     figures.seed_scores(runs, folder / "scores.png", order)
-    lines = [f"![training accuracy by epoch (20-epoch trailing mean), 95% band over seeds]"
+    lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over seeds]"
              f"({name}/curves.png)", "",
              f"![held-out accuracy of every seed]({name}/scores.png)", ""]
     if name == "lag":

@@ -9,9 +9,8 @@ only the task that kills its worker is recorded as failed.
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-
 from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass
 
 from joblib.externals.loky import ProcessPoolExecutor, get_reusable_executor
 from joblib.externals.loky.process_executor import BrokenProcessPool
@@ -121,7 +120,3 @@ def _isolated(task: Task) -> Outcome:
         except BrokenProcessPool as error:
             reason = str(error).split("\n")[0][:300]
             return Outcome(task, error=f"worker died: {reason}")
-
-
-def _key(task: Task) -> tuple:
-    return task.experiment, task.variant, task.seed

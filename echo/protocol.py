@@ -22,6 +22,7 @@ from echo.sequences import generate_sequences
 from echo.setup import Setup
 from echo.training import predict, train
 
+
 def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     """Disjoint random streams for training and evaluation sequences."""
     train_seq, eval_seq = np.random.SeedSequence(int(seed)).spawn(2)

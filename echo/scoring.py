@@ -5,6 +5,7 @@ import numpy as np
 from echo.framings import MISSING, Framed
 
 SCORES = ("eval_accuracy", "eval_accuracy_incomplete", "eval_sequence_accuracy")
+TRAILING = 20  # epochs averaged before a run counts as having reached a training accuracy
 
 
 def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False) -> dict:
@@ -33,8 +34,6 @@ def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False
 
 def _ratio(right: np.ndarray, counted: np.ndarray) -> float:
     return float(right.sum() / counted.sum()) if counted.sum() else float("nan")
-
-TRAILING = 20
 
 
 def epochs_to_reach(accuracy: np.ndarray, threshold: float = 0.99, span: int = TRAILING) -> float:

@@ -35,7 +35,7 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
     stateless optimizer update (TensorFlow refuses it), so there the tutorial's
     own loop trains, with the same protocol and results but at its speed.
     """
-    batch_size, _ = _batching(model, X)
+    batch_size = _batching(model, X)
     if keras.backend.backend() != "jax":
         from echo.reference import train_reference
 
@@ -63,7 +63,7 @@ def predict_probabilities(model: keras.Model, X: np.ndarray, *,
                           missing_value: float = 0.0) -> np.ndarray:
     """Softmax outputs (sequences, samples, [steps,] n_unique), batches in order, state reset
     per sequence."""
-    batch_size, _ = _batching(model, X)
+    batch_size = _batching(model, X)
     if keras.backend.backend() != "jax":
         from echo.reference import predict_reference
 
@@ -179,12 +179,13 @@ def _forward(model, n_unique, missing_value):
     return forward
 
 
-def _batching(model, X):
-    batch_size, _, n_unique = model.input_shape
+def _batching(model, X) -> int:
+    """The model's batch size, checked to split every sequence's samples into whole batches."""
+    batch_size = model.input_shape[0]
     samples = X.shape[1]
     if samples % batch_size:
         raise ValueError(f"{samples} samples per sequence do not split into batches of {batch_size}")
-    return batch_size, n_unique
+    return batch_size
 
 
 def _split_batches(X, y, batch_size):
