@@ -1,11 +1,13 @@
 """Seaborn figures for a report, drawn from the results tables alone."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -43,8 +45,9 @@ def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_a
     """The held-out score of every seed, per variant, with the mean marked."""
     width = max(5, 0.45 * len(order) + 2)
     figure, axis = plt.subplots(figsize=(width, 4))
-    sns.stripplot(data=runs, x="variant", y=column, order=order, ax=axis, jitter=0.15,
-                  size=4, alpha=0.7, color="tab:blue")
+    with _seeded_numpy(0):  # seaborn jitters with NumPy's global generator
+        sns.stripplot(data=runs, x="variant", y=column, order=order, ax=axis, jitter=0.15,
+                      size=4, alpha=0.7, color="tab:blue")
     sns.pointplot(data=runs, x="variant", y=column, order=order, ax=axis, errorbar=None,
                   linestyle="none", marker="_", markersize=20, color="black")
     axis.set_ylabel(column.replace("_", " "))
@@ -61,6 +64,17 @@ def lag_heatmap(runs: pd.DataFrame, path: Path) -> None:
     axis.set_xlabel("LSTM units")
     axis.set_ylabel("lag")
     _save(figure, path)
+
+
+@contextmanager
+def _seeded_numpy(seed: int):
+    """Seed NumPy's global generator for a block, then give back its former state."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def _save(figure, path: Path) -> None:
