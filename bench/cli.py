@@ -129,19 +129,18 @@ def command_run(args, argv: list[str]) -> int:
     stores = {e.name: ExperimentStore(args.results / e.name) for e in experiments}
     tasks = make_tasks(experiments, args.seeds, args.epochs)
     try:
-        for store in stores.values():
-            store.check()
-        done = {(name, v, s): h for name, store in stores.items()
-                for v, s, h in store.runs()[["variant", "seed", "settings_hash"]].itertuples(index=False)}
+        finished = {name: store.load()[0] for name, store in stores.items()}
     except StoreError as error:
         raise UsageError(str(error)) from None
-    kept = {store.curve_every() for store in stores.values()} - {None}
+    done = {(name, v, s): h for name, runs in finished.items()
+            for v, s, h in runs[["variant", "seed", "settings_hash"]].itertuples(index=False)}
+    stored_every = {name: store.curve_every() for name, store in stores.items()}
+    kept = set(stored_every.values()) - {None}
     if args.curve_every is None:
         args.curve_every = kept.pop() if len(kept) == 1 else 1
-    for name, store in stores.items():
-        every = store.curve_every()
+    for name, every in stored_every.items():
         if every not in (None, args.curve_every) and not args.force:
-            raise UsageError(f"{store.directory} stores curves every {every} epochs, not "
+            raise UsageError(f"{stores[name].directory} stores curves every {every} epochs, not "
                              f"{args.curve_every}; use --curve-every {every}, another --results "
                              "directory, or --force")
     for task in tasks:

@@ -41,12 +41,9 @@ def write_reports(results: Path, out: Path, names: list[str] | None = None) -> l
 
 
 def _load(directory: Path):
-    store = ExperimentStore(directory)
-    store.check()
-    runs = store.runs()
+    runs, curves = ExperimentStore(directory).load()
     if runs.empty:
         raise StoreError(f"{directory}/runs.csv holds no runs")
-    curves = pd.read_csv(directory / "curves.csv")
     meta_path = directory / "meta.json"
     if not meta_path.exists():
         raise StoreError(f"{meta_path} is missing; the results cannot be reported without it")

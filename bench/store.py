@@ -82,8 +82,9 @@ class ExperimentStore:
         self.directory = directory
         self.staging = directory / ".staging"
 
-    def check(self) -> None:
-        """Refuse results written by another format, or CSVs that are truncated or malformed."""
+    def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Finished runs and their curves, refusing results written by another format or CSVs
+        that are truncated or malformed."""
         meta = self.directory / "meta.json"
         if meta.exists():
             try:
@@ -93,8 +94,7 @@ class ExperimentStore:
             if found != FORMAT:
                 raise StoreError(f"{meta} was written by results format {found}, this version "
                                  f"reads format {FORMAT}; use another --results directory")
-        self.runs()
-        self._read("curves.csv", CURVE_COLUMNS)
+        return self.runs(), self._read("curves.csv", CURVE_COLUMNS)
 
     def runs(self) -> pd.DataFrame:
         """Finished runs: runs.csv merged with any staged runs not yet merged."""
