@@ -16,7 +16,7 @@ def _serve(connection, backend: str, seed: int, epochs: int) -> None:
     from echo.sequences import generate_sequences
     from experiments.echo_lag import EXPERIMENT
 
-    setup = EXPERIMENT.variants[EXPERIMENT.baseline]
+    setup = EXPERIMENT.baseline_setup
     model = initial_model(setup, seed)
     framed = setup.frame(generate_sequences(streams(seed)[0], epochs))
     train_reference(model, framed.X[:1], framed.y[:1])

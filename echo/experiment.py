@@ -28,3 +28,8 @@ class Experiment:
             object.__setattr__(self, "baseline", next(iter(self.variants)))
         if self.baseline not in self.variants:
             raise ValueError(f"baseline {self.baseline!r} is not a variant of {self.name}")
+
+    @property
+    def baseline_setup(self) -> Setup:
+        """The baseline variant's settings, which other experiments start from."""
+        return self.variants[self.baseline]

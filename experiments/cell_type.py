@@ -4,7 +4,7 @@ from echo.experiment import Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 from experiments.lag import EXPERIMENT as LAG
 
-EASY = ECHO_LAG.variants[ECHO_LAG.baseline]
+EASY = ECHO_LAG.baseline_setup
 HARD = LAG.variants["lag8-units50"]
 
 EXPERIMENT = Experiment(

@@ -3,7 +3,7 @@
 from echo.experiment import Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
-TUTORIAL = ECHO_LAG.variants[ECHO_LAG.baseline]
+TUTORIAL = ECHO_LAG.baseline_setup
 
 EXPERIMENT = Experiment(
     name="lag-sequence",

@@ -3,7 +3,7 @@
 from echo.experiment import Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
-TUTORIAL = ECHO_LAG.variants[ECHO_LAG.baseline]
+TUTORIAL = ECHO_LAG.baseline_setup
 # Keeping rows t = 1..24 gives 24 samples: batches of 6 keep the 4 updates per sequence.
 KEPT = TUTORIAL.replace(batch_size=6)
 

@@ -3,7 +3,7 @@
 from echo.experiment import Experiment
 from experiments.beginners_mistake import EXPERIMENT as MISTAKE
 
-TUTORIAL = MISTAKE.variants[MISTAKE.baseline]
+TUTORIAL = MISTAKE.baseline_setup
 
 EXPERIMENT = Experiment(
     name="mistake-diagnostics",

@@ -17,7 +17,7 @@ from echo.sequences import generate_sequences
 from echo.training import clear_programs, train
 from experiments.echo_lag import EXPERIMENT
 
-SETUP = EXPERIMENT.variants[EXPERIMENT.baseline]
+SETUP = EXPERIMENT.baseline_setup
 BACKENDS = [b for b in ("tensorflow", "jax") if importlib.util.find_spec(b)]
 
 
