@@ -28,7 +28,8 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
     for out in (first, second):
         done = bench("report", "--results", str(results), "--out", str(out))
         assert done.returncode == 0, done.stderr
-    for name in ("README.md", "echo-lag.md", "masking.md"):
+    for name in ("README.md", "echo-lag.md", "masking.md", "masking/curves.png",
+                 "masking/scores.png"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     masking = (first / "masking.md").read_text()
     for text in ("**Question.**", "held-out accuracy (95% CI)", "IQM", "Holm p",

@@ -30,14 +30,20 @@ def trainable(model):
     return [np.asarray(v.value) for v in model.trainable_variables]
 
 
-def test_fast_trainer_matches_the_tutorials_loop_after_20_epochs():
-    fast, reference = twin_models()
-    framed = data(20)
+def train_both(fast, reference, framed):
+    """Train twin models with the fast trainer and the tutorial's loop; assert they end with the
+    same weights and losses, and return both curves."""
     fast_curves = train(fast, framed.X, framed.y)
     reference_curves = train_reference(reference, framed.X, framed.y)
     for a, b in zip(trainable(fast), trainable(reference)):
         np.testing.assert_allclose(a, b, atol=2e-5)
     np.testing.assert_allclose(fast_curves.loss, reference_curves.loss, rtol=1e-5)
+    return fast_curves, reference_curves
+
+
+def test_fast_trainer_matches_the_tutorials_loop_after_20_epochs():
+    fast, reference = twin_models()
+    fast_curves, reference_curves = train_both(fast, reference, data(20))
     np.testing.assert_allclose(fast_curves.accuracy, reference_curves.accuracy)
     assert not np.allclose(trainable(fast)[0], twin_models()[0].trainable_variables[0].value)
 
@@ -113,22 +119,11 @@ def test_sequence_heads_match_the_tutorials_loop(framing, spec):
     sequences = generate_sequences(np.random.default_rng(0), 6)
     framed = (framings.lag_sequence(sequences, 5, 2) if framing == "lag_sequence"
               else framings.last_values(sequences, 5, 3))
-    fast, reference = twin_models(spec)
-    fast_curves = train(fast, framed.X, framed.y)
-    reference_curves = train_reference(reference, framed.X, framed.y)
-    for a, b in zip(trainable(fast), trainable(reference)):
-        np.testing.assert_allclose(a, b, atol=2e-5)
-    np.testing.assert_allclose(fast_curves.loss, reference_curves.loss, rtol=1e-5)
+    train_both(*twin_models(spec), framed)
     # Accuracy is not compared: ours is the fraction of scored values right, while Keras's
     # metric averages 2-D sample weights per sample first.
 
 
 @pytest.mark.parametrize("cell", ["gru", "simple_rnn"])
 def test_other_cells_match_the_tutorials_loop(cell):
-    fast, reference = twin_models(ModelSpec(units=16, cell=cell))
-    framed = data(8)
-    fast_curves = train(fast, framed.X, framed.y)
-    reference_curves = train_reference(reference, framed.X, framed.y)
-    for a, b in zip(trainable(fast), trainable(reference)):
-        np.testing.assert_allclose(a, b, atol=2e-5)
-    np.testing.assert_allclose(fast_curves.loss, reference_curves.loss, rtol=1e-5)
+    train_both(*twin_models(ModelSpec(units=16, cell=cell)), data(8))
