@@ -1,4 +1,4 @@
-"""The command line: `python -m bench list | run`."""
+"""The command line: `python -m bench list | run | report | speed`."""
 
 import argparse
 import dataclasses
@@ -6,6 +6,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+ENGINES = ("per-seed", "vectorized")
 
 
 class UsageError(Exception):
@@ -44,6 +46,11 @@ def parser() -> argparse.ArgumentParser:
                      help="where tasks run: loky processes here (default) or a Dask cluster")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="with --backend dask: a running scheduler (default: a LocalCluster)")
+    run.add_argument("--engine", choices=ENGINES, default="per-seed",
+                     help="per-seed: one run per call (default, the reference); vectorized: many "
+                          "seeds of a variant as one compiled program (JAX)")
+    run.add_argument("--chunk", type=positive_int, metavar="N",
+                     help="with --engine vectorized: seeds per call (default: what fits the device)")
     run.add_argument("--curve-every", type=positive_int, metavar="K",
                      help="store each curve as means over blocks of K epochs (default: as the "
                           "results already there do, else 1, every epoch)")
@@ -123,6 +130,7 @@ def command_run(args, argv: list[str]) -> int:
     experiments = select(args.names)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
+    check_engine(args.engine, args.chunk)
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
     _check_writable(args.results)
@@ -158,7 +166,8 @@ def command_run(args, argv: list[str]) -> int:
     last_merge = time.monotonic()
     try:
         for outcome in run_tasks(todo, min(args.jobs, max(1, len(todo))), progress=not args.quiet,
-                                 backend=args.backend, scheduler=args.scheduler):
+                                 backend=args.backend, scheduler=args.scheduler,
+                                 engine=args.engine, chunk=args.chunk):
             task = outcome.task
             if outcome.error is None:
                 stores[task.experiment].stage(task, outcome.result, args.curve_every)
@@ -213,6 +222,15 @@ def _summarise(name: str, runs) -> None:
     for variant, row in table.iterrows():
         print(f"{name} / {variant}: eval accuracy mean {row['mean']:.4f} "
               f"(min {row['min']:.4f}, max {row['max']:.4f}, {int(row['count'])} seeds)")
+
+
+def check_engine(engine: str, chunk: int | None) -> None:
+    """The vectorized engine maps JAX programs over seeds: refuse it on another backend."""
+    if chunk is not None and engine != "vectorized":
+        raise UsageError("--chunk needs --engine vectorized")
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    if engine == "vectorized" and backend != "jax":
+        raise UsageError(f"--engine vectorized needs the JAX backend, not KERAS_BACKEND={backend}")
 
 
 def _check_writable(directory: Path) -> None:

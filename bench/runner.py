@@ -1,10 +1,13 @@
 """Run tasks in parallel worker processes (joblib's loky), with a progress bar.
 
 Workers get settings and seeds, never models, and send back plain records;
-this process never loads Keras. A task that raises comes back as a failure
-with its message; the rest go on. A worker that dies breaks the pool: the
-tasks that were running then are rerun one at a time in a fresh worker, so
-only the task that kills its worker is recorded as failed.
+this process never loads Keras. Work goes out in chunks: one task each for
+the per-seed engine, several seeds of one variant for the vectorized engine
+(`echo.vectorized`), sized for the device by a worker that looks at it first.
+A chunk that raises comes back as failures with its message; the rest go on.
+A worker that dies breaks the pool: the chunks that were running then are
+rerun one at a time in a fresh worker, so only the chunk that kills its worker
+is recorded as failed.
 """
 
 import os
@@ -31,6 +34,52 @@ class Outcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """What one worker call runs: a task (per-seed engine), or seeds of one variant trained
+    together (vectorized engine), padded to `size` so a variant's chunks share a compilation."""
+
+    tasks: tuple[Task, ...]
+    engine: str = "per-seed"
+    size: int = 1
+
+
+def run_chunk(chunk: Chunk) -> list[Outcome]:
+    """Run a chunk in this process: its tasks one by one, or its seeds at once."""
+    if chunk.engine == "per-seed":
+        return [run_task(task) for task in chunk.tasks]
+    from echo.vectorized import run_seeds
+
+    try:
+        runs = run_seeds(chunk.tasks[0].setup, [t.seed for t in chunk.tasks], chunk.size)
+    except Exception as error:  # noqa: BLE001  (the chunk's failure is recorded, not fatal)
+        return [Outcome(task, error=_one_line(error)) for task in chunk.tasks]
+    return [Outcome(task, run) for task, run in zip(chunk.tasks, runs)]
+
+
+def plan_chunks(setups: list) -> tuple[object, list[int]]:
+    """In a worker: the device it runs on, and the seeds per chunk for each setup there."""
+    from echo.vectorized import chunk_size, device
+
+    where = device()
+    return where, [chunk_size(setup, where) for setup in setups]
+
+
+def make_chunks(tasks: list[Task], engine: str, sizes: dict | None = None) -> list[Chunk]:
+    """One chunk per task, or each variant's seeds cut into chunks of its size, in order."""
+    if engine == "per-seed":
+        return [Chunk((task,)) for task in tasks]
+    variants: dict[tuple, list[Task]] = {}
+    for task in tasks:
+        variants.setdefault((task.experiment, task.variant), []).append(task)
+    chunks = []
+    for key, group in variants.items():
+        size = min(sizes[key], len(group))
+        chunks += [Chunk(tuple(group[i:i + size]), engine, size)
+                   for i in range(0, len(group), size)]
+    return chunks
+
+
 def run_task(task: Task) -> Outcome:
     """Run one task in this process; import here so workers load Keras themselves."""
     from echo.protocol import run
@@ -38,8 +87,12 @@ def run_task(task: Task) -> Outcome:
     try:
         return Outcome(task, run(task.setup, task.seed))
     except Exception as error:  # noqa: BLE001  (any failure of one run is recorded, not fatal)
-        message = " ".join(str(error).split()) or type(error).__name__
-        return Outcome(task, error=f"{type(error).__name__}: {message}"[:500])
+        return Outcome(task, error=_one_line(error))
+
+
+def _one_line(error: Exception) -> str:
+    message = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {message}"[:500]
 
 
 def worker_environment(threads: int) -> dict[str, str]:
@@ -53,46 +106,65 @@ def worker_environment(threads: int) -> dict[str, str]:
 
 
 def run_tasks(tasks: list[Task], jobs: int, progress: bool = True, backend: str = "loky",
-              scheduler: str | None = None) -> Iterator[Outcome]:
+              scheduler: str | None = None, engine: str = "per-seed",
+              chunk: int | None = None) -> Iterator[Outcome]:
     """Yield an Outcome per task as tasks finish, in worker processes (never this one):
-    `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`)."""
+    `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`).
+    The vectorized engine trains `chunk` seeds per call (default: what fits the device)."""
     if backend == "dask":
         from bench.cluster import dask_executor
 
         with dask_executor(jobs, scheduler, worker_environment) as (executor, slots):
-            yield from _drive(tasks, lambda: executor, slots, progress, isolate=False)
+            chunks = _chunks(tasks, engine, chunk, executor)[0]
+            yield from _drive(chunks, lambda: executor, slots, progress, isolate=False)
         return
     cores = os.cpu_count() or 1
     os.environ.update(worker_environment(max(1, cores // jobs)))
-    yield from _drive(tasks, lambda: get_reusable_executor(max_workers=jobs, timeout=600), jobs,
+    executor = get_reusable_executor(max_workers=jobs, timeout=600)
+    chunks, where = _chunks(tasks, engine, chunk, executor)
+    if where is not None and where.platform != "cpu":
+        jobs = min(jobs, where.count)  # one worker per accelerator, holding all its memory
+        executor.shutdown(wait=True, kill_workers=True)
+    yield from _drive(chunks, lambda: get_reusable_executor(max_workers=jobs, timeout=600), jobs,
                       progress, isolate=True)
 
 
-def _drive(tasks, start_executor, slots: int, progress: bool, isolate: bool):
-    """Keep `slots` tasks in flight; on a broken loky pool, rerun the tasks it held one by one."""
-    pending = list(reversed(tasks))
+def _chunks(tasks, engine, chunk, executor):
+    """The chunks to run, and the device a worker reported (None for the per-seed engine)."""
+    if engine == "per-seed" or not tasks:
+        return make_chunks(tasks, "per-seed"), None
+    variants = {(t.experiment, t.variant): t.setup for t in tasks}
+    where, sizes = executor.submit(plan_chunks, list(variants.values())).result()
+    sizes = dict(zip(variants, [chunk or size for size in sizes]))
+    return make_chunks(tasks, engine, sizes), where
+
+
+def _drive(chunks: list[Chunk], start_executor, slots: int, progress: bool, isolate: bool):
+    """Keep `slots` chunks in flight; on a broken loky pool, rerun the chunks it held one by one."""
+    pending = list(reversed(chunks))
     executor = start_executor()
     running = {}
-    with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
+    total = sum(len(c.tasks) for c in chunks)
+    with tqdm(total=total, desc="runs", unit="run", disable=not progress) as bar:
         try:
             while pending or running:
                 while pending and len(running) < slots:
-                    task = pending.pop()
-                    running[executor.submit(run_task, task)] = task
+                    chunk = pending.pop()
+                    running[executor.submit(run_chunk, chunk)] = chunk
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 if isolate and any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     suspects = list(running.values())
                     running.clear()
                     executor.shutdown(wait=True, kill_workers=True)
                     executor = start_executor()
-                    for task in suspects:
-                        bar.update()
-                        yield _isolated(task)
+                    for chunk in suspects:
+                        bar.update(len(chunk.tasks))
+                        yield from _isolated(chunk)
                     continue
                 for future in done:
-                    task = running.pop(future)
-                    bar.update()
-                    yield _outcome(future, task)
+                    chunk = running.pop(future)
+                    bar.update(len(chunk.tasks))
+                    yield from _outcomes(future, chunk)
         except BaseException:
             for future in running:
                 future.cancel()
@@ -101,22 +173,23 @@ def _drive(tasks, start_executor, slots: int, progress: bool, isolate: bool):
             raise
 
 
-def _outcome(future, task: Task) -> Outcome:
-    """The task's Outcome; a future that failed outside the task (its worker died) becomes one."""
+def _outcomes(future, chunk: Chunk) -> list[Outcome]:
+    """The chunk's Outcomes; a future that failed outside the tasks (its worker died) fails them."""
     error = future.exception()
     if error is None:
         return future.result()
     reason = " ".join(str(error).split())[:300]
     died = type(error).__name__ in ("KilledWorker", "TerminatedWorkerError")
-    return Outcome(task, error=f"{'worker died' if died else 'could not run'}: "
-                               f"{type(error).__name__}: {reason}")
+    message = (f"{'worker died' if died else 'could not run'}: "
+               f"{type(error).__name__}: {reason}")
+    return [Outcome(task, error=message) for task in chunk.tasks]
 
 
-def _isolated(task: Task) -> Outcome:
-    """Run a task alone in a fresh worker: if that worker dies, it was this task."""
+def _isolated(chunk: Chunk) -> list[Outcome]:
+    """Run a chunk alone in a fresh worker: if that worker dies, it was this chunk."""
     with ProcessPoolExecutor(max_workers=1) as executor:
         try:
-            return executor.submit(run_task, task).result()
+            return executor.submit(run_chunk, chunk).result()
         except BrokenProcessPool as error:
             reason = str(error).split("\n")[0][:300]
-            return Outcome(task, error=f"worker died: {reason}")
+            return [Outcome(task, error=f"worker died: {reason}") for task in chunk.tasks]

@@ -35,7 +35,7 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
     stateless optimizer update (TensorFlow refuses it), so there the tutorial's
     own loop trains, with the same protocol and results but at its speed.
     """
-    batch_size = _batching(model, X)
+    batch_size = batching(model, X)
     if keras.backend.backend() != "jax":
         from echo.reference import train_reference
 
@@ -43,8 +43,8 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
                                reset_per_sequence=reset_per_sequence)
     model.optimizer.build(model.trainable_variables)
     arguments = ([v.value for v in model.trainable_variables],
-                 [v.value for v in model.optimizer.variables], *_split_batches(X, y, batch_size))
-    program, compile_seconds = _program(model, "train", missing_value, reset_per_sequence,
+                 [v.value for v in model.optimizer.variables], *split_batches(X, y, batch_size))
+    program, compile_seconds = compiled_program(model, "train", missing_value, reset_per_sequence,
                                         arguments)
     trainable, opt_vars, losses, accuracies = program(*arguments)
     for variable, value in zip(model.trainable_variables, trainable):
@@ -63,14 +63,14 @@ def predict_probabilities(model: keras.Model, X: np.ndarray, *,
                           missing_value: float = 0.0) -> np.ndarray:
     """Softmax outputs (sequences, samples, [steps,] n_unique), batches in order, state reset
     per sequence."""
-    batch_size = _batching(model, X)
+    batch_size = batching(model, X)
     if keras.backend.backend() != "jax":
         from echo.reference import predict_reference
 
         return predict_reference(model, X, missing_value=missing_value)
     arguments = ([v.value for v in model.trainable_variables],
-                 _split_batches(X, X[..., 0], batch_size)[0])
-    program, _ = _program(model, "predict", missing_value, True, arguments)
+                 split_batches(X, X[..., 0], batch_size)[0])
+    program, _ = compiled_program(model, "predict", missing_value, True, arguments)
     probabilities = program(*arguments)
     return ops.convert_to_numpy(probabilities).reshape(X.shape[:2] + tuple(model.output_shape[1:]))
 
@@ -83,14 +83,16 @@ def clear_programs() -> None:
     _PROGRAMS.clear()
 
 
-def _program(model, kind, missing_value, reset_per_sequence, arguments):
+def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, over_seeds=False):
     """The compiled program for this architecture and these argument shapes, and the
     seconds spent compiling it now (0 if it was compiled before in this process).
 
     Weights are arguments, not constants, so every model with the same
-    configuration (every seed of a variant) shares one compilation.
+    configuration (every seed of a variant) shares one compilation. With
+    `over_seeds`, every argument has a leading seed axis and the program is
+    mapped over it (jax.vmap): each seed trains on its own, in one call.
     """
-    key = (kind, json.dumps(model.get_config(), sort_keys=True, default=str),
+    key = (kind, over_seeds, json.dumps(model.get_config(), sort_keys=True, default=str),
            json.dumps(model.optimizer.get_config(), sort_keys=True, default=str),
            missing_value, reset_per_sequence,
            str(jax.tree.map(lambda a: (a.shape, str(a.dtype)), arguments)))
@@ -98,7 +100,10 @@ def _program(model, kind, missing_value, reset_per_sequence, arguments):
         return _PROGRAMS[key], 0.0
     start = time.perf_counter()
     build = _train_program if kind == "train" else _predict_program
-    compiled = jax.jit(build(model, missing_value, reset_per_sequence)).lower(*arguments).compile()
+    program = build(model, missing_value, reset_per_sequence)
+    if over_seeds:
+        program = jax.vmap(program)
+    compiled = jax.jit(program).lower(*arguments).compile()
     _PROGRAMS[key] = compiled
     return compiled, time.perf_counter() - start
 
@@ -179,7 +184,7 @@ def _forward(model, n_unique, missing_value):
     return forward
 
 
-def _batching(model, X) -> int:
+def batching(model, X) -> int:
     """The model's batch size, checked to split every sequence's samples into whole batches."""
     batch_size = model.input_shape[0]
     samples = X.shape[1]
@@ -188,7 +193,7 @@ def _batching(model, X) -> int:
     return batch_size
 
 
-def _split_batches(X, y, batch_size):
+def split_batches(X, y, batch_size):
     """(epochs, samples, ...) -> (epochs, batches, batch_size, ...), order kept."""
     epochs, samples = X.shape[:2]
     shape = (epochs, samples // batch_size, batch_size)

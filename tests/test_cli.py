@@ -43,6 +43,26 @@ def test_same_command_gives_same_numbers(tmp_path):
     pd.testing.assert_frame_equal(first, second)
 
 
+def test_vectorized_engine_writes_the_rows_of_the_per_seed_engine(tmp_path):
+    common = ("run", "echo-lag", "ignore-state", "--variants", "stateful-lstm50", "stateless",
+              "--seeds", "3", "--epochs", "6", "--quiet")
+    assert bench(*common, "--results", str(tmp_path / "a")).returncode == 0
+    done = bench(*common, "--engine", "vectorized", "--chunk", "2", "--results", str(tmp_path / "b"))
+    assert done.returncode == 0, done.stderr
+    for name in ("echo-lag", "ignore-state"):
+        per_seed, vectorized = (pd.read_csv(tmp_path / d / name / "runs.csv") for d in "ab")
+        assert list(per_seed.columns) == list(vectorized.columns)
+        keys = ["variant", "seed", "epochs", "settings_hash", "eval_accuracy"]
+        pd.testing.assert_frame_equal(per_seed[keys], vectorized[keys])
+        curves = [pd.read_csv(tmp_path / d / name / "curves.csv") for d in "ab"]
+        pd.testing.assert_frame_equal(*curves, check_exact=False, rtol=1e-5)
+
+
+def test_vectorized_engine_needs_jax():
+    done = bench("run", "echo-lag", "--engine", "vectorized", env={"KERAS_BACKEND": "tensorflow"})
+    assert done.returncode == 2 and "needs the JAX backend" in done.stderr
+
+
 def test_list_shows_questions_and_variants():
     done = bench("list")
     assert done.returncode == 0
@@ -56,6 +76,8 @@ def test_list_shows_questions_and_variants():
     (["run", "echo-lag", "--seeds", "many"], "expected a positive integer, got 'many'"),
     (["run", "echo-lag", "--epochs", "-3"], "expected a positive integer"),
     (["run", "echo-lag", "--jobs", "0"], "expected a positive integer"),
+    (["run", "echo-lag", "--chunk", "4"], "--chunk needs --engine vectorized"),
+    (["run", "echo-lag", "--engine", "fast"], "invalid choice"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
 ])

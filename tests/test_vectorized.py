@@ -1,0 +1,70 @@
+"""The vectorized engine: a seed trained among others is the seed the per-seed engine trains."""
+
+import numpy as np
+import pytest
+
+from bench.runner import Chunk, make_chunks
+from bench.tasks import Task
+from echo.protocol import initial_model, run, streams
+from echo.sequences import generate_sequences
+from echo.training import train
+from echo.vectorized import run_seeds, train_seeds
+from experiments import EXPERIMENTS
+
+EPOCHS = 25
+# Every kind of program the per-seed engine compiles: stateful and unrolled, state carried
+# across sequences, masked whole history in a loop, a sequence head with missing targets,
+# an encoder-decoder, and a GRU.
+SETUPS = {
+    "echo-lag": EXPERIMENTS["echo-lag"].baseline_setup,
+    "stateful-carry": EXPERIMENTS["ignore-state"].variants["stateful-carry"],
+    "padded-masked": EXPERIMENTS["full-sequence"].variants["padded-masked"],
+    "seq2seq-lag2": EXPERIMENTS["lag-sequence"].variants["seq2seq-lag2"],
+    "encoder-decoder": EXPERIMENTS["lag-sequence"].variants["encoder-decoder-last3"],
+    "gru": EXPERIMENTS["cell-type"].variants["gru-lag1"],
+}
+
+
+def per_seed_weights(setup, seed):
+    model = initial_model(setup, seed)
+    framed = setup.frame(generate_sequences(streams(seed)[0], setup.epochs, setup.length,
+                                            setup.n_unique))
+    curves = train(model, framed.X, framed.y, missing_value=setup.missing_value,
+                   reset_per_sequence=not setup.carry_state)
+    return [np.asarray(v.value) for v in model.trainable_variables], curves
+
+
+@pytest.mark.parametrize("name", SETUPS)
+def test_a_seed_in_a_chunk_ends_with_its_per_seed_weights(name):
+    setup = SETUPS[name].replace(epochs=EPOCHS)
+    trained = train_seeds(setup, [3, 0, 5])
+    for position, seed in ((1, 0), (2, 5)):
+        weights, curves = per_seed_weights(setup, seed)
+        for stacked, alone in zip(trained.weights, weights):
+            np.testing.assert_allclose(np.asarray(stacked)[position], alone, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(trained.curves[position].loss, curves.loss, rtol=1e-5)
+    first = [np.asarray(w) for w in trained.weights]
+    assert not np.allclose(first[0][0], first[0][1])  # seeds differ from each other
+
+
+def test_run_seeds_gives_the_runs_of_the_per_seed_engine_and_padding_changes_nothing():
+    setup = SETUPS["echo-lag"].replace(epochs=EPOCHS, eval_sequences=4)
+    padded = run_seeds(setup, [1, 2], size=4)
+    alone = run_seeds(setup, [2])
+    assert len(padded) == 2
+    for vectorized, seed in ((padded[0], 1), (padded[1], 2)):
+        reference = run(setup, seed)
+        np.testing.assert_equal(vectorized.scores, reference.scores)  # NaN where not scored
+        np.testing.assert_allclose(vectorized.curves.accuracy, reference.curves.accuracy)
+    np.testing.assert_allclose(alone[0].curves.loss, padded[1].curves.loss, rtol=1e-6)
+    assert padded[0].train_seconds == padded[1].train_seconds > 0
+
+
+def test_chunks_keep_variants_apart_and_pad_to_one_size():
+    setup = SETUPS["echo-lag"]
+    tasks = [Task("e", variant, seed, setup) for variant in ("a", "b") for seed in range(5)]
+    chunks = make_chunks(tasks, "vectorized", {("e", "a"): 2, ("e", "b"): 8})
+    assert [[t.seed for t in c.tasks] for c in chunks] == [[0, 1], [2, 3], [4], list(range(5))]
+    assert [c.size for c in chunks] == [2, 2, 2, 5]
+    assert {t.variant for t in chunks[-1].tasks} == {"b"}
+    assert make_chunks(tasks[:2], "per-seed") == [Chunk((tasks[0],)), Chunk((tasks[1],))]
