@@ -57,6 +57,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    speed = commands.add_parser("speed", help="time the tutorial's loop and both engines on the "
+                                              "same work (nothing written)")
+    speed.add_argument("name", nargs="?", default="echo-lag", metavar="NAME",
+                       help="experiment whose baseline is timed (default echo-lag)")
+    speed.add_argument("--engine", nargs="+", choices=("tutorial", *ENGINES), dest="engines",
+                       default=["tutorial", *ENGINES], help="what to time (default: all three)")
+    speed.add_argument("--seeds", type=positive_int, default=32, help="seeds (default 32)")
+    speed.add_argument("--epochs", type=positive_int, help="override the baseline's epochs")
+    speed.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                       help="parallel worker processes (default: all cores)")
+    speed.add_argument("--chunk", type=positive_int, metavar="N",
+                       help="seeds per call of the vectorized engine (default: what fits the device)")
+    speed.add_argument("--tutorial-epochs", type=positive_int, default=30, metavar="E",
+                       help="epochs of one seed timed for the tutorial's loop (default 30)")
     report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)")
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
     report.add_argument("--results", type=Path, default=Path("results"), help="results directory")
@@ -75,6 +89,25 @@ def command_report(args) -> int:
     except StoreError as error:
         raise UsageError(str(error)) from None
     print(f"reports for {', '.join(written)} in {args.out}/ (index: {args.out / 'README.md'})")
+    return 0
+
+
+def command_speed(args) -> int:
+    from bench.speed import measure, table
+
+    experiment = select([args.name])[0]
+    check_engine("vectorized" if "vectorized" in args.engines else "per-seed",
+                 args.chunk if "vectorized" in args.engines else None)
+    engines = list(dict.fromkeys(args.engines))
+    try:
+        speeds = measure(experiment, engines, args.seeds, args.jobs, args.chunk,
+                         args.tutorial_epochs, args.epochs)
+    except RuntimeError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    print(f"{experiment.name} ({experiment.baseline}), {os.cpu_count()} cores, "
+          f"Keras backend {os.environ.get('KERAS_BACKEND', 'jax')}:")
+    print("\n".join(table(speeds)))
     return 0
 
 
@@ -252,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_list(args)
         if args.command == "report":
             return command_report(args)
+        if args.command == "speed":
+            return command_speed(args)
         return command_run(args, argv)
     except UsageError as error:
         print(f"bench: error: {error}", file=sys.stderr)

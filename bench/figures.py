@@ -55,14 +55,45 @@ def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_a
     _save(figure, path)
 
 
-def lag_heatmap(runs: pd.DataFrame, path: Path) -> None:
-    """Mean held-out accuracy for each lag (rows) and number of units (columns)."""
-    table = runs.pivot_table(index="lag", columns="units", values="eval_accuracy", aggfunc="mean")
+def lag_heatmap(runs: pd.DataFrame, path: Path, learned: float | None = None) -> None:
+    """Mean held-out accuracy for each lag (rows) and number of units (columns), or with
+    `learned` the share of seeds that reach it."""
+    values = runs.assign(eval_accuracy=runs["eval_accuracy"] >= learned) if learned else runs
+    table = values.pivot_table(index="lag", columns="units", values="eval_accuracy", aggfunc="mean")
+    label = f"share of seeds at >= {learned:.0%}" if learned else "mean held-out accuracy"
     figure, axis = plt.subplots(figsize=(6, 4.5))
     sns.heatmap(table, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", ax=axis,
-                cbar_kws={"label": "mean held-out accuracy"})
+                cbar_kws={"label": label})
     axis.set_xlabel("LSTM units")
     axis.set_ylabel("lag")
+    _save(figure, path)
+
+
+def units_needed(table: pd.DataFrame, path: Path, largest: int) -> None:
+    """Units needed against lag, with the interval; lags no size learned are drawn above."""
+    above = 1.6 * largest
+    shown = table.replace(np.inf, above)
+    figure, axis = plt.subplots(figsize=(5, 4))
+    axis.errorbar(shown["lag"], shown["units_needed"],
+                  yerr=[shown["units_needed"] - shown["low"], shown["high"] - shown["units_needed"]],
+                  fmt="o-", capsize=4, color="tab:blue")
+    axis.axhline(above, color="grey", linestyle=":", linewidth=1)
+    axis.text(shown["lag"].min(), above, f" none up to {largest}", va="bottom", color="grey")
+    axis.set_yscale("log")
+    axis.set_xticks(shown["lag"])
+    axis.set_xlabel("lag")
+    axis.set_ylabel("LSTM units needed")
+    _save(figure, path)
+
+
+def lag_profile(runs: pd.DataFrame, path: Path) -> None:
+    """Held-out accuracy against lag, a line per number of epochs, 95% bootstrap band."""
+    figure, axis = plt.subplots(figsize=(6, 4))
+    sns.lineplot(data=runs, x="lag", y="eval_accuracy", hue="epochs", style="epochs", markers=True,
+                 errorbar=("ci", 95), n_boot=1000, seed=0, palette="viridis", ax=axis)
+    axis.set_ylim(0, 1.02)
+    axis.set_xlabel("lag")
+    axis.set_ylabel("held-out accuracy")
     _save(figure, path)
 
 

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from bench import figures
-from bench.stats import bootstrap, compare, interquartile_mean
+from bench.stats import bootstrap, compare, interquartile_mean, units_needed
 from bench.store import ExperimentStore, StoreError
+from echo.experiment import LagGrid, LagProfile, UnitsNeeded
 from echo.scoring import TRAILING
 
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
@@ -83,8 +84,37 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
                   f"{r.improvement:.2f} |" for r in table.itertuples()]
         lines += ["", "Findings:", ""] + [f"- **{r.variant}**: {r.finding}." for r in table.itertuples()]
         lines += [""]
-    lines += ["## Figures", ""] + draw(name, runs, curves, order, out)
+    analysis = _analysis(name)
+    if isinstance(analysis, UnitsNeeded):
+        lines += capacity_section(runs, analysis)
+    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, analysis)
     return "\n".join(lines) + "\n"
+
+
+def _analysis(name: str):
+    from experiments import EXPERIMENTS
+
+    return getattr(EXPERIMENTS.get(name), "analysis", None)
+
+
+def capacity_section(runs: pd.DataFrame, enough: UnitsNeeded) -> list[str]:
+    """Units needed per lag, with the bootstrap interval and the seeds that learned there."""
+    table = units_needed(runs, enough.learned, enough.share)
+    largest = int(runs["units"].max())
+    lines = ["## Units needed", "",
+             f"The fewest units with which at least {enough.share:.0%} of the seeds reach "
+             f"{enough.learned:.0%} held-out accuracy; 95% interval from resampling seeds "
+             f"(together across sizes); > {largest} means no size tried was enough.", "",
+             "| lag | units needed (95% CI) | seeds that learned at that size |", "|---|---|---|"]
+    for row in table.itertuples():
+        lines.append(f"| {row.lag} | {_units(row.units_needed, largest)} "
+                     f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
+                     f"{row.seeds_learned} of {row.seeds} |")
+    return lines + [""]
+
+
+def _units(value: float, largest: int) -> str:
+    return f"> {largest}" if not np.isfinite(value) else f"{value:.0f}"
 
 
 def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
@@ -107,21 +137,32 @@ def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
     return lines
 
 
-def draw(name: str, runs, curves, order, out: Path) -> list[str]:
+def draw(name: str, runs, curves, order, out: Path, analysis=None) -> list[str]:
     """Draw the experiment's figures under out/NAME/ and return their markdown."""
     folder = out / name
-    facet = None
-    if name == "lag":
+    grid = isinstance(analysis, (LagGrid, UnitsNeeded))
+    if grid:
         curves = curves.merge(runs[["variant", "seed", "lag", "units"]], on=["variant", "seed"])
-        facet = ("lag", "units")
-    figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
+    figures.learning_curves(curves, folder / "curves.png", order,
+                            facet=("lag", "units") if grid else None)
     figures.seed_scores(runs, folder / "scores.png", order)
     lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over seeds]"
              f"({name}/curves.png)", "",
              f"![held-out accuracy of every seed]({name}/scores.png)", ""]
-    if name == "lag":
+    if isinstance(analysis, LagGrid):
         figures.lag_heatmap(runs, folder / "heatmap.png")
         lines += [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
+    if isinstance(analysis, UnitsNeeded):
+        figures.lag_heatmap(runs, folder / "heatmap.png", learned=analysis.learned)
+        figures.units_needed(units_needed(runs, analysis.learned, analysis.share),
+                             folder / "units-needed.png", int(runs["units"].max()))
+        lines += [f"![share of seeds reaching {analysis.learned:.0%} held-out accuracy, by lag and "
+                  f"units]({name}/heatmap.png)", "",
+                  f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
+    if isinstance(analysis, LagProfile):
+        figures.lag_profile(runs, folder / "lag-profile.png")
+        lines += [f"![held-out accuracy against lag, a line per number of epochs, 95% band over "
+                  f"seeds]({name}/lag-profile.png)", ""]
     return lines
 
 
@@ -157,12 +198,28 @@ def index(loaded: dict) -> str:
               "|---|---|---|"]
     for name, (runs, _, meta) in loaded.items():
         if getattr(EXPERIMENTS.get(name), "claimed_accuracy", None) is None:
-            lines.append(f"| [{name}]({name}.md) | {meta['question']} | {answer(runs, meta)} |")
+            lines.append(f"| [{name}]({name}.md) | {meta['question']} | "
+                         f"{answer(runs, meta, _analysis(name))} |")
     return "\n".join(lines) + "\n"
 
 
-def answer(runs: pd.DataFrame, meta: dict) -> str:
-    """The best variant, and how many differ detectably from the baseline."""
+def answer(runs: pd.DataFrame, meta: dict, analysis=None) -> str:
+    """The experiment's answer in a line: units needed per lag, accuracy per lag, or the best
+    variant and how many differ detectably from the baseline."""
+    if isinstance(analysis, UnitsNeeded):
+        largest = int(runs["units"].max())
+        table = units_needed(runs, analysis.learned, analysis.share)
+        return (f"units with which {analysis.share:.0%} of seeds reach {analysis.learned:.0%}: "
+                + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
+                            f"[{_units(r.low, largest)}, {_units(r.high, largest)}]"
+                            for r in table.itertuples()))
+    if isinstance(analysis, LagProfile):
+        parts = []
+        for epochs, group in runs.groupby("epochs"):
+            by_lag = group.groupby("lag")["eval_accuracy"]
+            parts.append(f"{epochs} epochs: " + ", ".join(
+                f"lag {lag} {_estimate(bootstrap(values), '{:.2f}')}" for lag, values in by_lag))
+        return "mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
     means = runs.groupby("variant")["eval_accuracy"].mean()
     best = means.idxmax()
     text = f"best: {best} ({_estimate(bootstrap(runs.loc[runs['variant'] == best, 'eval_accuracy']))})"

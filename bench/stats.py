@@ -90,3 +90,36 @@ def finding(row, baseline: str) -> str:
     direction = "higher" if row.difference > 0 else "lower"
     return (f"{direction} than {baseline} by {abs(row.difference):.3f} (Holm p = {row.p_holm:.3g}; "
             f"a random seed beats one of {baseline} with probability {row.improvement:.2f})")
+
+
+def units_needed(runs: pd.DataFrame, learned: float, share: float,
+                 resamples: int = RESAMPLES) -> pd.DataFrame:
+    """Per lag, the fewest units with which at least `share` of the seeds reach `learned`
+    held-out accuracy, with a 95% percentile bootstrap interval.
+
+    Seeds are resampled together across a lag's sizes (a seed sees the same sequences at
+    every size); a resample in which no size is enough counts as above the largest, shown
+    as inf. The share of seeds that learned at the chosen size is given too.
+    """
+    rng = np.random.default_rng(0)
+    rows = []
+    for lag, group in runs.groupby("lag"):
+        table = group.pivot_table(index="seed", columns="units", values="eval_accuracy")
+        sizes = table.columns.to_numpy(float)
+        reached = (table.to_numpy() >= learned)
+        point = _fewest(reached.mean(axis=0, keepdims=True), sizes, share)[0]
+        picks = rng.integers(0, len(reached), size=(resamples, len(reached)))
+        needed = _fewest(reached[picks].mean(axis=1), sizes, share)
+        low, high = np.percentile(needed, [100 * (1 - CONFIDENCE) / 2, 100 * (1 + CONFIDENCE) / 2],
+                                  method="lower")
+        at = reached[:, sizes == point].sum() if np.isfinite(point) else 0
+        rows.append({"lag": int(lag), "units_needed": point, "low": low, "high": high,
+                     "seeds_learned": int(at), "seeds": len(reached)})
+    return pd.DataFrame(rows)
+
+
+def _fewest(shares: np.ndarray, sizes: np.ndarray, share: float) -> np.ndarray:
+    """For each row of shares (one per size), the smallest size whose share is enough (inf if none)."""
+    enough = shares >= share
+    first = np.where(enough.any(axis=1), enough.argmax(axis=1), -1)
+    return np.where(first >= 0, sizes[np.maximum(first, 0)], np.inf)

@@ -1,41 +1,49 @@
 """The tutorial's loop in a process of its own, so its Keras backend can differ from ours.
 
 Keras picks its backend once per process; the tutorial ran on TensorFlow. A
-`TutorialLoop` starts a spawned process on the requested backend, prepares
-echo-lag there, and trains one epoch (one `model.fit`) per `epoch()` call.
+`TutorialLoop` starts a spawned process on the requested backend, prepares a
+setup there (echo-lag's by default), and trains one epoch (one `model.fit`) per
+`epoch()` call.
 """
 
 import multiprocessing
 import os
 
 
-def _serve(connection, backend: str, seed: int, epochs: int) -> None:
+def _serve(connection, backend: str, seed: int, epochs: int, setup) -> None:
     os.environ["KERAS_BACKEND"] = backend
     from echo.protocol import initial_model, streams
     from echo.reference import train_reference
     from echo.sequences import generate_sequences
     from experiments.echo_lag import EXPERIMENT
 
-    setup = EXPERIMENT.baseline_setup
+    setup = setup or EXPERIMENT.baseline_setup
     model = initial_model(setup, seed)
-    framed = setup.frame(generate_sequences(streams(seed)[0], epochs))
-    train_reference(model, framed.X[:1], framed.y[:1])
+    framed = setup.frame(generate_sequences(streams(seed)[0], epochs, setup.length, setup.n_unique))
+
+    def train(epoch):
+        train_reference(model, framed.X[epoch:epoch + 1], framed.y[epoch:epoch + 1],
+                        missing_value=setup.missing_value, reset_per_sequence=not setup.carry_state)
+
+    train(0)
     connection.send("ready")
     while (epoch := connection.recv()) is not None:
-        train_reference(model, framed.X[epoch:epoch + 1], framed.y[epoch:epoch + 1])
+        train(epoch)
         connection.send(epoch)
 
 
 class TutorialLoop:
-    """One epoch of echo-lag per call, trained by the tutorial's loop on `backend`."""
+    """One epoch of `setup` (echo-lag's by default) per call, trained by the tutorial's loop
+    on `backend`."""
 
-    def __init__(self, backend: str = "tensorflow", seed: int = 0, epochs: int = 2000):
+    def __init__(self, backend: str = "tensorflow", seed: int = 0, epochs: int = 2000,
+                 setup=None):
         self.epochs = epochs
         self._next = 0
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, backend, seed, epochs),
-                                        daemon=True)
+        self._process = context.Process(target=_serve, daemon=True,
+                                        args=(child, backend, seed, epochs, setup))
         self._process.start()
         if self._connection.recv() != "ready":
             raise RuntimeError("the tutorial loop's process did not start")

@@ -1,8 +1,28 @@
-"""An experiment is data: a question, the tutorial's claim, and named variants."""
+"""An experiment is data: a question, the tutorial's claim, named variants, and the
+analysis its report adds to the standard one."""
 
 from dataclasses import dataclass, field
 
 from echo.setup import Setup
+
+
+@dataclass(frozen=True)
+class LagGrid:
+    """Report held-out accuracy over a grid of lags and units."""
+
+
+@dataclass(frozen=True)
+class UnitsNeeded:
+    """Report, for each lag, the fewest units with which at least `share` of the seeds reach
+    `learned` held-out accuracy."""
+
+    learned: float = 0.99
+    share: float = 0.8
+
+
+@dataclass(frozen=True)
+class LagProfile:
+    """Report held-out accuracy against the lag, a line per number of epochs."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +40,7 @@ class Experiment:
     notes: str = ""
     baseline: str = field(default="")
     claimed_accuracy: float | None = None
+    analysis: LagGrid | UnitsNeeded | LagProfile | None = None
 
     def __post_init__(self):
         if not self.variants:

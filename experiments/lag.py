@@ -1,6 +1,6 @@
 """Extension 4: how does the lag change skill, training time and the layer size needed?"""
 
-from echo.experiment import Experiment
+from echo.experiment import Experiment, LagGrid
 from echo.setup import Setup
 
 LAGS = range(1, 9)
@@ -14,6 +14,7 @@ EXPERIMENT = Experiment(
     notes=(f"Every lag sees the same window of {WINDOW} values, so only the target moves; "
            "batch 4 keeps echo-lag's 4 updates per sequence."),
     baseline="lag1-units50",
+    analysis=LagGrid(),
     variants={
         f"lag{lag}-units{units}": Setup(framing="lag_with_window", window=WINDOW, lag=lag,
                                         units=units, batch_size=4, stateful=True, epochs=2000)

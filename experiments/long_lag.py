@@ -1,6 +1,6 @@
 """Beyond the tutorial: long lags with the whole history as context."""
 
-from echo.experiment import Experiment
+from echo.experiment import Experiment, LagProfile
 from echo.setup import Setup
 
 LAGS = (1, 2, 5, 10, 15, 20)
@@ -21,6 +21,7 @@ EXPERIMENT = Experiment(
     notes=(f"Sequences are lag + {ROWS} long, so every lag trains on {ROWS} rows per sequence "
            "(4 updates, as echo-lag) and the history grows with the lag (lag + 24 time steps at "
            "most). Lags 2, 5, 10 and 20 run again with 5000 epochs."),
+    analysis=LagProfile(),
     variants={
         **{f"lag{lag}": _setup(lag, 2000) for lag in LAGS},
         **{f"lag{lag}-epochs{epochs}": _setup(lag, epochs) for lag, epochs in LONGER.items()},

@@ -58,6 +58,15 @@ def test_vectorized_engine_writes_the_rows_of_the_per_seed_engine(tmp_path):
         pd.testing.assert_frame_equal(*curves, check_exact=False, rtol=1e-5)
 
 
+def test_speed_times_the_tutorial_and_both_engines_on_the_same_work():
+    done = bench("speed", "echo-current", "--seeds", "2", "--epochs", "5", "--tutorial-epochs", "2")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")][1:]
+    assert [row[1].strip() for row in rows] == ["tutorial", "per-seed", "vectorized"]
+    assert all("2 seeds x 5 epochs" in row[2] for row in rows[1:])
+    assert all(float(row[4]) > 0 for row in rows)
+
+
 def test_vectorized_engine_needs_jax():
     done = bench("run", "echo-lag", "--engine", "vectorized", env={"KERAS_BACKEND": "tensorflow"})
     assert done.returncode == 2 and "needs the JAX backend" in done.stderr
