@@ -96,8 +96,11 @@ def _one_line(error: Exception) -> str:
 
 
 def worker_environment(threads: int) -> dict[str, str]:
-    """Cap every thread pool a worker may use (BLAS, TensorFlow, XLA) at `threads`."""
+    """Cap every thread pool a worker may use (BLAS, TensorFlow, XLA) at `threads`; on a GPU,
+    let JAX take memory as it needs it rather than most of the device at start, so that
+    several per-seed workers can share one."""
     env = {name: str(threads) for name in THREAD_VARIABLES}
+    env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     xla = os.environ.get("XLA_FLAGS", "")
     if threads == 1 and "multi_thread_eigen" not in xla:
         xla = f"{xla} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
