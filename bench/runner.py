@@ -114,6 +114,17 @@ def run_tasks(tasks: list[Task], jobs: int, progress: bool = True, backend: str 
     """Yield an Outcome per task as tasks finish, in worker processes (never this one):
     `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`).
     The vectorized engine trains `chunk` seeds per call (default: what fits the device)."""
+    try:
+        yield from _run(tasks, jobs, progress, backend, scheduler, engine, chunk)
+    except PlanError as error:
+        yield from (Outcome(task, error=str(error)) for task in tasks)
+
+
+class PlanError(Exception):
+    """The vectorized engine's chunks could not be sized: every task fails with this."""
+
+
+def _run(tasks, jobs, progress, backend, scheduler, engine, chunk):
     if backend == "dask":
         from bench.cluster import dask_executor
 
@@ -126,7 +137,7 @@ def run_tasks(tasks: list[Task], jobs: int, progress: bool = True, backend: str 
     executor = get_reusable_executor(max_workers=jobs, timeout=600)
     chunks, where = _chunks(tasks, engine, chunk, executor)
     if where is not None and where.platform != "cpu":
-        jobs = min(jobs, where.count)  # one worker per accelerator, holding all its memory
+        jobs = min(jobs, where.count)  # one worker per accelerator
         executor.shutdown(wait=True, kill_workers=True)
     yield from _drive(chunks, lambda: get_reusable_executor(max_workers=jobs, timeout=600), jobs,
                       progress, isolate=True)
@@ -137,7 +148,10 @@ def _chunks(tasks, engine, chunk, executor):
     if engine == "per-seed" or not tasks:
         return make_chunks(tasks, "per-seed"), None
     variants = {(t.experiment, t.variant): t.setup for t in tasks}
-    where, sizes = executor.submit(plan_chunks, list(variants.values())).result()
+    try:
+        where, sizes = executor.submit(plan_chunks, list(variants.values())).result()
+    except Exception as error:  # noqa: BLE001  (reported for every task, as one line)
+        raise PlanError(f"could not size the vectorized engine's chunks: {_one_line(error)}") from None
     sizes = dict(zip(variants, [chunk or size for size in sizes]))
     return make_chunks(tasks, engine, sizes), where
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.runner import Chunk, make_chunks
+from bench.runner import Chunk, make_chunks, run_tasks
 from bench.tasks import Task
 from echo.protocol import initial_model, run, streams
 from echo.sequences import generate_sequences
@@ -68,3 +68,17 @@ def test_chunks_keep_variants_apart_and_pad_to_one_size():
     assert [c.size for c in chunks] == [2, 2, 2, 5]
     assert {t.variant for t in chunks[-1].tasks} == {"b"}
     assert make_chunks(tasks[:2], "per-seed") == [Chunk((tasks[0],)), Chunk((tasks[1],))]
+
+
+class Unbuildable:
+    """A setup whose model cannot be built, so the engine cannot size its chunks."""
+
+    def model_spec(self):
+        raise ValueError("no such model")
+
+
+def test_chunks_that_cannot_be_sized_fail_every_task_with_the_reason():
+    tasks = [Task("e", "v", seed, Unbuildable()) for seed in range(3)]
+    outcomes = list(run_tasks(tasks, 1, progress=False, engine="vectorized"))
+    assert [o.task.seed for o in outcomes] == [0, 1, 2]
+    assert all("could not size" in o.error and "no such model" in o.error for o in outcomes)
