@@ -129,27 +129,50 @@ def _run(tasks, jobs, progress, backend, scheduler, engine, chunk):
         from bench.cluster import dask_executor
 
         with dask_executor(jobs, scheduler, worker_environment) as (executor, slots):
-            chunks = _chunks(tasks, engine, chunk, executor)[0]
+            chunks = _chunks(tasks, engine, chunk, executor, slots)[0]
             yield from _drive(chunks, lambda: executor, slots, progress, isolate=False)
         return
     cores = os.cpu_count() or 1
     os.environ.update(worker_environment(max(1, cores // jobs)))
-    executor = get_reusable_executor(max_workers=jobs, timeout=600)
-    chunks, where = _chunks(tasks, engine, chunk, executor)
+    executor = _loky(jobs)
+    chunks, where = _chunks(tasks, engine, chunk, executor, jobs)
     if where is not None and where.platform != "cpu":
         jobs = min(jobs, where.count)  # one worker per accelerator
         executor.shutdown(wait=True, kill_workers=True)
-    yield from _drive(chunks, lambda: get_reusable_executor(max_workers=jobs, timeout=600), jobs,
-                      progress, isolate=True)
+    yield from _drive(chunks, lambda: _loky(jobs), jobs, progress, isolate=True)
 
 
-def _chunks(tasks, engine, chunk, executor):
+def _loky(jobs: int):
+    return get_reusable_executor(max_workers=jobs, timeout=600, initializer=keep_compiled_programs)
+
+
+def keep_compiled_programs() -> None:
+    """In a loky worker: allow it WORKER_MEMORY bytes of growth before loky restarts it.
+
+    loky takes a worker that grew 300 MB since its first task for a leak and replaces
+    it; a worker's compiled programs (bounded by echo.training.PROGRAMS_KEPT) and
+    JAX's buffers grow that much, and each restart cost an import and a compilation
+    (measured: a third of the vectorized engine's time for 32 seeds of echo-lag).
+    """
+    from joblib.externals.loky import process_executor
+
+    process_executor._MAX_MEMORY_LEAK_SIZE = WORKER_MEMORY
+
+
+WORKER_MEMORY = 2 * 1024**3
+
+
+def _chunks(tasks, engine, chunk, executor, slots):
     """The chunks to run, and the device a worker reported (None for the per-seed engine)."""
     if engine == "per-seed" or not tasks:
         return make_chunks(tasks, "per-seed"), None
     variants = {(t.experiment, t.variant): t.setup for t in tasks}
+    setups = list(variants.values())
+    # The other workers warm up meanwhile (imports, a first model), instead of waiting idle.
+    warming = [executor.submit(plan_chunks, setups[:1]) for _ in range(slots - 1)]
     try:
-        where, sizes = executor.submit(plan_chunks, list(variants.values())).result()
+        where, sizes = executor.submit(plan_chunks, setups).result()
+        wait(warming)
     except Exception as error:  # noqa: BLE001  (reported for every task, as one line)
         raise PlanError(f"could not size the vectorized engine's chunks: {_one_line(error)}") from None
     sizes = dict(zip(variants, [chunk or size for size in sizes]))

@@ -12,6 +12,7 @@ on JAX a stateful layer's state is not among the model's variables, and
 
 import json
 import time
+from collections import OrderedDict
 
 import jax
 import keras
@@ -75,7 +76,8 @@ def predict_probabilities(model: keras.Model, X: np.ndarray, *,
     return ops.convert_to_numpy(probabilities).reshape(X.shape[:2] + tuple(model.output_shape[1:]))
 
 
-_PROGRAMS: dict[tuple, object] = {}
+_PROGRAMS: OrderedDict[tuple, object] = OrderedDict()
+PROGRAMS_KEPT = 16  # compiled programs kept per process, least recently used dropped first
 
 
 def clear_programs() -> None:
@@ -97,6 +99,7 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
            missing_value, reset_per_sequence,
            str(jax.tree.map(lambda a: (a.shape, str(a.dtype)), arguments)))
     if key in _PROGRAMS:
+        _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
     start = time.perf_counter()
     build = _train_program if kind == "train" else _predict_program
@@ -105,6 +108,8 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
         program = jax.vmap(program)
     compiled = jax.jit(program).lower(*arguments).compile()
     _PROGRAMS[key] = compiled
+    while len(_PROGRAMS) > PROGRAMS_KEPT:
+        _PROGRAMS.popitem(last=False)
     return compiled, time.perf_counter() - start
 
 
