@@ -69,20 +69,25 @@ def lag_heatmap(runs: pd.DataFrame, path: Path, learned: float | None = None) ->
     _save(figure, path)
 
 
-def units_needed(table: pd.DataFrame, path: Path, largest: int) -> None:
-    """Units needed against lag, with the interval; lags no size learned are drawn above."""
-    above = 1.6 * largest
+def units_needed(table: pd.DataFrame, path: Path, sizes: list[int]) -> None:
+    """Units needed against lag, with the interval, on the sizes tried; a lag that no size
+    learned is drawn above the largest."""
+    above = 1.6 * max(sizes)
     shown = table.replace(np.inf, above)
     figure, axis = plt.subplots(figsize=(5, 4))
     axis.errorbar(shown["lag"], shown["units_needed"],
                   yerr=[shown["units_needed"] - shown["low"], shown["high"] - shown["units_needed"]],
                   fmt="o-", capsize=4, color="tab:blue")
-    axis.axhline(above, color="grey", linestyle=":", linewidth=1)
-    axis.text(shown["lag"].min(), above, f" none up to {largest}", va="bottom", color="grey")
+    ticks = list(sizes)
+    if np.isinf(table[["units_needed", "high"]].to_numpy()).any():
+        axis.axhline(above, color="grey", linestyle=":", linewidth=1)
+        ticks.append(above)
     axis.set_yscale("log")
+    axis.set_yticks(ticks, [str(s) for s in sizes] + [f"> {max(sizes)}"] * (len(ticks) > len(sizes)))
+    axis.minorticks_off()
     axis.set_xticks(shown["lag"])
     axis.set_xlabel("lag")
-    axis.set_ylabel("LSTM units needed")
+    axis.set_ylabel("LSTM units needed (sizes tried)")
     _save(figure, path)
 
 

@@ -155,7 +155,7 @@ def draw(name: str, runs, curves, order, out: Path, analysis=None) -> list[str]:
     if isinstance(analysis, UnitsNeeded):
         figures.lag_heatmap(runs, folder / "heatmap.png", learned=analysis.learned)
         figures.units_needed(units_needed(runs, analysis.learned, analysis.share),
-                             folder / "units-needed.png", int(runs["units"].max()))
+                             folder / "units-needed.png", sorted(set(runs["units"])))
         lines += [f"![share of seeds reaching {analysis.learned:.0%} held-out accuracy, by lag and "
                   f"units]({name}/heatmap.png)", "",
                   f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
