@@ -14,10 +14,12 @@ def pytest_terminal_summary(terminalreporter):
     engine's ten seeds: ratios of things measured in this run, which is what to compare."""
     if not _PER_EPOCH:
         return
-    references = {k: v for k, v in _PER_EPOCH.items() if not k.startswith("engine")}
+    engines = [k for k in _PER_EPOCH if k.startswith("engine")]
+    references = {k: v for k, v in _PER_EPOCH.items() if k not in engines}
     references.update({k: v for k, v in _PER_EPOCH.items() if "10 seeds" in k})
     terminalreporter.section("echo-lag: ms per seed-epoch, measured in this run")
     for name, seconds in _PER_EPOCH.items():
-        ratios = ", ".join(f"{slower / seconds:.1f}x {reference}"
-                           for reference, slower in references.items() if reference != name)
+        ratios = "" if name not in engines else ", ".join(
+            f"{slower / seconds:.1f}x faster than {reference}"
+            for reference, slower in references.items() if reference != name)
         terminalreporter.write_line(f"{name:58s} {1000 * seconds:8.3f} ms  {ratios}")
