@@ -146,6 +146,11 @@ def _loky(jobs: int):
     return get_reusable_executor(max_workers=jobs, timeout=600, initializer=keep_compiled_programs)
 
 
+def stop_workers(jobs: int) -> None:
+    """Stop the loky workers `run_tasks(..., jobs)` left running, so the next run starts afresh."""
+    _loky(jobs).shutdown(wait=True, kill_workers=True)
+
+
 def keep_compiled_programs() -> None:
     """In a loky worker: allow it WORKER_MEMORY bytes of growth before loky restarts it.
 

@@ -12,12 +12,9 @@ import importlib.util
 import time
 from dataclasses import dataclass
 
-from bench.runner import run_tasks
+from bench.runner import run_tasks, stop_workers
 from bench.tasks import Task
 from bench.timing import TutorialLoop
-
-MEASURES = ("tutorial", "per-seed", "vectorized")
-
 
 @dataclass(frozen=True)
 class Speed:
@@ -56,9 +53,7 @@ def measure(experiment, engines, seeds: int, jobs: int, chunk: int | None = None
         failed = [o.error for o in outcomes if o.error]
         if failed:
             raise RuntimeError(f"the {engine} engine failed: {failed[0]}")
-        from joblib.externals.loky import get_reusable_executor
-
-        get_reusable_executor().shutdown(wait=True, kill_workers=True)  # the next starts fresh
+        stop_workers(jobs)  # the next engine starts from a fresh pool too
         speeds.append(Speed(engine, seeds, setup.epochs, seconds, f"{jobs} workers"))
     return speeds
 

@@ -12,14 +12,13 @@ import os
 
 def _serve(connection, backend: str, seed: int, epochs: int, setup) -> None:
     os.environ["KERAS_BACKEND"] = backend
-    from echo.protocol import initial_model, streams
+    from echo.protocol import framed_sequences, initial_model, streams
     from echo.reference import train_reference
-    from echo.sequences import generate_sequences
     from experiments.echo_lag import EXPERIMENT
 
     setup = setup or EXPERIMENT.baseline_setup
     model = initial_model(setup, seed)
-    framed = setup.frame(generate_sequences(streams(seed)[0], epochs, setup.length, setup.n_unique))
+    framed = framed_sequences(setup, streams(seed)[0], epochs)
 
     def train(epoch):
         train_reference(model, framed.X[epoch:epoch + 1], framed.y[epoch:epoch + 1],

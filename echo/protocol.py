@@ -67,14 +67,23 @@ def run(setup: Setup, seed: int) -> Run:
     """Train on `epochs` fresh sequences, then score on `eval_sequences` held-out ones."""
     train_rng, eval_rng = streams(seed)
     model = initial_model(setup, seed)
-    training = setup.frame(generate_sequences(train_rng, setup.epochs, setup.length, setup.n_unique))
+    training = framed_sequences(setup, train_rng, setup.epochs)
     start = time.perf_counter()
     curves = train(model, training.X, training.y, missing_value=setup.missing_value,
                    reset_per_sequence=not setup.carry_state)
     seconds = time.perf_counter() - start
-    held_out = setup.frame(
-        generate_sequences(eval_rng, setup.eval_sequences, setup.length, setup.n_unique))
+    held_out = framed_sequences(setup, eval_rng, setup.eval_sequences)
     predictions = predict(model, held_out.X, missing_value=setup.missing_value)
     keras.backend.clear_session(free_memory=False)
+    return scored_run(setup, predictions, held_out, curves, seconds)
+
+
+def framed_sequences(setup: Setup, rng: np.random.Generator, count: int):
+    """`count` fresh sequences from `rng`, framed as the setup frames them."""
+    return setup.frame(generate_sequences(rng, count, setup.length, setup.n_unique))
+
+
+def scored_run(setup: Setup, predictions: np.ndarray, held_out, curves, train_seconds: float) -> Run:
+    """The Run of a trained seed: its held-out scores, final loss, time and curves."""
     scores = score(predictions, held_out, whole_history=setup.framing == "history")
-    return Run(scores, float(curves.loss[-1]), seconds, curves)
+    return Run(scores, float(curves.loss[-1]), train_seconds, curves)

@@ -15,10 +15,8 @@ import jax
 import keras
 import numpy as np
 
-from echo.protocol import initial_model, streams
+from echo.protocol import framed_sequences, initial_model, scored_run, streams
 from echo.records import Curves, Run
-from echo.scoring import score
-from echo.sequences import generate_sequences
 from echo.setup import Setup
 from echo.training import batching, compiled_program, split_batches
 
@@ -84,12 +82,12 @@ def train_seeds(setup: Setup, seeds: list[int]) -> Trained:
     if keras.backend.backend() != "jax":
         raise ValueError("the vectorized engine needs the JAX backend (KERAS_BACKEND=jax)")
     model, trainable, opt_vars = _initial_weights(setup, seeds)
-    training = [_framed(setup, streams(seed)[0], setup.epochs) for seed in seeds]
+    training = [framed_sequences(setup, streams(seed)[0], setup.epochs) for seed in seeds]
     Xb, yb = _stack([split_batches(f.X, f.y, batching(model, f.X)) for f in training])
     start = time.perf_counter()
     arguments = (trainable, opt_vars, Xb, yb)
     program, compile_seconds = compiled_program(model, "train", setup.missing_value,
-                                        not setup.carry_state, arguments, over_seeds=True)
+                                                not setup.carry_state, arguments, over_seeds=True)
     weights, _, losses, accuracies = jax.block_until_ready(program(*arguments))
     seconds = time.perf_counter() - start
     losses, accuracies = np.asarray(losses), np.asarray(accuracies)
@@ -109,12 +107,10 @@ def run_seeds(setup: Setup, seeds: list[int], size: int | None = None) -> list[R
         return []
     padded = list(seeds) + [seeds[-1]] * max(0, (size or 0) - len(seeds))
     trained = train_seeds(setup, padded)
-    held_out = [_framed(setup, streams(seed)[1], setup.eval_sequences) for seed in padded]
+    held_out = [framed_sequences(setup, streams(seed)[1], setup.eval_sequences) for seed in padded]
     predicted = _predict(trained, setup, held_out)
-    whole_history = setup.framing == "history"
-    return [Run(score(predicted[i], held_out[i], whole_history=whole_history),
-                float(trained.curves[i].loss[-1]), trained.seconds / len(padded),
-                trained.curves[i])
+    share = trained.seconds / len(padded)
+    return [scored_run(setup, predicted[i], held_out[i], trained.curves[i], share)
             for i in range(len(seeds))]
 
 
@@ -129,10 +125,6 @@ def _initial_weights(setup: Setup, seeds: list[int]):
     return model, _stack(trainable), _stack(opt_vars)
 
 
-def _framed(setup: Setup, rng: np.random.Generator, count: int):
-    return setup.frame(generate_sequences(rng, count, setup.length, setup.n_unique))
-
-
 def _predict(trained: Trained, setup: Setup, held_out) -> np.ndarray:
     """Each seed's predicted values on its own held-out sequences (seed, sequences, samples, ...)."""
     model = trained.model
@@ -140,7 +132,7 @@ def _predict(trained: Trained, setup: Setup, held_out) -> np.ndarray:
     X = np.stack([split_batches(f.X, f.X[..., 0], batch_size)[0] for f in held_out])
     arguments = (trained.weights, X)
     program, _ = compiled_program(model, "predict", setup.missing_value, True, arguments,
-                          over_seeds=True)
+                                  over_seeds=True)
     probabilities = np.asarray(program(*arguments))
     shape = (len(held_out),) + held_out[0].X.shape[:2] + tuple(model.output_shape[1:])
     return probabilities.reshape(shape).argmax(-1)

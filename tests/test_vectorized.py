@@ -5,8 +5,7 @@ import pytest
 
 from bench.runner import Chunk, make_chunks, run_tasks
 from bench.tasks import Task
-from echo.protocol import initial_model, run, streams
-from echo.sequences import generate_sequences
+from echo.protocol import framed_sequences, initial_model, run, streams
 from echo.training import train
 from echo.vectorized import run_seeds, train_seeds
 from experiments import EXPERIMENTS
@@ -27,8 +26,7 @@ SETUPS = {
 
 def per_seed_weights(setup, seed):
     model = initial_model(setup, seed)
-    framed = setup.frame(generate_sequences(streams(seed)[0], setup.epochs, setup.length,
-                                            setup.n_unique))
+    framed = framed_sequences(setup, streams(seed)[0], setup.epochs)
     curves = train(model, framed.X, framed.y, missing_value=setup.missing_value,
                    reset_per_sequence=not setup.carry_state)
     return [np.asarray(v.value) for v in model.trainable_variables], curves
