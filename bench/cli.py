@@ -2,9 +2,12 @@
 
 import argparse
 import dataclasses
+import datetime
 import os
+import signal
 import sys
 import time
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 ENGINES = ("per-seed", "vectorized")
@@ -57,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--wait", action="store_true",
+                     help="if another command is writing the same results, wait for it to end "
+                          "(default: refuse at once)")
     speed = commands.add_parser("speed", help="time the tutorial's loop and both engines on the "
                                               "same work (nothing written)")
     speed.add_argument("name", nargs="?", default="echo-lag", metavar="NAME",
@@ -85,11 +91,13 @@ def command_report(args) -> int:
     if not args.results.is_dir():
         raise UsageError(f"no results directory {args.results}/ (run `python -m bench run` first)")
     try:
-        written = write_reports(args.results, args.out, args.names or None)
+        written, problems = write_reports(args.results, args.out, args.names or None)
     except StoreError as error:
         raise UsageError(str(error)) from None
     print(f"reports for {', '.join(written)} in {args.out}/ (index: {args.out / 'README.md'})")
-    return 0
+    for problem in problems:
+        print(f"bench: error: not reported: {problem}", file=sys.stderr)
+    return 2 if problems else 0
 
 
 def command_speed(args) -> int:
@@ -155,9 +163,8 @@ def command_list(_args) -> int:
 
 
 def command_run(args, argv: list[str]) -> int:
-    from bench.cluster import ClusterError
-    from bench.runner import run_tasks
-    from bench.store import ExperimentStore, StoreError, settings_hash
+    from bench.plan import Refused, Stored, plan_run
+    from bench.store import ExperimentStore, StoreError
     from bench.tasks import make_tasks
 
     experiments = select(args.names)
@@ -166,88 +173,147 @@ def command_run(args, argv: list[str]) -> int:
     check_engine(args.engine, args.chunk)
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
-    _check_writable(args.results)
-    stores = {e.name: ExperimentStore(args.results / e.name) for e in experiments}
+    check_sizes(experiments, args.seeds, args.epochs)
+    _check_results_path(args.results)
     tasks = make_tasks(experiments, args.seeds, args.epochs)
     try:
-        finished = {name: store.load()[0] for name, store in stores.items()}
-    except StoreError as error:
+        with ExitStack() as held:
+            stores = {}
+            for experiment in sorted(experiments, key=lambda e: e.name):
+                store = ExperimentStore(args.results / experiment.name)
+                stores[experiment.name] = held.enter_context(store.writer(args.wait, _say))
+            stored = {}
+            for name, store in stores.items():
+                runs, _, every = store.contents()
+                store.errors()
+                stored[name] = Stored(str(store.directory), dict(zip(
+                    zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
+            plan = plan_run(tasks, stored, args.force, args.curve_every)
+            return execute(plan, stores, experiments, args, argv)
+    except (StoreError, Refused) as error:
         raise UsageError(str(error)) from None
-    done = {(name, v, s): h for name, runs in finished.items()
-            for v, s, h in runs[["variant", "seed", "settings_hash"]].itertuples(index=False)}
-    stored_every = {name: store.curve_every() for name, store in stores.items()}
-    kept = set(stored_every.values()) - {None}
-    if args.curve_every is None:
-        args.curve_every = kept.pop() if len(kept) == 1 else 1
-    for name, every in stored_every.items():
-        if every not in (None, args.curve_every) and not args.force:
-            raise UsageError(f"{stores[name].directory} stores curves every {every} epochs, not "
-                             f"{args.curve_every}; use --curve-every {every}, another --results "
-                             "directory, or --force")
-    for task in tasks:
-        found = done.get((task.experiment, task.variant, task.seed))
-        if found is not None and found != settings_hash(task.setup) and not args.force:
-            raise UsageError(
-                f"{args.results / task.experiment} holds {task.variant} seed {task.seed} made with "
-                "other settings; use another --results directory, or --force to replace them")
-    todo = [t for t in tasks if args.force or (t.experiment, t.variant, t.seed) not in done]
-    skipped = len(tasks) - len(todo)
-    if skipped:
-        print(f"{skipped} of {len(tasks)} runs already in {args.results}/, skipped (--force reruns them)")
-    start = time.perf_counter()
-    errors = {name: [] for name in stores}
-    last_merge = time.monotonic()
-    try:
-        for outcome in run_tasks(todo, min(args.jobs, max(1, len(todo))), progress=not args.quiet,
-                                 backend=args.backend, scheduler=args.scheduler,
-                                 engine=args.engine, chunk=args.chunk):
-            task = outcome.task
-            if outcome.error is None:
-                stores[task.experiment].stage(task, outcome.result, args.curve_every)
-            else:
-                errors[task.experiment].append(
-                    {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
-                     "settings_hash": settings_hash(task.setup), "error": outcome.error})
-            if time.monotonic() - last_merge > MERGE_EVERY_SECONDS:
-                _merge(stores, errors)
-                last_merge = time.monotonic()
-    except ClusterError as error:
-        _merge(stores, errors)
-        raise UsageError(str(error)) from None
-    except KeyboardInterrupt:
-        _merge(stores, errors)
-        print("bench: interrupted; finished runs are saved, run the same command again to resume",
-              file=sys.stderr)
-        return 130
-    wall = time.perf_counter() - start
-    _merge(stores, errors, experiments, todo, argv, wall, args.curve_every)
-    for experiment in experiments:
-        _summarise(experiment.name, stores[experiment.name].runs())
-    failed = sum(len(e) for e in errors.values())
-    print(f"{len(todo) - failed} runs in {wall:.1f} s; results in {args.results}/")
-    if failed:
-        print(f"bench: {failed} of {len(todo)} runs failed (see errors.csv under {args.results}/); "
-              "run the same command again to retry them", file=sys.stderr)
-        return 1
-    return 0
 
 
 MERGE_EVERY_SECONDS = 60
+MAX_RUNS = 1_000_000  # runs one command may ask for
 
 
-def _merge(stores, errors, experiments=(), tasks=(), argv=(), wall=0.0, curve_every=1) -> None:
-    """Fold staged runs and errors into each experiment's CSVs (and its meta at the end)."""
-    from bench.meta import provenance
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop as for Ctrl-C, keeping what finished."""
 
-    ran = {}
-    for task in tasks:
-        ran[task.experiment] = ran.get(task.experiment, 0) + 1
-    metas = {e.name: {**provenance(e, [t for t in tasks if t.experiment == e.name], list(argv),
-                                   wall, ran.get(e.name, 0)), "curve_every": curve_every}
-             for e in experiments if ran.get(e.name)}
-    for name, store in stores.items():
-        store.merge(errors[name], metas.get(name))
-        errors[name].clear()
+
+def execute(plan, stores, experiments, args, argv) -> int:
+    """Run the plan's tasks, staging each finished run at once and merging now and then; the
+    exit status says whether every task asked for is stored."""
+    from bench.cluster import ClusterError
+    from bench.runner import run_tasks
+
+    if plan.skipped:
+        print(f"{plan.skipped} of {len(plan.tasks)} runs already in {args.results}/, skipped "
+              "(--force reruns them)")
+    journal = Journal(stores, experiments, plan, argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        journal.merge("running")
+        outcomes = run_tasks(plan.todo, min(args.jobs, max(1, len(plan.todo))),
+                             progress=not args.quiet, backend=args.backend,
+                             scheduler=args.scheduler, engine=args.engine, chunk=args.chunk)
+        with closing(outcomes):
+            for outcome in outcomes:
+                journal.record(outcome, plan.curve_every)
+        journal.merge("finished")
+    except ClusterError as error:
+        journal.merge("failed", quietly=True)
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt as stop:
+        journal.merge("interrupted", quietly=True)
+        print(f"bench: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}; "
+              f"{journal.stored} finished runs are saved, run the same command again to resume",
+              file=sys.stderr)
+        return 143 if isinstance(stop, Terminated) else 130
+    except OSError as error:
+        journal.merge("failed", quietly=True)
+        raise UsageError(f"cannot write results under {args.results}: {error.strerror or error}; "
+                         f"{journal.stored} finished runs are saved; fix that and run the same "
+                         "command again to resume") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return journal.verdict(args.results)
+
+
+class Journal:
+    """What one `run` command has stored and what failed, folded into the store now and then."""
+
+    def __init__(self, stores, experiments, plan, argv):
+        from bench.meta import provenance
+
+        self.stores, self.plan, self.argv = stores, plan, argv
+        self.metas = {e.name: provenance(e, [t for t in plan.tasks if t.experiment == e.name],
+                                         plan.curve_every) for e in experiments}
+        self.errors = {name: [] for name in stores}
+        self.counts = {name: [0, 0] for name in stores}
+        self.started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
+        self.clock = time.perf_counter()
+        self.last_merge = time.monotonic()
+        self.stored_runs = {}
+
+    @property
+    def stored(self) -> int:
+        return sum(stored for stored, _ in self.counts.values())
+
+    def record(self, outcome, curve_every: int) -> None:
+        """Stage a finished run at once (or note its failure); merge every MERGE_EVERY_SECONDS."""
+        from bench.store import settings_hash
+
+        task = outcome.task
+        if outcome.error is None:
+            self.stores[task.experiment].stage(task, outcome.result, curve_every)
+            self.counts[task.experiment][0] += 1
+        else:
+            self.errors[task.experiment].append(
+                {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
+                 "settings_hash": settings_hash(task.setup), "error": outcome.error})
+            self.counts[task.experiment][1] += 1
+        if time.monotonic() - self.last_merge > MERGE_EVERY_SECONDS:
+            self.merge("running")
+
+    def merge(self, status: str, quietly: bool = False) -> None:
+        """Fold staged runs and errors into every store, and this command into its meta.json;
+        `quietly` when already stopping for another reason (what is staged stays staged)."""
+        from bench.meta import invocation
+
+        wall = time.perf_counter() - self.clock
+        for name, store in self.stores.items():
+            meta = self.metas[name]
+            entry = invocation(self.argv, self.started, wall, *self.counts[name], status,
+                               meta["git_commit"])
+            try:
+                self.stored_runs[name] = store.merge(self.errors[name], meta, entry)
+            except Exception:  # noqa: BLE001  (stopping already: what is staged stays staged)
+                if not quietly:
+                    raise
+                continue
+            self.errors[name] = []
+        self.last_merge = time.monotonic()
+
+    def verdict(self, results: Path) -> int:
+        """Summarise; 0 only when every task asked for is stored with its settings."""
+        from bench.store import settings_hash
+
+        for name, runs in self.stored_runs.items():
+            _summarise(name, runs)
+        stored = {(name, v, s): h for name, runs in self.stored_runs.items()
+                  for v, s, h in runs[["variant", "seed", "settings_hash"]].itertuples(index=False)}
+        missing = [t for t in self.plan.tasks
+                   if stored.get((t.experiment, t.variant, t.seed)) != settings_hash(t.setup)]
+        wall = time.perf_counter() - self.clock
+        print(f"{self.stored} runs in {wall:.1f} s; results in {results}/")
+        if missing:
+            print(f"bench: {len(missing)} of {len(self.plan.tasks)} runs asked for are not stored "
+                  f"(failed: see errors.csv under {results}/); run the same command again to "
+                  "retry them", file=sys.stderr)
+            return 1
+        return 0
 
 
 def _summarise(name: str, runs) -> None:
@@ -255,6 +321,14 @@ def _summarise(name: str, runs) -> None:
     for variant, row in table.iterrows():
         print(f"{name} / {variant}: eval accuracy mean {row['mean']:.4f} "
               f"(min {row['min']:.4f}, max {row['max']:.4f}, {int(row['count'])} seeds)")
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr)
 
 
 def check_engine(engine: str, chunk: int | None) -> None:
@@ -266,7 +340,23 @@ def check_engine(engine: str, chunk: int | None) -> None:
         raise UsageError(f"--engine vectorized needs the JAX backend, not KERAS_BACKEND={backend}")
 
 
-def _check_writable(directory: Path) -> None:
+def check_sizes(experiments, seeds: int, epochs: int | None) -> None:
+    """Refuse, before anything starts, a command no machine here could hold."""
+    runs = seeds * sum(len(e.variants) for e in experiments)
+    if runs > MAX_RUNS:
+        raise UsageError(f"{runs:,} runs asked for, more than {MAX_RUNS:,} in one command; "
+                         "ask for fewer seeds or experiments")
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for experiment in experiments:
+        for variant, setup in experiment.variants.items():
+            needed = setup.replace(epochs=epochs or setup.epochs).data_bytes()
+            if needed > memory:
+                raise UsageError(f"one run of {experiment.name} / {variant} needs at least "
+                                 f"{needed / 2**30:,.0f} GiB for its sequences, more than this "
+                                 f"machine's {memory / 2**30:.0f} GiB; ask for fewer epochs")
+
+
+def _check_results_path(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"results path {directory} is not a directory")
     try:

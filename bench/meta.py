@@ -12,11 +12,11 @@ PACKAGES = ("keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "numpy", "
             "joblib")
 
 
-def provenance(experiment, tasks, argv: list[str], wall_seconds: float, runs: int) -> dict:
-    """What a reader needs to know how an experiment's results were made."""
+def provenance(experiment, tasks, curve_every: int) -> dict:
+    """What a reader needs to know how an experiment's results were made: the experiment,
+    the settings of the variants this command runs, versions, machine."""
     variants = {task.variant: dataclasses.asdict(task.setup) for task in tasks}
     return {
-        "command": "python -m bench " + " ".join(argv),
         "experiment": experiment.name,
         "question": experiment.question,
         "claim": experiment.claim,
@@ -25,14 +25,22 @@ def provenance(experiment, tasks, argv: list[str], wall_seconds: float, runs: in
         "variants": list(variants),
         "descriptions": {task.variant: task.setup.describe() for task in tasks},
         "settings": variants,
-        "wall_seconds": round(wall_seconds, 1),
-        "runs": runs,
+        "curve_every": curve_every,
         "keras_backend": os.environ.get("KERAS_BACKEND", "jax"),
         "packages": _versions(),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
                     "processor": platform.machine(), "cores": os.cpu_count()},
         "git_commit": _git_commit(),
     }
+
+
+def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, failed: int,
+               status: str, git_commit: str | None) -> dict:
+    """One command's entry in meta.json's `invocations`: what it stored, and how it ended
+    (`running` stays if it was killed)."""
+    return {"command": "python -m bench " + " ".join(argv), "started": started,
+            "wall_seconds": round(wall_seconds, 1), "runs": runs, "failed": failed,
+            "status": status, "git_commit": git_commit}
 
 
 def _versions() -> dict:

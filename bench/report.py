@@ -18,42 +18,93 @@ from echo.scoring import TRAILING
 
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
                 "eval_sequence_accuracy": "whole rows exact"}
+INDEX_TITLE = "# echo-bench reports"
 TOLERANCE = 0.02  # a claim holds when the measured mean lies within this of it
 
 
-def write_reports(results: Path, out: Path, names: list[str] | None = None) -> list[str]:
-    """Write reports/NAME.md (with figures) for every experiment in `results`, and the index."""
+MARKER = ".echo-bench-reports"  # marks a folder as written by `bench report`
+
+
+def write_reports(results: Path, out: Path, names: list[str] | None = None
+                  ) -> tuple[list[str], list[str]]:
+    """Write reports/NAME.md (with figures) for every experiment in `results`, and the index.
+    Each experiment is read on its own: returns those reported and, a line each, those whose
+    results could not be read."""
     from experiments import EXPERIMENTS
 
     found = {p.parent.name for p in results.glob("*/runs.csv")}
     available = [n for n in EXPERIMENTS if n in found] + sorted(found - set(EXPERIMENTS))
-    if not available:
-        raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
     unknown = [n for n in names or [] if n not in available]
     if unknown:
-        raise StoreError(f"no results for {unknown[0]!r} in {results}/; found {', '.join(available)}")
-    chosen = names or available
-    loaded = {name: _load(results / name) for name in available}
-    out.mkdir(parents=True, exist_ok=True)
+        raise StoreError(f"no results for {unknown[0]!r} in {results}/; found "
+                         f"{', '.join(available) or 'none'}")
+    loaded, problems = {}, []
+    for name in available:
+        try:
+            contents = _load(results / name)
+        except StoreError as error:
+            problems.append(str(error))
+            continue
+        if contents is not None:
+            loaded[name] = contents
+    chosen = [n for n in names or available if n in loaded]
+    empty = [n for n in names or [] if n not in loaded and n in available]
+    problems += [f"{results / n}/runs.csv holds no runs" for n in empty
+                 if not any(str(results / n) in p for p in problems)]
+    if not chosen:
+        if problems:
+            raise StoreError(problems[0])
+        raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
+    claim(out)
     for name in chosen:
         (out / f"{name}.md").write_text(experiment_report(name, *loaded[name], out))
     (out / "README.md").write_text(index(loaded))
-    return chosen
+    return chosen, problems
+
+
+def claim(out: Path) -> None:
+    """Make `out` a reports folder, refusing one that holds files `bench report` did not write."""
+    if out.exists() and not out.is_dir():
+        raise StoreError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and not (out / MARKER).exists() and not _legacy_reports(out):
+        others = sorted(p.name for p in out.iterdir())
+        if others:
+            raise StoreError(f"{out}/ holds files `bench report` did not write ({', '.join(others[:3])}"
+                             f"{', ...' if len(others) > 3 else ''}); choose a new or empty --out folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).write_text("Written by `python -m bench report`; it rewrites this folder.\n")
+    except OSError as error:
+        raise StoreError(f"cannot write reports in {out}: {error.strerror or error}") from None
+
+
+def _legacy_reports(out: Path) -> bool:
+    """A reports folder written before the marker existed: its index says who made it."""
+    index = out / "README.md"
+    try:
+        return index.is_file() and index.read_text().startswith(INDEX_TITLE)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _load(directory: Path):
-    runs, curves = ExperimentStore(directory).load()
+    """An experiment's runs, curves and meta; None when it holds no runs."""
+    store = ExperimentStore(directory)
+    runs, curves = store.load()
     if runs.empty:
-        raise StoreError(f"{directory}/runs.csv holds no runs")
-    meta_path = directory / "meta.json"
-    if not meta_path.exists():
-        raise StoreError(f"{meta_path} is missing; the results cannot be reported without it")
-    return runs, curves, json.loads(meta_path.read_text())
+        return None
+    meta = store.meta()
+    if meta is None:
+        raise StoreError(f"{directory / 'meta.json'} is missing; run the command that made these "
+                         "results again to restore it (finished runs are not retrained)")
+    return runs, curves, meta
 
 
 def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
                       out: Path) -> str:
-    order = [v for v in meta["variants"] if v in set(runs["variant"])]
+    present = list(dict.fromkeys(runs["variant"]))
+    order = [v for v in meta["variants"] if v in present] + [v for v in present
+                                                              if v not in meta["variants"]]
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
     lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
     if meta.get("claim"):
@@ -64,7 +115,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += [f"**Made by** `{meta['command']}` ({len(seeds)} seeds, Keras backend "
               f"{meta['keras_backend']}, commit {meta.get('git_commit') or 'unknown'}).", "",
               "| variant | settings |", "|---|---|"]
-    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | {meta['descriptions'][v]} |"
+    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | {meta['descriptions'].get(v, 'settings not recorded')} |"
               for v in order]
     lines += ["", "## Results", "", *summary_table(runs, order), "",
               "Intervals are 95% percentile bootstraps over seeds. IQM: mean of the middle half "
@@ -168,7 +219,7 @@ def draw(name: str, runs, curves, order, out: Path, analysis=None) -> list[str]:
 
 def index(loaded: dict) -> str:
     """reports/README.md: the tutorial's claims against the measurements, then the extensions."""
-    lines = ["# echo-bench reports", "",
+    lines = [INDEX_TITLE, "",
              "Generated by `python -m bench report` from `results/`; every number comes from a "
              "real run recorded there.", "", "## How the results were made", ""]
     commands = {}

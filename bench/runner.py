@@ -11,6 +11,8 @@ is recorded as failed.
 """
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
@@ -143,12 +145,32 @@ def _run(tasks, jobs, progress, backend, scheduler, engine, chunk):
 
 
 def _loky(jobs: int):
-    return get_reusable_executor(max_workers=jobs, timeout=600, initializer=keep_compiled_programs)
+    return get_reusable_executor(max_workers=jobs, timeout=600, initializer=start_worker)
 
 
 def stop_workers(jobs: int) -> None:
     """Stop the loky workers `run_tasks(..., jobs)` left running, so the next run starts afresh."""
     _loky(jobs).shutdown(wait=True, kill_workers=True)
+
+
+def start_worker() -> None:
+    """In a loky worker: die with the command, and keep compiled programs."""
+    die_with_parent()
+    keep_compiled_programs()
+
+
+def die_with_parent(every: float = 0.5) -> None:
+    """In a worker process: exit as soon as the process that started it is gone (even killed
+    with SIGKILL, which leaves it no chance to stop its workers), instead of training on as
+    an orphan. The check runs in a daemon thread; compiled JAX calls release the GIL."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def keep_compiled_programs() -> None:
@@ -232,7 +254,7 @@ def _outcomes(future, chunk: Chunk) -> list[Outcome]:
 
 def _isolated(chunk: Chunk) -> list[Outcome]:
     """Run a chunk alone in a fresh worker: if that worker dies, it was this chunk."""
-    with ProcessPoolExecutor(max_workers=1) as executor:
+    with ProcessPoolExecutor(max_workers=1, initializer=start_worker) as executor:
         try:
             return executor.submit(run_chunk, chunk).result()
         except BrokenProcessPool as error:

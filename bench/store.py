@@ -1,20 +1,24 @@
-"""The results store: tidy CSV per experiment that never loses or duplicates a finished run.
+"""The results store: tidy CSV per experiment that never loses, duplicates or mixes a run.
 
 Layout under DIR/NAME/: `runs.csv` (one row per variant and seed), `curves.csv`
-(one row per variant, seed and epoch), `errors.csv` (runs that failed, with
-their message) and `meta.json` (provenance, format version). Every finished
-run is first saved on its own in `.staging/` (written to a temporary file,
-flushed, renamed), then merged into the CSVs, which are replaced whole by
-rename: a reader, or a run killed at any moment, never sees half a file, and
-a run present in both places is kept once.
+(one row per variant, seed and curve point), `errors.csv` (runs that failed, with
+their message) and `meta.json` (provenance, format version). One command at a
+time writes a directory (`writer`, an exclusive lock held for the whole command).
+Every finished run is first saved on its own in `.staging/` (written to a
+temporary file, flushed, renamed), then merged into the CSVs, which are replaced
+whole by rename while readers wait on a second, short lock: a reader, or a
+command killed at any instruction, never sees half a file or half a merge, and a
+run present in both places is kept once. Staged runs of other settings than a
+variant's stored ones replace the whole variant, never part of it.
 """
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
-import pickle
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +27,11 @@ import pandas as pd
 from echo.scoring import SCORES, epochs_to_reach
 
 FORMAT = 1
+SETTINGS_COLUMNS = ["lag", "window", "units", "batch_size", "stateful", "carry_state", "missing",
+                    "out_steps", "cell", "framing"]
 RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", *SCORES, "final_loss", "train_seconds",
-               "compile_seconds", "ms_per_epoch", "epochs_to_99", "settings_hash", "lag", "window",
-               "units", "batch_size", "stateful", "carry_state", "missing", "out_steps", "cell",
-               "framing"]
+               "compile_seconds", "ms_per_epoch", "epochs_to_99", "settings_hash",
+               *SETTINGS_COLUMNS]
 CURVE_COLUMNS = ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
 ERROR_COLUMNS = ["experiment", "variant", "seed", "settings_hash", "error"]
 KEYS = ["variant", "seed"]
@@ -34,15 +39,28 @@ KEYS = ["variant", "seed"]
 REQUIRED = {"runs.csv": ["experiment", "variant", "seed", "epochs", "eval_accuracy", "final_loss",
                          "train_seconds", "settings_hash", "framing"],
             "curves.csv": CURVE_COLUMNS, "errors.csv": ["experiment", "variant", "seed", "error"]}
+INTEGERS = {"runs.csv": ["seed", "epochs"], "curves.csv": ["seed", "epoch"], "errors.csv": ["seed"]}
+TEXT = ["experiment", "variant", "settings_hash", "missing", "cell", "framing", "error"]
+WRITER_LOCK = ".writer.lock"  # held by the one command writing this directory
+READ_LOCK = ".read.lock"  # held briefly: exclusively while merging, shared while loading
+TEMPORARY = ".tmp-"  # prefix of files being written; any left behind are removed by the next writer
 
 
 class StoreError(Exception):
     """Results that cannot be used as they are: reported as one line, nothing is changed."""
 
 
+class Busy(StoreError):
+    """Another command is writing the directory."""
+
+
 def settings_hash(setup) -> str:
     """A short fingerprint of a variant's settings and the results format."""
-    text = json.dumps({"format": FORMAT, **dataclasses.asdict(setup)}, sort_keys=True)
+    return hash_of_settings(dataclasses.asdict(setup))
+
+
+def hash_of_settings(settings: dict) -> str:
+    text = json.dumps({"format": FORMAT, **settings}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -55,10 +73,8 @@ def run_row(task, result) -> dict:
         "train_seconds": result.train_seconds, "compile_seconds": result.curves.compile_seconds,
         "ms_per_epoch": 1000 * (result.train_seconds - result.curves.compile_seconds) / setup.epochs,
         "epochs_to_99": epochs_to_reach(result.curves.accuracy, 0.99),
-        "settings_hash": settings_hash(setup), "lag": setup.lag, "window": setup.window,
-        "units": setup.units, "batch_size": setup.batch_size, "stateful": setup.stateful,
-        "carry_state": setup.carry_state, "missing": setup.missing, "out_steps": setup.out_steps,
-        "cell": setup.cell, "framing": setup.framing,
+        "settings_hash": settings_hash(setup),
+        **{name: getattr(setup, name) for name in SETTINGS_COLUMNS},
     }
 
 
@@ -75,135 +91,376 @@ def curve_rows(task, result, every: int = 1) -> pd.DataFrame:
                         seed=task.seed)[CURVE_COLUMNS].reset_index(drop=True)
 
 
+def curve_points(epochs: int, every: int) -> int:
+    """How many curve rows a run of `epochs` has when stored every `every` epochs."""
+    return -(-epochs // every)
+
+
+@dataclasses.dataclass(frozen=True)
+class Staged:
+    """A finished run saved on its own, not yet merged."""
+
+    path: Path
+    row: dict
+    curves: pd.DataFrame
+    curve_every: int
+
+
 class ExperimentStore:
     """The results of one experiment in one directory."""
 
     def __init__(self, directory: Path):
-        self.directory = directory
-        self.staging = directory / ".staging"
+        self.directory = Path(directory)
+        self.staging = self.directory / ".staging"
+
+    @property
+    def name(self) -> str:
+        return self.directory.name
+
+    @contextmanager
+    def writer(self, wait: bool = False, waiting=None):
+        """Hold this directory for one command: create it, lock it against every other writer
+        (refused at once with Busy, or with `wait` after `waiting(message)`, blocking until
+        free), and remove temporary files a killed writer left. The lock dies with the process."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.directory / WRITER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                             0o666)
+        except OSError as error:
+            raise StoreError(f"cannot write results in {self.directory}: {_reason(error)}") from None
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(handle, 64, 0).decode(errors="replace").strip() or "unknown"
+                message = f"{self.directory} is being written by another command (pid {holder})"
+                if not wait:
+                    raise Busy(f"{message}; wait for it to end, use --wait, or use another "
+                               "--results directory") from None
+                if waiting:
+                    waiting(f"{message}; waiting for it to end")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                os.ftruncate(handle, 0)
+                os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+                self.staging.mkdir(exist_ok=True)
+                self._remove_temporaries()
+            except OSError as error:
+                raise StoreError(f"cannot write results in {self.directory}: {_reason(error)}") from None
+            yield self
+        finally:
+            os.close(handle)
 
     def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Finished runs and their curves, refusing results written by another format or CSVs
-        that are truncated or malformed."""
-        meta = self.directory / "meta.json"
-        if meta.exists():
-            try:
-                found = json.loads(meta.read_text()).get("format")
-            except (json.JSONDecodeError, AttributeError):
-                raise StoreError(f"{meta} is not valid JSON") from None
-            if found != FORMAT:
-                raise StoreError(f"{meta} was written by results format {found}, this version "
-                                 f"reads format {FORMAT}; use another --results directory")
-        return self.runs(), self._read("curves.csv", CURVE_COLUMNS)
+        """Finished runs and their curves (staged ones included), validated: results of another
+        format, malformed files, duplicated or mixed runs and curves that do not match their
+        runs are refused with a StoreError naming the file and line."""
+        runs, curves, _ = self.contents()
+        return runs, curves
 
-    def runs(self) -> pd.DataFrame:
-        """Finished runs: runs.csv merged with any staged runs not yet merged."""
-        merged, _ = self._merged()
-        return merged
+    def contents(self) -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
+        """As `load`, with the epochs per curve point of the runs (None without runs)."""
+        with self._read_lock(fcntl.LOCK_SH):
+            runs, curves, every, _ = self._combined()
+        return runs, curves, every
+
+    def meta(self) -> dict | None:
+        """The provenance in meta.json, or None when there is none."""
+        path = self.directory / "meta.json"
+        try:
+            meta = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise StoreError(f"{path} is unreadable or not valid JSON ({_reason(error)}); "
+                             "move it away and run again to rewrite it") from None
+        if not isinstance(meta, dict):
+            raise StoreError(f"{path} is not a JSON object; move it away and run again to rewrite it")
+        if meta.get("format") != FORMAT:
+            raise StoreError(f"{path} was written by results format {meta.get('format')}, this "
+                             f"version reads format {FORMAT}; use another --results directory")
+        return meta
 
     def errors(self) -> pd.DataFrame:
         return self._read("errors.csv", ERROR_COLUMNS)
 
     def stage(self, task, result, curve_every: int = 1) -> None:
         """Save one finished run on its own, durably, before anything else is rewritten."""
-        row = run_row(task, result)
-        _atomic_write(self.staging / f"{task.variant}--seed-{task.seed}.pkl",
-                      pickle.dumps((row, curve_rows(task, result, curve_every))))
+        curves = curve_rows(task, result, curve_every)
+        payload = {"row": run_row(task, result), "curve_every": curve_every,
+                   "curves": {c: curves[c].tolist() for c in ("epoch", "loss", "accuracy")}}
+        _atomic_write(self.staging / f"{task.variant}--seed-{task.seed}.json",
+                      json.dumps(payload, default=_plain).encode())
 
-    def curve_every(self) -> int | None:
-        """The epochs per stored curve point of the results already here (None if none)."""
-        path = self.directory / "meta.json"
-        return json.loads(path.read_text()).get("curve_every", 1) if path.exists() else None
-
-    def merge(self, errors: list[dict], meta: dict | None = None) -> None:
-        """Merge staged runs into the CSVs; record `errors`; drop errors of runs now finished."""
-        runs, staged = self._merged()
-        curves = self._read("curves.csv", CURVE_COLUMNS)
-        if staged:
-            fresh = pd.concat([curve for _, curve in staged.values()])
-            done = pd.MultiIndex.from_frame(fresh[KEYS].drop_duplicates())
-            curves = curves[~pd.MultiIndex.from_frame(curves[KEYS]).isin(done)]
-            curves = pd.concat([curves, fresh]).sort_values(KEYS + ["epoch"])
-        old_errors = self.errors()
-        retried = {(e["variant"], e["seed"]) for e in errors}
-        finished = set(zip(runs["variant"], runs["seed"]))
-        keep = [(v, s) not in retried | finished for v, s in zip(old_errors["variant"], old_errors["seed"])]
-        all_errors = pd.concat([old_errors[keep], pd.DataFrame(errors, columns=ERROR_COLUMNS)])
-        self.directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.directory / "runs.csv", runs.to_csv(index=False).encode())
-        _atomic_write(self.directory / "curves.csv", curves[CURVE_COLUMNS].to_csv(index=False).encode())
-        if len(all_errors):
-            _atomic_write(self.directory / "errors.csv",
-                          all_errors.sort_values(KEYS).to_csv(index=False).encode())
-        elif (self.directory / "errors.csv").exists():
-            (self.directory / "errors.csv").unlink()
-        if meta is not None:
-            meta = self._combined_meta(meta)
-            meta = {"format": FORMAT, **meta, "seeds": sorted(set(runs["seed"].tolist()))}
+    def merge(self, errors: list[dict], meta: dict, invocation: dict) -> pd.DataFrame:
+        """Merge staged runs into the CSVs, record `errors` (dropping those of runs now
+        finished), and rewrite meta.json with this command's provenance and `invocation`.
+        Returns the runs now stored."""
+        with self._read_lock(fcntl.LOCK_EX):
+            runs, curves, every, staged = self._combined()
+            old_errors = self.errors()
+            retried = {(e["variant"], e["seed"]) for e in errors}
+            finished = set(zip(runs["variant"], runs["seed"]))
+            keep = [(v, s) not in retried | finished
+                    for v, s in zip(old_errors["variant"], old_errors["seed"])]
+            all_errors = pd.concat([old_errors[keep], pd.DataFrame(errors, columns=ERROR_COLUMNS)])
+            # Curves before runs: a merge killed in between is redone from .staging/ on load.
+            if staged:
+                _atomic_write(self.directory / "curves.csv",
+                              curves[CURVE_COLUMNS].to_csv(index=False).encode())
+                _atomic_write(self.directory / "runs.csv",
+                              runs[RUN_COLUMNS].to_csv(index=False).encode())
+            if len(all_errors) and (staged or errors):
+                _atomic_write(self.directory / "errors.csv",
+                              all_errors.sort_values(KEYS).to_csv(index=False).encode())
+            elif not len(all_errors) and (self.directory / "errors.csv").exists():
+                (self.directory / "errors.csv").unlink()
+            combined = self._combined_meta(meta, invocation, runs, every or meta["curve_every"])
             _atomic_write(self.directory / "meta.json",
-                          (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
-        for path in staged:
-            path.unlink()
+                          (json.dumps(combined, indent=2, sort_keys=True) + "\n").encode())
+            for run in staged:
+                run.path.unlink()
+        return runs
 
-    def _combined_meta(self, meta: dict) -> dict:
-        """This invocation's provenance on top of the earlier ones': variants are united and
-        every invocation that ran something is kept in `invocations`."""
-        path = self.directory / "meta.json"
-        earlier = json.loads(path.read_text()) if path.exists() else {}
-        combined = dict(meta)
+    def _combined_meta(self, meta: dict, invocation: dict, runs: pd.DataFrame,
+                       curve_every: int) -> dict:
+        """This command's provenance on top of the earlier ones': variants are united (a
+        variant's settings follow its stored runs), and every command that stored runs is
+        kept in `invocations`, the latest also at the top level."""
+        try:
+            earlier = self.meta() or {}
+        except StoreError:
+            earlier = {}
+        stored = runs.groupby("variant")["settings_hash"].first().to_dict()
+        combined = {**earlier, **meta, "format": FORMAT, "curve_every": int(curve_every),
+                    "seeds": sorted(set(runs["seed"].tolist()))}
         for key in ("settings", "descriptions"):
-            combined[key] = {**earlier.get(key, {}), **meta[key]}
+            combined[key] = dict(earlier.get(key, {}))
+        for variant, settings in meta["settings"].items():
+            if stored.get(variant, hash_of_settings(settings)) == hash_of_settings(settings):
+                combined["settings"][variant] = settings
+                combined["descriptions"][variant] = meta["descriptions"][variant]
         combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
-        combined["invocations"] = earlier.get("invocations", []) + [
-            {"command": meta["command"], "wall_seconds": meta["wall_seconds"],
-             "runs": meta["runs"], "git_commit": meta["git_commit"]}]
+        invocations = [i for i in earlier.get("invocations", [])
+                       if i.get("started") != invocation["started"]]
+        if invocation["runs"] or invocation["failed"]:
+            invocations.append(invocation)
+        combined["invocations"] = invocations
+        latest = [i for i in invocations if i["runs"]] or [invocation]
+        for key in ("command", "wall_seconds", "runs"):
+            combined[key] = latest[-1][key]
         return combined
 
-    def _merged(self):
+    def _combined(self):
+        """runs.csv and curves.csv with the staged runs folded in, validated together; the
+        epochs per curve point of these runs (None without runs); the staged runs. A staged
+        run replaces its key; staged runs of other settings than a variant's stored ones
+        replace the whole variant."""
+        meta = self.meta()
         runs = self._read("runs.csv", RUN_COLUMNS)
-        staged = {}
-        for path in sorted(self.staging.glob("*.pkl")) if self.staging.exists() else []:
-            try:
-                staged[path] = pickle.loads(path.read_bytes())
-            except (pickle.UnpicklingError, EOFError, ValueError):
-                raise StoreError(f"staged run {path} is unreadable; remove it to rerun that seed") from None
+        curves = self._read("curves.csv", CURVE_COLUMNS)
+        for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
+            _check_experiment(table, self.directory / name, self.name)
+        _check_runs(runs, self.directory / "runs.csv")
+        staged = self._staged()
+        every = (meta or {}).get("curve_every", 1) if meta and len(runs) else _inferred_every(curves)
+        for run in staged:
+            if every is not None and run.curve_every != every:
+                raise StoreError(f"staged run {run.path} stores curves every {run.curve_every} "
+                                 f"epochs, the results every {every}; remove it to rerun that seed")
+            every = run.curve_every
         if staged:
-            fresh = pd.DataFrame([row for row, _ in staged.values()], columns=RUN_COLUMNS)
-            runs = pd.concat([runs[~_in(runs, fresh)], fresh])
-        return runs.sort_values(KEYS).reset_index(drop=True), staged
+            fresh = pd.DataFrame([run.row for run in staged], columns=RUN_COLUMNS)
+            hashes = fresh.groupby("variant")["settings_hash"].unique()
+            mixed = hashes[hashes.map(len) > 1]
+            if len(mixed):
+                raise StoreError(f"staged runs of {mixed.index[0]} in {self.staging} disagree on "
+                                 "settings; remove them to rerun those seeds")
+            current = hashes.map(lambda h: h[0])
+            superseded = runs["variant"].isin(current.index) & (
+                runs["settings_hash"] != runs["variant"].map(current))
+            replaced = _in(runs, fresh) | superseded
+            gone = pd.MultiIndex.from_frame(runs.loc[replaced, KEYS])
+            curves = curves[~pd.MultiIndex.from_frame(curves[KEYS]).isin(gone)
+                            & ~_in(curves, fresh)]
+            runs = _stacked([runs[~replaced], fresh])
+            curves = _stacked([curves, *[run.curves for run in staged]])
+        runs = runs.sort_values(KEYS).reset_index(drop=True)
+        curves = curves.sort_values(KEYS + ["epoch"]).reset_index(drop=True)
+        _check_curves(runs, curves, self.directory / "curves.csv", every or 1)
+        return (runs.drop(columns="line", errors="ignore"),
+                curves.drop(columns="line", errors="ignore"), every, staged)
+
+    def _staged(self) -> list[Staged]:
+        if not self.staging.is_dir():
+            return []
+        staged = []
+        for path in sorted(self.staging.iterdir()):
+            if path.name.startswith(TEMPORARY):
+                continue
+            try:
+                payload = json.loads(path.read_bytes())
+                row = {c: payload["row"][c] for c in RUN_COLUMNS}
+                curves = pd.DataFrame({c: payload["curves"][c] for c in ("epoch", "loss", "accuracy")})
+                every = int(payload["curve_every"])
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise StoreError(f"staged run {path} is unreadable ({_reason(error)}); "
+                                 "remove it to rerun that seed") from None
+            if row["experiment"] != self.name:
+                raise StoreError(f"staged run {path} belongs to {row['experiment']}, not "
+                                 f"{self.name}; remove it")
+            curves = curves.assign(experiment=row["experiment"], variant=row["variant"],
+                                   seed=row["seed"])[CURVE_COLUMNS]
+            staged.append(Staged(path, row, curves, every))
+        return staged
 
     def _read(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """A CSV of this store with exactly `columns`, each row numbered by its `line` in the file."""
         path = self.directory / name
         if not path.exists():
-            return pd.DataFrame(columns=columns)
+            return pd.DataFrame(columns=columns).astype({c: int for c in INTEGERS[name]})
         try:
-            table = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise StoreError(f"{path} is malformed ({str(error).splitlines()[0]}); "
+            table = pd.read_csv(path, dtype={c: str for c in TEXT if c in columns})
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
+            raise StoreError(f"{path} is malformed or unreadable ({_reason(error)}); "
                              "move it away to rerun") from None
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise StoreError(f"{path} lacks the columns {', '.join(missing)}; "
                              "it was not written by this version")
-        if table[REQUIRED[name]].isna().any().any() or not _integral(table["seed"]):
-            raise StoreError(f"{path} is truncated or malformed (empty or non-numeric fields); "
-                             "move it away to rerun")
-        return table[columns].astype({"seed": int})
+        extra = [c for c in table.columns if c not in columns]
+        if extra:
+            raise StoreError(f"{path} has unknown columns {', '.join(map(str, extra))}; "
+                             "it was not written by this version")
+        table = table.assign(line=np.arange(2, len(table) + 2))
+        bad = table[REQUIRED[name]].isna().any(axis=1)
+        for column in INTEGERS[name]:
+            bad |= ~_integral(table[column])
+        if bad.any():
+            raise StoreError(f"{path} line {table.loc[bad, 'line'].iloc[0]} is truncated or malformed "
+                             "(empty or non-numeric fields); move the file away to rerun")
+        return table[columns + ["line"]].astype({c: int for c in INTEGERS[name]})
+
+    @contextmanager
+    def _read_lock(self, kind: int):
+        """Readers wait while a merge rewrites the files (where the directory lets them lock)."""
+        try:
+            handle = os.open(self.directory / READ_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError:
+            if kind == fcntl.LOCK_EX:
+                raise
+            yield
+            return
+        try:
+            fcntl.flock(handle, kind)
+            yield
+        finally:
+            os.close(handle)
+
+    def _remove_temporaries(self) -> None:
+        """Files a killed writer left half-written (also under the names earlier versions used)."""
+        patterns = [f"{TEMPORARY}*", *[f".{name}.*" for name in
+                                       ("runs.csv", "curves.csv", "errors.csv", "meta.json")]]
+        for folder in (self.directory, self.staging):
+            for pattern in patterns:
+                for path in folder.glob(pattern):
+                    if path.is_file():
+                        path.unlink()
+
+
+def _check_experiment(table: pd.DataFrame, path: Path, experiment: str) -> None:
+    other = table[table["experiment"] != experiment]
+    if len(other):
+        raise StoreError(f"{path} line {_line(other.iloc[0])} belongs to experiment "
+                         f"{other['experiment'].iloc[0]!r}, not {experiment!r}")
+
+
+def _check_runs(runs: pd.DataFrame, path: Path) -> None:
+    """One row per (variant, seed), one settings hash per variant."""
+    repeated = runs[runs.duplicated(KEYS)]
+    if len(repeated):
+        row = repeated.iloc[0]
+        raise StoreError(f"{path} line {row['line']} repeats {row['variant']} seed {row['seed']}; "
+                         "remove one of the two rows")
+    first = runs.groupby("variant")["settings_hash"].transform("first")
+    mixed = runs[runs["settings_hash"] != first]
+    if len(mixed):
+        row = mixed.iloc[0]
+        raise StoreError(f"{path} line {row['line']} holds {row['variant']} seed {row['seed']} made "
+                         "with other settings than the variant's other runs; move those rows away")
+
+
+def _check_curves(runs: pd.DataFrame, curves: pd.DataFrame, path: Path, every: int) -> None:
+    """Every run has its curve, with exactly the points its epochs and `every` give."""
+    repeated = curves[curves.duplicated(KEYS + ["epoch"])]
+    if len(repeated):
+        row = repeated.iloc[0]
+        raise StoreError(f"{path} line {_line(row)} repeats {row['variant']} seed {row['seed']} "
+                         f"epoch {row['epoch']}")
+    epochs = runs.set_index(KEYS)["epochs"]
+    points = curves.join(epochs.rename("run_epochs"), on=KEYS)
+    orphan = points[points["run_epochs"].isna()]
+    if len(orphan):
+        row = orphan.iloc[0]
+        raise StoreError(f"{path} line {_line(row)} has a curve for {row['variant']} seed "
+                         f"{row['seed']}, which has no run in runs.csv")
+    expected = (points["epoch"] == points["run_epochs"]) | (
+        (points["epoch"] % every == 0) & (points["epoch"] > 0) & (points["epoch"] < points["run_epochs"]))
+    if not expected.all():
+        row = points[~expected].iloc[0]
+        raise StoreError(f"{path} line {_line(row)}: epoch {row['epoch']} is not a curve point of "
+                         f"{row['variant']} seed {row['seed']} ({row['run_epochs']:.0f} epochs, one "
+                         f"point every {every})")
+    counts = points.groupby(KEYS).size().reindex(epochs.index, fill_value=0)
+    short = counts[counts != [curve_points(e, every) for e in epochs]]
+    if len(short):
+        variant, seed = short.index[0]
+        raise StoreError(f"{path} lacks curve points of {variant} seed {seed} "
+                         f"({short.iloc[0]} of {curve_points(epochs[(variant, seed)], every)})")
+
+
+def _stacked(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Tables stacked, the empty ones left out (their column types are unknown)."""
+    kept = [t for t in tables if len(t)]
+    return pd.concat(kept, ignore_index=True) if kept else tables[0]
+
+
+def _inferred_every(curves: pd.DataFrame) -> int | None:
+    """Without meta.json: the epochs per curve point, read off the first point of the curves."""
+    return int(curves["epoch"].min()) if len(curves) else None
+
+
+def _line(row) -> str:
+    line = row.get("line")
+    return "(staged)" if line is None or pd.isna(line) else str(int(line))
 
 
 def _in(table: pd.DataFrame, other: pd.DataFrame):
     return pd.MultiIndex.from_frame(table[KEYS]).isin(pd.MultiIndex.from_frame(other[KEYS]))
 
 
-def _integral(values: pd.Series) -> bool:
+def _integral(values: pd.Series) -> pd.Series:
     numeric = pd.to_numeric(values, errors="coerce")
-    return bool(numeric.notna().all() and (numeric == numeric.round()).all())
+    return numeric.notna() & (numeric == numeric.round())
+
+
+def _plain(value):
+    """JSON for numpy scalars in a staged row."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return " ".join(str(error).split()[:20]) or type(error).__name__
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename over."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMPORARY}{path.name}.")
     umask = os.umask(0)
     os.umask(umask)
     os.fchmod(fd, 0o666 & ~umask)
@@ -221,3 +478,4 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+

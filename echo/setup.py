@@ -79,6 +79,13 @@ class Setup:
                          mask_value=MISSING[self.missing] if self.missing == "mask" else None,
                          head=HEADS.get(self.framing, "last"), out_steps=self.out_steps)
 
+    def data_bytes(self) -> int:
+        """A lower bound on the memory one run's sequences take (training and held-out, as
+        drawn, framed and cut into batches): a run needs at least this much to start."""
+        probe = self.frame(np.zeros((1, self.length), np.int32))
+        per_sequence = self.length * 4 + 2 * (probe.X.nbytes + probe.y.nbytes)
+        return per_sequence * (self.epochs + self.eval_sequences)
+
     @property
     def missing_value(self) -> float:
         """The value every feature of a missing step takes (0 when rows are dropped)."""

@@ -33,7 +33,7 @@ def start(*args):
 
 
 def finished_runs(directory: Path) -> int:
-    staged = len(list((directory / ".staging").glob("*.pkl"))) if (directory / ".staging").exists() else 0
+    staged = len(list((directory / ".staging").glob("*.json"))) if (directory / ".staging").exists() else 0
     merged = len(pd.read_csv(directory / "runs.csv")) if (directory / "runs.csv").exists() else 0
     return staged + merged
 
@@ -47,7 +47,9 @@ def wait_for_runs(directory: Path, count: int, process, limit=300):
 
 
 def snapshot(directory: Path) -> dict:
-    return {p.name: p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+    """Every file's bytes, but the locks a writer takes (bookkeeping, not results)."""
+    return {p.name: p.read_bytes() for p in directory.rglob("*")
+            if p.is_file() and not p.name.endswith(".lock")}
 
 
 @pytest.fixture(scope="module")
