@@ -224,15 +224,18 @@ class ExperimentStore:
 
     def _combined_meta(self, meta: dict, invocation: dict, runs: pd.DataFrame,
                        curve_every: int) -> dict:
-        """This command's provenance on top of the earlier ones': variants are united (a
-        variant's settings follow its stored runs), and every command that stored runs is
-        kept in `invocations`, the latest also at the top level."""
+        """This command's provenance on top of the earlier ones' (under them if it stored
+        nothing): variants are united (a variant's settings follow its stored runs), and every
+        command that stored or failed runs is kept in `invocations`, the latest that stored
+        runs also at the top level."""
         try:
             earlier = self.meta() or {}
         except StoreError:
             earlier = {}
         stored = runs.groupby("variant")["settings_hash"].first().to_dict()
-        combined = {**earlier, **meta, "format": FORMAT, "curve_every": int(curve_every),
+        # Provenance describes the commands that stored runs: one that stored none only heals.
+        newest = (earlier, meta) if invocation["runs"] else (meta, earlier)
+        combined = {**newest[0], **newest[1], "format": FORMAT, "curve_every": int(curve_every),
                     "seeds": sorted(set(runs["seed"].tolist()))}
         for key in ("settings", "descriptions"):
             combined[key] = dict(earlier.get(key, {}))

@@ -1,5 +1,6 @@
 """Reports come from results alone, identically every time, and refuse what is not there."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,35 @@ def test_report_of_missing_results_is_refused(results, tmp_path, args, message):
             for a in args]
     done = bench(*args, "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_report_writes_only_folders_it_owns(results, tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "README.md").write_text("a user's own notes\n")
+    refused = bench("report", "echo-lag", "--results", str(results), "--out", str(theirs))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "did not write (README.md)" in refused.stderr
+    assert [p.name for p in theirs.iterdir()] == ["README.md"]
+    assert (theirs / "README.md").read_text() == "a user's own notes\n"
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    refused = bench("report", "echo-lag", "--results", str(results), "--out", str(a_file))
+    assert refused.returncode == 2 and "is a file" in refused.stderr and a_file.read_text() == "x"
+    ours = tmp_path / "ours"
+    for _ in range(2):  # a folder it wrote, it may write again
+        assert bench("report", "echo-lag", "--results", str(results), "--out", str(ours)).returncode == 0
+
+
+def test_each_experiment_is_read_on_its_own(results, tmp_path):
+    copy = tmp_path / "results"
+    shutil.copytree(results, copy)
+    runs = copy / "masking" / "runs.csv"
+    runs.write_text(runs.read_text() + runs.read_text().splitlines()[1] + "\n")
+    (copy / "empty").mkdir()
+    (copy / "empty" / "runs.csv").write_text(runs.read_text().splitlines()[0] + "\n")
+    done = bench("report", "--results", str(copy), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "not reported" in done.stderr and "line 14 repeats drop seed 0" in done.stderr
+    assert (tmp_path / "out" / "echo-lag.md").exists()
+    assert not (tmp_path / "out" / "masking.md").exists() and not (tmp_path / "out" / "empty.md").exists()

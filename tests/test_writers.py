@@ -1,0 +1,163 @@
+"""A run's exit status tells the truth, one command writes a directory at a time, a write that
+fails or a signal costs no finished run, and no worker outlives its command."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import cli
+from bench import store as store_module
+from bench.runner import Outcome
+from echo.records import Curves, Run
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ["run", "echo-current", "--seeds", "4", "--epochs", "5", "--quiet"]
+
+
+def bench(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, **kwargs)
+
+
+def start(*args):
+    return subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def trained(task) -> Run:
+    """What a worker would send back, made up (these tests are about what happens to it)."""
+    rng = np.random.default_rng(task.seed)
+    loss = rng.random(task.setup.epochs).astype(np.float32)
+    return Run({"eval_accuracy": 1.0, "eval_accuracy_incomplete": float("nan"),
+                "eval_sequence_accuracy": float("nan")}, float(loss[-1]), 0.1, Curves(loss, loss))
+
+
+def fake_workers(monkeypatch, failing=()):
+    def run_tasks(tasks, jobs, **_):
+        for task in tasks:
+            yield Outcome(task, error="ValueError: boom") if task.seed in failing else Outcome(
+                task, trained(task))
+
+    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+
+
+def stored_seeds(results: Path) -> list[int]:
+    return pd.read_csv(results / "echo-current" / "runs.csv")["seed"].tolist()
+
+
+def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypatch, capsys):
+    fake_workers(monkeypatch, failing={2})
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "1 of 4 runs asked for are not stored" in err and err.count("\n") == 1
+    errors = pd.read_csv(tmp_path / "echo-current" / "errors.csv")
+    assert errors["seed"].tolist() == [2] and "boom" in errors["error"].item()
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert stored_seeds(tmp_path) == [0, 1, 2, 3]
+    assert not (tmp_path / "echo-current" / "errors.csv").exists()
+
+
+@pytest.mark.parametrize("failing_file", [".staging", "curves.csv", "meta.json"])
+def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
+        tmp_path, monkeypatch, capsys, failing_file):
+    fake_workers(monkeypatch)
+    write = store_module._atomic_write
+    staged = []
+
+    def full_disk(path, data):
+        if failing_file in str(path) and (failing_file != ".staging" or len(staged) == 2):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        if ".staging" in str(path):
+            staged.append(path)
+        write(path, data)
+
+    monkeypatch.setattr(store_module, "_atomic_write", full_disk)
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "run the same command" in err
+    monkeypatch.setattr(store_module, "_atomic_write", write)
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert stored_seeds(tmp_path) == [0, 1, 2, 3]
+    assert (tmp_path / "echo-current" / "meta.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seeds", "1000000000"], "more than 1,000,000 in one command"),
+    (["--epochs", "1000000000000"], "ask for fewer epochs"),
+])
+def test_absurd_sizes_are_refused_before_anything_starts(tmp_path, capsys, args, message):
+    assert cli.main(["run", "echo-current", *args, "--results", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_experiment_path_that_cannot_be_a_directory_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "echo-current").write_text("not a directory")
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot write results in {tmp_path / 'echo-current'}" in err
+
+
+def wait_until(condition, process, limit=300):
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_second_writer_is_refused_at_once_or_waits_and_then_sees_the_first_ones_runs(tmp_path):
+    lock = tmp_path / "echo-current" / ".writer.lock"
+    first = start(*QUICK, "--epochs", "300", "--jobs", "1", "--results", str(tmp_path))
+    wait_until(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), first)
+    refused = bench(*QUICK, "--epochs", "300", "--results", str(tmp_path))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert f"being written by another command (pid {first.pid})" in refused.stderr
+    other = bench(*QUICK, "--epochs", "100", "--wait", "--results", str(tmp_path))
+    assert first.wait(timeout=300) == 0
+    assert other.returncode == 2 and "waiting for it to end" in other.stderr
+    assert "made with other settings" in other.stderr
+    same = bench(*QUICK, "--epochs", "300", "--results", str(tmp_path))
+    assert same.returncode == 0 and "4 of 4 runs already in" in same.stdout
+    assert stored_seeds(tmp_path) == [0, 1, 2, 3]
+
+
+def session_members(session: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.parametrize("stop, status, backend", [
+    (signal.SIGTERM, 143, "loky"), (signal.SIGKILL, -9, "loky"), (signal.SIGKILL, -9, "dask")])
+def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
+    process = start("run", "echo-lag", "--seeds", "40", "--epochs", "600", "--jobs", "2",
+                    "--quiet", "--backend", backend, "--results", str(tmp_path))
+    staging = tmp_path / "echo-lag" / ".staging"
+    wait_until(lambda: staging.exists() and list(staging.glob("*.json")), process)
+    assert len(session_members(process.pid)) >= 3  # the command and its two workers
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status
+    if stop == signal.SIGTERM:
+        assert "terminated" in err and "Traceback" not in err
+        assert len(pd.read_csv(tmp_path / "echo-lag" / "runs.csv")) >= 1
+    deadline = time.monotonic() + 20
+    while session_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert session_members(process.pid) == []
