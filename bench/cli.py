@@ -231,14 +231,19 @@ def execute(plan, stores, experiments, args, argv) -> int:
               f"{journal.stored} finished runs are saved, run the same command again to resume",
               file=sys.stderr)
         return 143 if isinstance(stop, Terminated) else 130
-    except OSError as error:
+    except WriteFailed as failure:
         journal.merge("failed", quietly=True)
+        error = failure.__cause__
         raise UsageError(f"cannot write results under {args.results}: {error.strerror or error}; "
                          f"{journal.stored} finished runs are saved; fix that and run the same "
                          "command again to resume") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     return journal.verdict(args.results)
+
+
+class WriteFailed(Exception):
+    """Writing the results failed (disk full, permissions): its cause is the OSError."""
 
 
 class Journal:
@@ -267,7 +272,10 @@ class Journal:
 
         task = outcome.task
         if outcome.error is None:
-            self.stores[task.experiment].stage(task, outcome.result, curve_every)
+            try:
+                self.stores[task.experiment].stage(task, outcome.result, curve_every)
+            except OSError as error:
+                raise WriteFailed() from error
             self.counts[task.experiment][0] += 1
         else:
             self.errors[task.experiment].append(
@@ -289,10 +297,12 @@ class Journal:
                                meta["git_commit"])
             try:
                 self.stored_runs[name] = store.merge(self.errors[name], meta, entry)
-            except Exception:  # noqa: BLE001  (stopping already: what is staged stays staged)
-                if not quietly:
-                    raise
-                continue
+            except Exception as error:  # noqa: BLE001  (stopping already: staged runs stay staged)
+                if quietly:
+                    continue
+                if isinstance(error, OSError):
+                    raise WriteFailed() from error
+                raise
             self.errors[name] = []
         self.last_merge = time.monotonic()
 

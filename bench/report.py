@@ -32,7 +32,7 @@ def write_reports(results: Path, out: Path, names: list[str] | None = None
     results could not be read."""
     from experiments import EXPERIMENTS
 
-    found = {p.parent.name for p in results.glob("*/runs.csv")}
+    found = {p.parent.name for p in [*results.glob("*/runs.csv"), *results.glob("*/meta.json")]}
     available = [n for n in EXPERIMENTS if n in found] + sorted(found - set(EXPERIMENTS))
     unknown = [n for n in names or [] if n not in available]
     if unknown:

@@ -145,6 +145,10 @@ class ExperimentStore:
                 os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
                 self.staging.mkdir(exist_ok=True)
                 self._remove_temporaries()
+                for folder in (self.directory, self.staging):  # writable, before anything trains
+                    probe, name = tempfile.mkstemp(dir=folder, prefix=TEMPORARY)
+                    os.close(probe)
+                    os.unlink(name)
             except OSError as error:
                 raise StoreError(f"cannot write results in {self.directory}: {_reason(error)}") from None
             yield self

@@ -161,3 +161,18 @@ def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
     while session_members(process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert session_members(process.pid) == []
+
+
+def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--seeds", "1", "--results", str(tmp_path)]) == 0
+    directory = tmp_path / "echo-current"
+    if subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not permitted here")
+    try:
+        before = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+        assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
+        assert "Operation not permitted" in capsys.readouterr().err
+        assert {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()} == before
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)])
