@@ -2,12 +2,9 @@
 
 import argparse
 import dataclasses
-import datetime
 import os
-import signal
 import sys
-import time
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from pathlib import Path
 
 ENGINES = ("per-seed", "vectorized")
@@ -163,7 +160,9 @@ def command_list(_args) -> int:
 
 
 def command_run(args, argv: list[str]) -> int:
+    from bench.cluster import ClusterError
     from bench.plan import Refused, Stored, plan_run
+    from bench.session import WriteFailed, execute
     from bench.store import ExperimentStore, StoreError
     from bench.tasks import make_tasks
 
@@ -190,155 +189,11 @@ def command_run(args, argv: list[str]) -> int:
                     zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
             plan = plan_run(tasks, stored, args.force, args.curve_every)
             return execute(plan, stores, experiments, args, argv)
-    except (StoreError, Refused) as error:
+    except (StoreError, Refused, WriteFailed, ClusterError) as error:
         raise UsageError(str(error)) from None
 
 
-MERGE_EVERY_SECONDS = 60
 MAX_RUNS = 1_000_000  # runs one command may ask for
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM: stop as for Ctrl-C, keeping what finished."""
-
-
-def execute(plan, stores, experiments, args, argv) -> int:
-    """Run the plan's tasks, staging each finished run at once and merging now and then; the
-    exit status says whether every task asked for is stored."""
-    from bench.cluster import ClusterError
-    from bench.runner import run_tasks
-
-    if plan.skipped:
-        print(f"{plan.skipped} of {len(plan.tasks)} runs already in {args.results}/, skipped "
-              "(--force reruns them)")
-    journal = Journal(stores, experiments, plan, argv)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        journal.merge("running")
-        outcomes = run_tasks(plan.todo, min(args.jobs, max(1, len(plan.todo))),
-                             progress=not args.quiet, backend=args.backend,
-                             scheduler=args.scheduler, engine=args.engine, chunk=args.chunk)
-        with closing(outcomes):
-            for outcome in outcomes:
-                journal.record(outcome, plan.curve_every)
-        journal.merge("finished")
-    except ClusterError as error:
-        journal.merge("failed", quietly=True)
-        raise UsageError(str(error)) from None
-    except KeyboardInterrupt as stop:
-        journal.merge("interrupted", quietly=True)
-        print(f"bench: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}; "
-              f"{journal.stored} finished runs are saved, run the same command again to resume",
-              file=sys.stderr)
-        return 143 if isinstance(stop, Terminated) else 130
-    except WriteFailed as failure:
-        journal.merge("failed", quietly=True)
-        error = failure.__cause__
-        raise UsageError(f"cannot write results under {args.results}: {error.strerror or error}; "
-                         f"{journal.stored} finished runs are saved; fix that and run the same "
-                         "command again to resume") from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return journal.verdict(args.results)
-
-
-class WriteFailed(Exception):
-    """Writing the results failed (disk full, permissions): its cause is the OSError."""
-
-
-class Journal:
-    """What one `run` command has stored and what failed, folded into the store now and then."""
-
-    def __init__(self, stores, experiments, plan, argv):
-        from bench.meta import provenance
-
-        self.stores, self.plan, self.argv = stores, plan, argv
-        self.metas = {e.name: provenance(e, [t for t in plan.tasks if t.experiment == e.name],
-                                         plan.curve_every) for e in experiments}
-        self.errors = {name: [] for name in stores}
-        self.counts = {name: [0, 0] for name in stores}
-        self.started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
-        self.clock = time.perf_counter()
-        self.last_merge = time.monotonic()
-        self.stored_runs = {}
-
-    @property
-    def stored(self) -> int:
-        return sum(stored for stored, _ in self.counts.values())
-
-    def record(self, outcome, curve_every: int) -> None:
-        """Stage a finished run at once (or note its failure); merge every MERGE_EVERY_SECONDS."""
-        from bench.store import settings_hash
-
-        task = outcome.task
-        if outcome.error is None:
-            try:
-                self.stores[task.experiment].stage(task, outcome.result, curve_every)
-            except OSError as error:
-                raise WriteFailed() from error
-            self.counts[task.experiment][0] += 1
-        else:
-            self.errors[task.experiment].append(
-                {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
-                 "settings_hash": settings_hash(task.setup), "error": outcome.error})
-            self.counts[task.experiment][1] += 1
-        if time.monotonic() - self.last_merge > MERGE_EVERY_SECONDS:
-            self.merge("running")
-
-    def merge(self, status: str, quietly: bool = False) -> None:
-        """Fold staged runs and errors into every store, and this command into its meta.json;
-        `quietly` when already stopping for another reason (what is staged stays staged)."""
-        from bench.meta import invocation
-
-        wall = time.perf_counter() - self.clock
-        for name, store in self.stores.items():
-            meta = self.metas[name]
-            entry = invocation(self.argv, self.started, wall, *self.counts[name], status,
-                               meta["git_commit"])
-            try:
-                self.stored_runs[name] = store.merge(self.errors[name], meta, entry)
-            except Exception as error:  # noqa: BLE001  (stopping already: staged runs stay staged)
-                if quietly:
-                    continue
-                if isinstance(error, OSError):
-                    raise WriteFailed() from error
-                raise
-            self.errors[name] = []
-        self.last_merge = time.monotonic()
-
-    def verdict(self, results: Path) -> int:
-        """Summarise; 0 only when every task asked for is stored with its settings."""
-        from bench.store import settings_hash
-
-        for name, runs in self.stored_runs.items():
-            _summarise(name, runs)
-        stored = {(name, v, s): h for name, runs in self.stored_runs.items()
-                  for v, s, h in runs[["variant", "seed", "settings_hash"]].itertuples(index=False)}
-        missing = [t for t in self.plan.tasks
-                   if stored.get((t.experiment, t.variant, t.seed)) != settings_hash(t.setup)]
-        wall = time.perf_counter() - self.clock
-        print(f"{self.stored} runs in {wall:.1f} s; results in {results}/")
-        if missing:
-            print(f"bench: {len(missing)} of {len(self.plan.tasks)} runs asked for are not stored "
-                  f"(failed: see errors.csv under {results}/); run the same command again to "
-                  "retry them", file=sys.stderr)
-            return 1
-        return 0
-
-
-def _summarise(name: str, runs) -> None:
-    table = runs.groupby("variant", sort=False)["eval_accuracy"].agg(["mean", "min", "max", "count"])
-    for variant, row in table.iterrows():
-        print(f"{name} / {variant}: eval accuracy mean {row['mean']:.4f} "
-              f"(min {row['min']:.4f}, max {row['max']:.4f}, {int(row['count'])} seeds)")
-
-
-def _terminate(signum, frame):
-    raise Terminated()
-
-
-def _say(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr)
 
 
 def check_engine(engine: str, chunk: int | None) -> None:
@@ -348,6 +203,10 @@ def check_engine(engine: str, chunk: int | None) -> None:
     backend = os.environ.get("KERAS_BACKEND", "jax")
     if engine == "vectorized" and backend != "jax":
         raise UsageError(f"--engine vectorized needs the JAX backend, not KERAS_BACKEND={backend}")
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr)
 
 
 def check_sizes(experiments, seeds: int, epochs: int | None) -> None:

@@ -4,7 +4,6 @@ The same results give byte-identical markdown: every statistic is seeded and
 nothing in the text depends on the time or the machine that draws it.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np

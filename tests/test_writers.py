@@ -2,7 +2,6 @@
 fails or a signal costs no finished run, and no worker outlives its command."""
 
 import errno
-import os
 import signal
 import subprocess
 import sys
