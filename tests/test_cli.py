@@ -1,20 +1,13 @@
 """End to end through `python -m bench`, as a user runs it."""
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def bench(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=600)
+from helpers import bench
 
 
 def test_run_writes_tidy_results(tmp_path):

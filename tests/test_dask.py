@@ -1,18 +1,10 @@
 """The same seeds give the same numbers on loky and on a Dask LocalCluster."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import bench
+
 RUN = ["run", "echo-current", "beginners-mistake", "--seeds", "2", "--epochs", "20", "--quiet"]
-
-
-def bench(*args):
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
 
 
 def test_dask_local_cluster_matches_loky(tmp_path):

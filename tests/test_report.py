@@ -1,18 +1,10 @@
 """Reports come from results alone, identically every time, and refuse what is not there."""
 
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def bench(*args):
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+from helpers import bench
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,21 +13,10 @@ from bench.runner import run_tasks
 from bench.tasks import Task
 from echo.setup import Setup
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import bench, start
+
 RUN = ["run", "echo-lag", "--seeds", "4", "--epochs", "600", "--jobs", "1", "--quiet"]
 SAME = ["variant", "seed", "epochs", "eval_accuracy", "final_loss", "epochs_to_99", "settings_hash"]
-
-
-def bench(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, **kwargs)
-
-
-def start(*args):
-    # A shell's background jobs inherit SIGINT ignored; a user's terminal does not.
-    return subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def finished_runs(directory: Path) -> int:

@@ -2,9 +2,9 @@
 fails or a signal costs no finished run, and no worker outlives its command."""
 
 import errno
+import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,18 +17,9 @@ from bench import store as store_module
 from bench.runner import Outcome
 from echo.records import Curves, Run
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import bench, start
+
 QUICK = ["run", "echo-current", "--seeds", "4", "--epochs", "5", "--quiet"]
-
-
-def bench(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, **kwargs)
-
-
-def start(*args):
-    return subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def trained(task) -> Run:
@@ -63,6 +54,36 @@ def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypa
     assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
     assert not (tmp_path / "echo-current" / "errors.csv").exists()
+
+
+def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypatch):
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert cli.main([*QUICK, "--seeds", "2", "--epochs", "6", "--results", str(tmp_path)]) == 2
+    assert cli.main([*QUICK, "--seeds", "2", "--epochs", "6", "--force",
+                     "--results", str(tmp_path)]) == 0
+    runs = pd.read_csv(tmp_path / "echo-current" / "runs.csv")
+    assert runs["seed"].tolist() == [0, 1] and (runs["epochs"] == 6).all()
+    curves = pd.read_csv(tmp_path / "echo-current" / "curves.csv")
+    assert curves.groupby("seed")["epoch"].max().tolist() == [6, 6]
+    meta = json.loads((tmp_path / "echo-current" / "meta.json").read_text())
+    assert meta["settings"]["lstm15"]["epochs"] == 6 and meta["seeds"] == [0, 1]
+
+
+def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypatch, capsys):
+    def interrupted(tasks, jobs, **_):
+        yield Outcome(tasks[0], trained(tasks[0]))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("bench.runner.run_tasks", interrupted)
+    assert cli.main([*QUICK, "--curve-every", "2", "--results", str(tmp_path)]) == 130
+    assert "1 finished runs are saved" in capsys.readouterr().err
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--curve-every", "1", "--results", str(tmp_path)]) == 2
+    assert "stores curves every 2 epochs" in capsys.readouterr().err
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    curves = pd.read_csv(tmp_path / "echo-current" / "curves.csv")
+    assert curves.groupby("seed")["epoch"].apply(list).tolist() == [[2, 4, 5]] * 4
 
 
 @pytest.mark.parametrize("failing_file", [".staging", "curves.csv", "meta.json"])
