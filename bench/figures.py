@@ -7,9 +7,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from echo.scoring import TRAILING  # noqa: E402
 
@@ -32,8 +34,9 @@ def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: in
     lines = {"hue": "variant", "hue_order": order, "height": 4, "aspect": 2.2}
     if facet is not None:
         column, hue = facet
+        levels = sorted(set(curves[hue]))
         lines = {"hue": hue, "col": column, "col_wrap": 4, "height": 2.6, "aspect": 1.3,
-                 "palette": "viridis"}
+                 "palette": dict(zip(levels, sns.color_palette("colorblind", len(levels))))}
     grid = sns.relplot(data=shown, x="epoch", y="accuracy", kind="line", errorbar=("ci", 95),
                        n_boot=200, seed=0, **lines)
     grid.set_axis_labels("epoch (one fresh sequence each)",
@@ -41,18 +44,54 @@ def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: in
     _save(grid.figure, path)
 
 
-def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_accuracy") -> None:
-    """The held-out score of every seed, per variant, with the mean marked."""
+def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_accuracy",
+                chance: float | None = None) -> None:
+    """The held-out score of every seed, per variant, with the mean marked, on the whole 0-1
+    scale (one error in 2000 looks as small as it is); with few variants a seed's scores are
+    joined across them (the design is paired), and chance is dashed."""
     width = max(5, 0.45 * len(order) + 2)
     figure, axis = plt.subplots(figsize=(width, 4))
+    if 1 < len(order) <= PAIRED_LINES:
+        table = runs.pivot_table(index="seed", columns="variant", values=column)[order]
+        axis.plot(range(len(order)), table.to_numpy().T, color="grey", alpha=0.3, linewidth=0.8)
     with _seeded_numpy(0):  # seaborn jitters with NumPy's global generator
         sns.stripplot(data=runs, x="variant", y=column, order=order, ax=axis, jitter=0.15,
                       size=4, alpha=0.7, color="tab:blue")
     sns.pointplot(data=runs, x="variant", y=column, order=order, ax=axis, errorbar=None,
                   linestyle="none", marker="_", markersize=20, color="black")
+    if chance is not None:
+        axis.axhline(chance, color="tab:red", linestyle="--", linewidth=1, label=f"chance ({chance:.0%})")
+        axis.legend(loc="center right", frameon=False)
+    axis.set_ylim(-0.02, 1.02)
     axis.set_ylabel(column.replace("_", " "))
     axis.tick_params(axis="x", rotation=90 if len(order) > 6 else 0)
     _save(figure, path)
+
+
+PAIRED_LINES = 8  # most variants whose seeds are joined by lines in the score figure
+
+
+def contrasts(decisions, path: Path) -> None:
+    """A forest plot: each contrast's mean per-seed difference with its corrected interval,
+    zero marked and the band of equivalence (±delta) shaded."""
+    figure, axis = plt.subplots(figsize=(6.5, 0.6 * len(decisions) + 1.4))
+    rows = np.arange(len(decisions))[::-1]
+    for row, decision in zip(rows, decisions):
+        d = decision.difference
+        axis.fill_betweenx([row - 0.35, row + 0.35], -decision.delta, decision.delta,
+                           color="tab:green", alpha=0.15, linewidth=0)
+        if np.isfinite(d.low):
+            axis.plot([d.low, d.high], [row, row], color="black", linewidth=1.5)
+        axis.plot(d.value, row, "o", color=VERDICT_COLOURS[decision.verdict])
+    axis.axvline(0, color="grey", linewidth=0.8)
+    axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
+    axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({d.verdict})" for d in decisions])
+    axis.set_xlabel("difference in held-out accuracy (variant minus reference), per seed")
+    _save(figure, path)
+
+
+VERDICT_COLOURS = {"better": "tab:blue", "worse": "tab:red", "equivalent": "tab:green",
+                   "undecided": "tab:grey"}
 
 
 def lag_heatmap(runs: pd.DataFrame, path: Path, learned: float | None = None) -> None:
@@ -92,13 +131,27 @@ def units_needed(table: pd.DataFrame, path: Path, sizes: list[int]) -> None:
 
 
 def lag_profile(runs: pd.DataFrame, path: Path) -> None:
-    """Held-out accuracy against lag, a line per number of epochs, 95% bootstrap band."""
+    """Held-out accuracy against lag, the lags run as categories, a line per number of epochs
+    joining only neighbouring lags run with it, with the 95% t interval over seeds."""
     figure, axis = plt.subplots(figsize=(6, 4))
-    sns.lineplot(data=runs, x="lag", y="eval_accuracy", hue="epochs", style="epochs", markers=True,
-                 errorbar=("ci", 95), n_boot=1000, seed=0, palette="viridis", ax=axis)
+    lags = sorted(set(runs["lag"]))
+    shown = runs.assign(lag=pd.Categorical(runs["lag"], categories=lags, ordered=True))
+    budgets = sorted(set(runs["epochs"]))
+    palette = dict(zip(budgets, sns.color_palette("colorblind", len(budgets))))
+    for epochs in budgets:
+        group = shown[shown["epochs"] == epochs]
+        means = group.groupby("lag", observed=True)["eval_accuracy"].agg(["mean", "sem", "count"])
+        half = means["sem"] * stats.t.ppf(0.975, np.maximum(means["count"] - 1, 1))
+        x = np.array([lags.index(lag) for lag in means.index])
+        axis.errorbar(x, means["mean"], yerr=half.fillna(0), fmt="o", capsize=3,
+                      color=palette[epochs], label=f"{epochs} epochs")
+        for segment in np.split(np.arange(len(x)), np.flatnonzero(np.diff(x) > 1) + 1):
+            axis.plot(x[segment], means["mean"].to_numpy()[segment], color=palette[epochs])
+    axis.set_xticks(range(len(lags)), [str(lag) for lag in lags])
     axis.set_ylim(0, 1.02)
-    axis.set_xlabel("lag")
+    axis.set_xlabel("lag (those run)")
     axis.set_ylabel("held-out accuracy")
+    axis.legend(frameon=False)
     _save(figure, path)
 
 

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 
 from bench import figures
-from bench.stats import bootstrap, compare, interquartile_mean, units_needed
+from bench.analyses import estimate_text, kind
+from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
+                         median_epochs)
 from bench.store import ExperimentStore, StoreError
-from echo.experiment import LagGrid, LagProfile, UnitsNeeded
 from echo.scoring import TRAILING
 
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
                 "eval_sequence_accuracy": "whole rows exact"}
 INDEX_TITLE = "# echo-bench reports"
-TOLERANCE = 0.02  # a claim holds when the measured mean lies within this of it
 
 
 MARKER = ".echo-bench-reports"  # marks a folder as written by `bench report`
@@ -105,6 +105,9 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     order = [v for v in meta["variants"] if v in present] + [v for v in present
                                                               if v not in meta["variants"]]
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
+    experiment = _experiment(name)
+    analysis = getattr(experiment, "analysis", None)
+    decisions = decide(runs, _contrasts(experiment, order))
     lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
     if meta.get("claim"):
         lines += [f"**The tutorial.** {meta['claim']}", ""]
@@ -114,57 +117,95 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += [f"**Made by** `{meta['command']}` ({len(seeds)} seeds, Keras backend "
               f"{meta['keras_backend']}, commit {meta.get('git_commit') or 'unknown'}).", "",
               "| variant | settings |", "|---|---|"]
-    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | {meta['descriptions'].get(v, 'settings not recorded')} |"
-              for v in order]
-    lines += ["", "## Results", "", *summary_table(runs, order), "",
-              "Intervals are 95% percentile bootstraps over seeds. IQM: mean of the middle half "
-              f"of the seeds. Epochs to 99%: first epoch whose {TRAILING}-epoch trailing mean training "
-              "accuracy reaches 0.99, over the seeds that reach it; *never* counts the others. "
-              "ms/epoch excludes compilation.", ""]
-    if len(order) > 1:
-        table = compare(runs, baseline)
-        table = table.set_index("variant").loc[[v for v in order if v != baseline]].reset_index()
-        lines += [f"## Against the baseline ({baseline})", "",
-                  "Two-sided Mann-Whitney U on held-out accuracy, Holm-corrected over the "
-                  f"{len(table)} comparisons; P(improvement) is the chance that a random seed of "
-                  "the variant beats a random seed of the baseline, ties counting half.", "",
-                  "| variant | difference in mean | U | p | Holm p | P(improvement) |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r.variant} | {r.difference:+.4f} | {r.u:.1f} | {r.p:.3g} | {r.p_holm:.3g} | "
-                  f"{r.improvement:.2f} |" for r in table.itertuples()]
-        lines += ["", "Findings:", ""] + [f"- **{r.variant}**: {r.finding}." for r in table.itertuples()]
-        lines += [""]
-    analysis = _analysis(name)
-    if isinstance(analysis, UnitsNeeded):
-        lines += capacity_section(runs, analysis)
-    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, analysis)
+    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
+              f"{meta['descriptions'].get(v, 'settings not recorded')} |" for v in order]
+    lines += ["", "## Answer", "", *[f"- {a}." for a in answers(runs, meta, experiment, decisions)],
+              "", "## Results", "", *summary_table(runs, order), "",
+              "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
+              "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
+              f"{TRAILING}-epoch trailing mean training accuracy reaches 0.99; the median is "
+              "Kaplan-Meier's, seeds that never reach it counted as censored at their epoch "
+              "budget, with its 95% (Greenwood) interval (- where fewer than half the seeds reach "
+              "it); *never* counts those seeds. ms/epoch excludes compilation.", ""]
+    if decisions:
+        lines += contrasts_section(decisions)
+    if kind(analysis):
+        lines += kind(analysis).section(runs, analysis)
+    chance = 1 / meta["settings"].get(baseline, {}).get("n_unique", 100)
+    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, chance, analysis, decisions)
     return "\n".join(lines) + "\n"
 
 
-def _analysis(name: str):
+def _experiment(name: str):
     from experiments import EXPERIMENTS
 
-    return getattr(EXPERIMENTS.get(name), "analysis", None)
+    return EXPERIMENTS.get(name)
 
 
-def capacity_section(runs: pd.DataFrame, enough: UnitsNeeded) -> list[str]:
-    """Units needed per lag, with the bootstrap interval and the seeds that learned there."""
-    table = units_needed(runs, enough.learned, enough.share)
-    largest = int(runs["units"].max())
-    lines = ["## Units needed", "",
-             f"The fewest units with which at least {enough.share:.0%} of the seeds reach "
-             f"{enough.learned:.0%} held-out accuracy; 95% interval from resampling seeds "
-             f"(together across sizes); > {largest} means no size tried was enough.", "",
-             "| lag | units needed (95% CI) | seeds that learned at that size |", "|---|---|---|"]
-    for row in table.itertuples():
-        lines.append(f"| {row.lag} | {_units(row.units_needed, largest)} "
-                     f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
-                     f"{row.seeds_learned} of {row.seeds} |")
+def _contrasts(experiment, present: list[str]) -> list:
+    """The experiment's declared contrasts whose two variants both have results."""
+    return [c for c in getattr(experiment, "contrasts", ())
+            if c.variant in present and c.reference in present]
+
+
+def answers(runs: pd.DataFrame, meta: dict, experiment, decisions) -> list[str]:
+    """The experiment's answer, sentence by sentence: the claim's verdict, each contrast's
+    decision, the trend analysis's answer."""
+    sentences = []
+    verdict = claim_verdict(runs, meta, experiment)
+    if verdict is not None:
+        sentences.append(f"The tutorial's claim {verdict.sentence()} (measured "
+                         f"{estimate_text(verdict.measured)})")
+    sentences += [d.sentence() for d in decisions]
+    analysis = getattr(experiment, "analysis", None)
+    if kind(analysis):
+        sentences.append(kind(analysis).answer(runs, analysis))
+    if not sentences:
+        best = runs.groupby("variant")["eval_accuracy"].mean().sort_values()
+        sentences.append("no contrast is declared; held-out accuracy by variant: " + ", ".join(
+            f"{v} {estimate_text(accuracy_interval(runs.loc[runs['variant'] == v, 'eval_accuracy']))}"
+            for v in best.index[::-1]))
+    return sentences
+
+
+def claim_verdict(runs: pd.DataFrame, meta: dict, experiment):
+    """The tutorial's claim for the baseline judged with its tolerance (and against chance
+    where it claims 0%), or None where it gives no number."""
+    claimed = getattr(experiment, "claimed_accuracy", None)
+    if claimed is None:
+        return None
+    values = runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"]
+    n_unique = meta["settings"].get(meta["baseline"], {}).get("n_unique", 100)
+    return judge_claim(values, claimed, experiment.claim_tolerance,
+                       chance=1 / n_unique if claimed == 0 else None)
+
+
+def contrasts_section(decisions) -> list[str]:
+    """Each declared contrast: the per-seed differences, their tests and the decision."""
+    m = len(decisions)
+    lines = ["## Contrasts", "",
+             "Variants share seeds (the same seed sees the same sequences), so each contrast is "
+             "paired: per-seed differences in held-out accuracy (variant minus reference). "
+             f"*Difference*: their mean with a t interval at Holm's level for it across the {m} "
+             "declared contrast" + ("s" if m > 1 else "") + " (95% when alone); *TOST interval*: "
+             f"the same mean at {1 - 2 * ALPHA / m:.1%} (two one-sided tests at {ALPHA:g}/{m}); "
+             "*p*: paired t test, and Holm-adjusted; *sign-flip p*: exact permutation test of "
+             "the mean (no normality assumed); *P(improvement)*: the share of seeds on which the "
+             "variant scores higher, ties counting half, with a Wilson 95% interval. "
+             "**Better/worse** when the Holm-adjusted p is under 5% (the difference interval "
+             "then excludes 0); **equivalent** when the TOST interval lies inside ±δ; otherwise "
+             "**undecided**, with the paired seeds that would decide it if the mean difference "
+             "and its spread stayed as observed.", "",
+             "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
+             "P(improvement) | decision |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for d in decisions:
+        decision = d.verdict + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
+        lines.append(f"| {d.variant} vs {d.reference} | {d.n} | {d.delta:g} | "
+                     f"{estimate_text(d.difference, '{:+.4f}')} | "
+                     f"{estimate_text(d.equivalence, '{:+.4f}')} | {d.p:.2g} | {d.p_holm:.2g} | "
+                     f"{d.p_sign_flip:.2g} | {estimate_text(d.improvement, '{:.2f}')} | "
+                     f"{decision} |")
     return lines + [""]
-
-
-def _units(value: float, largest: int) -> str:
-    return f"> {largest}" if not np.isfinite(value) else f"{value:.0f}"
 
 
 def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
@@ -175,44 +216,43 @@ def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for variant in order:
         group = runs[runs["variant"] == variant]
-        reached = group["epochs_to_99"].dropna()
-        epochs = bootstrap(reached, np.median)
-        cells = [variant, str(len(group)), _estimate(bootstrap(group["eval_accuracy"])),
+        epochs = median_epochs(group["epochs_to_99"], group["epochs"])
+        never = int(group["epochs_to_99"].isna().sum())
+        cells = [variant, str(len(group)), estimate_text(accuracy_interval(group["eval_accuracy"])),
                  f"{interquartile_mean(group['eval_accuracy']):.4f}",
-                 *[_estimate(bootstrap(group[c])) for c in extras],
-                 _estimate(epochs, "{:.0f}") if epochs.n else "-",
-                 f"{len(group) - len(reached)} of {len(group)}",
+                 *[estimate_text(accuracy_interval(group[c])) for c in extras],
+                 _epochs_text(epochs), f"{never} of {len(group)}",
                  f"{group['ms_per_epoch'].mean():.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
-def draw(name: str, runs, curves, order, out: Path, analysis=None) -> list[str]:
+def _epochs_text(estimate) -> str:
+    if not np.isfinite(estimate.value):
+        return "-"
+    bounds = [f"{b:.0f}" if np.isfinite(b) else "-" for b in (estimate.low, estimate.high)]
+    return f"{estimate.value:.0f} [{bounds[0]}, {bounds[1]}]"
+
+
+def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None,
+         decisions=()) -> list[str]:
     """Draw the experiment's figures under out/NAME/ and return their markdown."""
     folder = out / name
-    grid = isinstance(analysis, (LagGrid, UnitsNeeded))
-    if grid:
-        curves = curves.merge(runs[["variant", "seed", "lag", "units"]], on=["variant", "seed"])
-    figures.learning_curves(curves, folder / "curves.png", order,
-                            facet=("lag", "units") if grid else None)
-    figures.seed_scores(runs, folder / "scores.png", order)
+    facet = kind(analysis).facet if kind(analysis) else None
+    if facet:
+        curves = curves.merge(runs[["variant", "seed", *facet]], on=["variant", "seed"])
+    figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
+    figures.seed_scores(runs, folder / "scores.png", order, chance=chance)
     lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over seeds]"
              f"({name}/curves.png)", "",
-             f"![held-out accuracy of every seed]({name}/scores.png)", ""]
-    if isinstance(analysis, LagGrid):
-        figures.lag_heatmap(runs, folder / "heatmap.png")
-        lines += [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
-    if isinstance(analysis, UnitsNeeded):
-        figures.lag_heatmap(runs, folder / "heatmap.png", learned=analysis.learned)
-        figures.units_needed(units_needed(runs, analysis.learned, analysis.share),
-                             folder / "units-needed.png", sorted(set(runs["units"])))
-        lines += [f"![share of seeds reaching {analysis.learned:.0%} held-out accuracy, by lag and "
-                  f"units]({name}/heatmap.png)", "",
-                  f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
-    if isinstance(analysis, LagProfile):
-        figures.lag_profile(runs, folder / "lag-profile.png")
-        lines += [f"![held-out accuracy against lag, a line per number of epochs, 95% band over "
-                  f"seeds]({name}/lag-profile.png)", ""]
+             f"![held-out accuracy of every seed on a 0-1 scale, a seed's variants joined, chance "
+             f"dashed]({name}/scores.png)", ""]
+    if decisions:
+        figures.contrasts(decisions, folder / "contrasts.png")
+        lines += [f"![each contrast's mean per-seed difference with its interval, the band of "
+                  f"equivalence ±δ shaded]({name}/contrasts.png)", ""]
+    if kind(analysis):
+        lines += kind(analysis).draw(runs, folder, name, analysis)
     return lines
 
 
@@ -228,62 +268,29 @@ def index(loaded: dict) -> str:
             entry.append(f"{name}: {run['runs']} runs")
     lines += [f"- `{command}`: {wall / 60:.1f} minutes wall time ({'; '.join(names)})"
               for (command, wall), names in commands.items()]
-    lines += ["", "## The tutorial's claims", "",
-              "| experiment | the tutorial | measured held-out accuracy (95% CI) | verdict |",
-              "|---|---|---|---|"]
-    from experiments import EXPERIMENTS
-
+    claims = []
     for name, (runs, _, meta) in loaded.items():
-        claimed = getattr(EXPERIMENTS.get(name), "claimed_accuracy", None)
-        if claimed is None:
-            continue
-        estimate = bootstrap(runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"])
-        gap = estimate.value - claimed
-        verdict = (f"holds (mean within {TOLERANCE:.2f} of {claimed:.0%})" if abs(gap) <= TOLERANCE
-                   else f"does not hold (mean {abs(gap):.3f} {'above' if gap > 0 else 'below'} "
-                        f"{claimed:.0%})")
-        lines.append(f"| [{name}]({name}.md) | {meta['claim']} | {_estimate(estimate)} "
-                     f"(n = {estimate.n}) | {verdict} |")
-    lines += ["", "## The extensions", "", "| experiment | question | answer in a line |",
-              "|---|---|---|"]
+        verdict = claim_verdict(runs, meta, _experiment(name))
+        if verdict is not None:
+            claims.append(f"| [{name}]({name}.md) | {meta['claim']} | "
+                          f"{estimate_text(verdict.measured)} (n = {verdict.measured.n}) | "
+                          f"{verdict.sentence()} |")
+    if claims:
+        lines += ["", "## The tutorial's claims", "",
+                  "A claim holds when the mean's 90% interval lies within its tolerance of the "
+                  "claimed accuracy, fails when the 95% interval lies wholly outside it; a claim "
+                  "of 0% is also set against chance.", "",
+                  "| experiment | the tutorial | measured held-out accuracy (95% CI) | verdict |",
+                  "|---|---|---|---|", *claims]
+    extensions = []
     for name, (runs, _, meta) in loaded.items():
-        if getattr(EXPERIMENTS.get(name), "claimed_accuracy", None) is None:
-            lines.append(f"| [{name}]({name}.md) | {meta['question']} | "
-                         f"{answer(runs, meta, _analysis(name))} |")
+        experiment = _experiment(name)
+        if getattr(experiment, "claimed_accuracy", None) is None:
+            present = list(dict.fromkeys(runs["variant"]))
+            decisions = decide(runs, _contrasts(experiment, present))
+            extensions.append(f"| [{name}]({name}.md) | {meta['question']} | "
+                              f"{'; '.join(answers(runs, meta, experiment, decisions))} |")
+    if extensions:
+        lines += ["", "## The extensions", "", "| experiment | question | answer |", "|---|---|---|",
+                  *extensions]
     return "\n".join(lines) + "\n"
-
-
-def answer(runs: pd.DataFrame, meta: dict, analysis=None) -> str:
-    """The experiment's answer in a line: units needed per lag, accuracy per lag, or the best
-    variant and how many differ detectably from the baseline."""
-    if isinstance(analysis, UnitsNeeded):
-        largest = int(runs["units"].max())
-        table = units_needed(runs, analysis.learned, analysis.share)
-        return (f"units with which {analysis.share:.0%} of seeds reach {analysis.learned:.0%}: "
-                + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
-                            f"[{_units(r.low, largest)}, {_units(r.high, largest)}]"
-                            for r in table.itertuples()))
-    if isinstance(analysis, LagProfile):
-        parts = []
-        for epochs, group in runs.groupby("epochs"):
-            by_lag = group.groupby("lag")["eval_accuracy"]
-            parts.append(f"{epochs} epochs: " + ", ".join(
-                f"lag {lag} {_estimate(bootstrap(values), '{:.2f}')}" for lag, values in by_lag))
-        return "mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
-    means = runs.groupby("variant")["eval_accuracy"].mean()
-    best = means.idxmax()
-    text = f"best: {best} ({_estimate(bootstrap(runs.loc[runs['variant'] == best, 'eval_accuracy']))})"
-    if len(means) > 1:
-        table = compare(runs, meta["baseline"])
-        detectable = table[table["p_holm"] < 0.05]
-        higher = ", ".join(detectable.loc[detectable["difference"] > 0, "variant"]) or "none"
-        lower = len(detectable[detectable["difference"] < 0])
-        text += (f"; vs {meta['baseline']}: detectably higher: {higher}; detectably lower: "
-                 f"{lower} of {len(table)} (Holm, 5%)")
-    return text
-
-
-def _estimate(estimate, form="{:.4f}") -> str:
-    if estimate.n == 0:
-        return "-"
-    return f"{form.format(estimate.value)} [{form.format(estimate.low)}, {form.format(estimate.high)}]"

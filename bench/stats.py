@@ -1,9 +1,13 @@
-"""Statistics over seeds: intervals, robust means and comparisons with the baseline.
+"""Statistics over seeds: intervals, robust means, paired contrasts and their decisions.
 
-Every interval is a 95% percentile bootstrap over seeds (scipy), seeded so
-the same results always give the same numbers; comparisons are two-sided
-Mann-Whitney U tests, Holm-corrected across an experiment's comparisons
-(statsmodels), with the probability of improvement.
+Variants of an experiment share seeds (the same seed sees the same sequences), so
+comparisons are paired: per-seed differences, their mean with a t interval (right at
+small n), a paired t test Holm-corrected across the experiment's declared contrasts
+only, an exact sign-flip permutation test as a check that assumes no normality, and
+the share of seeds on which the variant wins. Each contrast is decided from its
+corrected interval: better, worse, equivalent within the contrast's margin (two
+one-sided tests), or undecided with the seeds that would decide it. Everything is
+deterministic, so the same results give the same report.
 """
 
 import warnings
@@ -12,16 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 CONFIDENCE = 0.95
 RESAMPLES = 10_000
 ALPHA = 0.05
+ACCURACY = (0.0, 1.0)  # where an accuracy's interval is cut
+MOST_SEEDS = 10_000  # beyond this many paired seeds a contrast is called out of reach
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A statistic over seeds with its 95% bootstrap interval."""
+    """A statistic over seeds with its 95% interval (NaN bounds where there is none)."""
 
     value: float
     low: float
@@ -30,13 +35,15 @@ class Estimate:
 
 
 def bootstrap(values, statistic=np.mean) -> Estimate:
-    """Percentile bootstrap interval of `statistic` over the seeds' values (NaNs dropped)."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
+    """Percentile bootstrap interval of `statistic` over the seeds' values (NaNs dropped);
+    no interval for one seed."""
+    values = _finite(values)
     if values.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
     point = float(statistic(values))
-    if values.size == 1 or np.all(values == values[0]):
+    if values.size == 1:
+        return Estimate(point, float("nan"), float("nan"), 1)
+    if np.all(values == values[0]):
         return Estimate(point, point, point, int(values.size))
     result = stats.bootstrap((values,), statistic, confidence_level=CONFIDENCE,
                              n_resamples=RESAMPLES, method="percentile",
@@ -45,51 +52,242 @@ def bootstrap(values, statistic=np.mean) -> Estimate:
     return Estimate(point, float(interval.low), float(interval.high), int(values.size))
 
 
+def mean_interval(values, confidence: float = CONFIDENCE, bounds=(-np.inf, np.inf)) -> Estimate:
+    """The mean over seeds with its t interval (NaNs dropped; no interval for one seed), cut
+    to `bounds` where the quantity cannot lie outside them (an accuracy: 0 and 1)."""
+    values = _finite(values)
+    n = values.size
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    mean = float(values.mean())
+    if n == 1:
+        return Estimate(mean, float("nan"), float("nan"), 1)
+    half = stats.t.ppf((1 + confidence) / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return Estimate(mean, max(mean - half, bounds[0]), min(mean + half, bounds[1]), n)
+
+
+def accuracy_interval(values) -> Estimate:
+    """Mean held-out accuracy over seeds with its 95% t interval, cut to [0, 1]."""
+    return mean_interval(values, bounds=ACCURACY)
+
+
+def share_interval(successes: int, n: int) -> Estimate:
+    """A share of seeds with its exact (Clopper-Pearson) 95% interval."""
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    interval = stats.binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="exact")
+    return Estimate(successes / n, float(interval.low), float(interval.high), int(n))
+
+
+def median_epochs(epochs, budget) -> Estimate:
+    """Kaplan-Meier median of the epochs a seed takes to reach a threshold, seeds that never
+    reach it censored at their epoch budget, with its 95% interval (Greenwood bounds of the
+    survival curve); NaN where the curve never falls to one half."""
+    epochs, budget = np.asarray(epochs, float), np.asarray(budget, float)
+    if epochs.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    reached = np.isfinite(epochs)
+    data = stats.CensoredData(uncensored=epochs[reached], right=budget[~reached])
+    survival = stats.ecdf(data).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = survival.confidence_interval(CONFIDENCE)
+    times = survival.quantiles
+
+    def crossing(probabilities):
+        below = np.flatnonzero(np.asarray(probabilities) <= 0.5)
+        return float(times[below[0]]) if below.size else float("nan")
+
+    return Estimate(crossing(survival.probabilities), crossing(band.low.probabilities),
+                    crossing(band.high.probabilities), int(epochs.size))
+
+
 def interquartile_mean(values) -> float:
     """Mean of the middle half of the seeds (robust to a few outlying seeds)."""
-    values = np.asarray(values, dtype=float)
-    return float(stats.trim_mean(values[~np.isnan(values)], 0.25))
+    return float(stats.trim_mean(_finite(values), 0.25))
 
 
-def probability_of_improvement(variant, baseline) -> float:
-    """P(a random seed of `variant` scores above one of `baseline`), ties counting half."""
-    variant, baseline = np.asarray(variant, float), np.asarray(baseline, float)
-    greater = (variant[:, None] > baseline[None, :]).mean()
-    ties = (variant[:, None] == baseline[None, :]).mean()
-    return float(greater + ties / 2)
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of p-values (family-wise error at the nominal level)."""
+    p = np.asarray(p_values, float)
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    return result
 
 
-def compare(runs: pd.DataFrame, baseline: str, column: str = "eval_accuracy") -> pd.DataFrame:
-    """Every variant against the baseline on `column`: U test, Holm-adjusted p, P(improvement)."""
-    reference = runs.loc[runs["variant"] == baseline, column].to_numpy(float)
-    rows = []
-    for variant, group in runs.groupby("variant", sort=False):
-        if variant == baseline:
-            continue
-        values = group[column].to_numpy(float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            test = stats.mannwhitneyu(values, reference, alternative="two-sided")
-        p = float(test.pvalue) if np.isfinite(test.pvalue) else 1.0
-        rows.append({"variant": variant, "n": len(values), "n_baseline": len(reference),
-                     "difference": float(np.mean(values) - np.mean(reference)),
-                     "u": float(test.statistic), "p": p,
-                     "improvement": probability_of_improvement(values, reference)})
-    table = pd.DataFrame(rows, columns=["variant", "n", "n_baseline", "difference", "u", "p",
-                                        "improvement"])
-    table["p_holm"] = multipletests(table["p"], method="holm")[1] if len(table) else []
-    table["finding"] = [finding(row, baseline) for row in table.itertuples()]
-    return table
+def holm_levels(p_values, alpha: float = ALPHA) -> np.ndarray:
+    """The significance level Holm's procedure holds each p-value to: alpha / (m - k + 1)
+    for the k-th smallest."""
+    p = np.asarray(p_values, float)
+    ranks = np.empty(p.size, int)
+    ranks[np.argsort(p, kind="stable")] = np.arange(p.size)
+    return alpha / (p.size - ranks)
 
 
-def finding(row, baseline: str) -> str:
-    """The comparison in words, no stronger than the test allows."""
-    if row.p_holm >= ALPHA:
-        return (f"no detectable difference from {baseline} at n = {row.n} vs {row.n_baseline} "
-                f"(Holm p = {row.p_holm:.3g})")
-    direction = "higher" if row.difference > 0 else "lower"
-    return (f"{direction} than {baseline} by {abs(row.difference):.3f} (Holm p = {row.p_holm:.3g}; "
-            f"a random seed beats one of {baseline} with probability {row.improvement:.2f})")
+def sign_flip_p(differences) -> float:
+    """Two-sided p of a sign-flip permutation test of the mean per-seed difference: exact
+    (every sign pattern) up to 16 seeds, else 100,000 seeded random patterns."""
+    d = _finite(differences)
+    if d.size == 0 or np.all(d == 0):
+        return 1.0
+    result = stats.permutation_test((d,), np.mean, permutation_type="samples",
+                                    n_resamples=100_000, alternative="two-sided",
+                                    rng=np.random.default_rng(0))
+    return float(result.pvalue)
+
+
+def paired_t_p(differences) -> float:
+    """Two-sided p of the paired t test on per-seed differences (0 or 1 when they do not vary)."""
+    d = _finite(differences)
+    if d.size < 2:
+        return 1.0
+    if np.all(d == d[0]):
+        return 1.0 if d[0] == 0 else 0.0
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def improvement(differences) -> Estimate:
+    """P(the variant beats the reference on a seed), ties counting half, with a Wilson 95%
+    interval over the seeds."""
+    d = _finite(differences)
+    n = d.size
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    share = float(((d > 0).sum() + (d == 0).sum() / 2) / n)
+    z = stats.norm.ppf((1 + CONFIDENCE) / 2)
+    centre = (share + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
+    return Estimate(share, max(0.0, centre - half), min(1.0, centre + half), n)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a paired contrast says, worded from its corrected interval."""
+
+    variant: str
+    reference: str
+    delta: float
+    n: int
+    difference: Estimate  # mean per-seed difference, interval at Holm's level for it
+    equivalence: Estimate  # the same mean, interval for two one-sided tests at alpha / m
+    p: float
+    p_holm: float
+    p_sign_flip: float
+    improvement: Estimate
+    verdict: str  # better, worse, equivalent or undecided
+    seeds_needed: int | None  # paired seeds that would decide it at the observed spread
+
+    def sentence(self) -> str:
+        """The decision in words, never stronger than its interval."""
+        d = self.difference
+        if self.verdict in ("better", "worse"):
+            return (f"{self.variant} is {self.verdict} than {self.reference} by "
+                    f"{abs(d.value):.4f} [{d.low:+.4f}, {d.high:+.4f}] (n = {self.n})")
+        if self.verdict == "equivalent":
+            e = self.equivalence
+            return (f"{self.variant} is equivalent to {self.reference} within ±{self.delta:g} "
+                    f"({e.value:+.4f} [{e.low:+.4f}, {e.high:+.4f}], n = {self.n})")
+        if self.n < 2:
+            return f"{self.variant} vs {self.reference} is undecided: one paired seed, no interval"
+        needed = (f"about {self.seeds_needed} paired seeds would decide it at the observed spread"
+                  if self.seeds_needed else f"more than {MOST_SEEDS:,} paired seeds would be needed")
+        return (f"{self.variant} vs {self.reference} is undecided ({d.value:+.4f} "
+                f"[{d.low:+.4f}, {d.high:+.4f}], n = {self.n}); {needed}")
+
+
+def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy",
+           alpha: float = ALPHA) -> list[Decision]:
+    """Decide every declared contrast (objects with `variant`, `reference`, `delta`) on the
+    seeds both of its variants have, Holm-corrected across these contrasts only."""
+    table = runs.pivot_table(index="seed", columns="variant", values=column, aggfunc="first")
+    differences = [(table[c.variant] - table[c.reference]).dropna().to_numpy(float)
+                   for c in contrasts]
+    p = np.array([paired_t_p(d) for d in differences])
+    adjusted, levels = holm(p), holm_levels(p, alpha)
+    m = len(contrasts)
+    decisions = []
+    for contrast, d, p_i, p_holm, level in zip(contrasts, differences, p, adjusted, levels):
+        difference = mean_interval(d, 1 - level)
+        equivalence = mean_interval(d, 1 - 2 * alpha / m)
+        if d.size >= 2 and p_holm < alpha:
+            verdict = "better" if difference.value > 0 else "worse"
+        elif d.size >= 2 and -contrast.delta < equivalence.low and equivalence.high < contrast.delta:
+            verdict = "equivalent"
+        else:
+            verdict = "undecided"
+        needed = (_seeds_needed(d, contrast.delta, level, 2 * alpha / m)
+                  if verdict == "undecided" and d.size >= 2 else None)
+        decisions.append(Decision(contrast.variant, contrast.reference, contrast.delta, d.size,
+                                  difference, equivalence, float(p_i), float(p_holm),
+                                  sign_flip_p(d), improvement(d), verdict, needed))
+    return decisions
+
+
+def _seeds_needed(d: np.ndarray, delta: float, level: float, tost_level: float) -> int | None:
+    """The fewest paired seeds whose interval, at the observed mean and spread, would exclude
+    0 (at `level`) or fit inside ±delta (at `tost_level`, two one-sided tests)."""
+    mean, spread = abs(float(d.mean())), float(d.std(ddof=1))
+    for n in range(d.size + 1, MOST_SEEDS + 1):
+        width = spread / np.sqrt(n)
+        if mean - stats.t.ppf(1 - level / 2, n - 1) * width > 0:
+            return n
+        if mean + stats.t.ppf(1 - tost_level / 2, n - 1) * width < delta:
+            return n
+    return None
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """The tutorial's claim against the measured mean: holds, fails or undecided within
+    `tolerance`; and, where chance matters, the same against chance."""
+
+    claimed: float
+    tolerance: float
+    measured: Estimate
+    verdict: str
+    chance: float | None = None
+    against_chance: str | None = None
+
+    def sentence(self) -> str:
+        m = self.measured
+        text = {"holds": f"holds: within ±{self.tolerance:g} of {self.claimed:.0%}",
+                "fails": (f"fails: {'above' if m.value > self.claimed else 'below'} "
+                          f"{self.claimed:.0%} by more than {self.tolerance:g}"),
+                "undecided": (f"undecided: the interval reaches both inside and outside "
+                              f"±{self.tolerance:g} of {self.claimed:.0%}")}[self.verdict]
+        if self.against_chance:
+            text += f"; against chance ({self.chance:.0%}): {self.against_chance}"
+        return text
+
+
+def judge_claim(values, claimed: float, tolerance: float, chance: float | None = None
+                ) -> ClaimVerdict:
+    """Holds when the 90% interval lies inside claimed ± tolerance (two one-sided tests at
+    5%), fails when the 95% interval lies wholly outside it, else undecided. Against chance
+    (given for a claim of 0%, which chance makes impossible) the same words: equivalent to,
+    above, below, undecided."""
+    measured = accuracy_interval(values)
+    verdict = _against(values, claimed, tolerance, ("holds", "fails", "fails", "undecided"))
+    against = None
+    if chance is not None:
+        against = _against(values, chance, tolerance,
+                           (f"equivalent within ±{tolerance:g}", "above chance", "below chance",
+                            "undecided"))
+    return ClaimVerdict(claimed, tolerance, measured, verdict, chance, against)
+
+
+def _against(values, target: float, tolerance: float, words: tuple[str, str, str, str]) -> str:
+    inner, outer = mean_interval(values, 1 - 2 * ALPHA), mean_interval(values)
+    if outer.n >= 2 and target - tolerance < inner.low and inner.high < target + tolerance:
+        return words[0]
+    if outer.n >= 2 and outer.low > target + tolerance:
+        return words[1]
+    if outer.n >= 2 and outer.high < target - tolerance:
+        return words[2]
+    return words[3]
 
 
 def units_needed(runs: pd.DataFrame, learned: float, share: float,
@@ -116,6 +314,11 @@ def units_needed(runs: pd.DataFrame, learned: float, share: float,
         rows.append({"lag": int(lag), "units_needed": point, "low": low, "high": high,
                      "seeds_learned": int(at), "seeds": len(reached)})
     return pd.DataFrame(rows)
+
+
+def _finite(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]
 
 
 def _fewest(shares: np.ndarray, sizes: np.ndarray, share: float) -> np.ndarray:

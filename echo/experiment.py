@@ -1,9 +1,23 @@
-"""An experiment is data: a question, the tutorial's claim, named variants, and the
-analysis its report adds to the standard one."""
+"""An experiment is data: a question, the tutorial's claim, named variants, the paired
+contrasts that answer the question, and the analysis its report adds to the standard one."""
 
 from dataclasses import dataclass, field
 
 from echo.setup import Setup
+
+# One held-out value in 500: the smallest difference in accuracy that matters near the ceiling.
+DELTA = 0.002
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A paired comparison that answers part of the question: `variant` against `reference`
+    on the same seeds, and `delta`, the smallest difference in held-out accuracy that matters
+    (within it the two count as equivalent)."""
+
+    variant: str
+    reference: str
+    delta: float = DELTA
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,10 @@ class Experiment:
     """A question answered by comparing variants (the first is the baseline).
 
     `claimed_accuracy` is the tutorial's own number for the baseline, where it
-    gives one, so reports can set the measurement against it.
+    gives one, so reports can set the measurement against it: it holds within
+    `claim_tolerance`. A claim of 0% is also judged against chance, which no echo
+    falls below. `contrasts` are the paired comparisons the report decides; grids
+    declare a trend `analysis` instead.
     """
 
     name: str
@@ -40,6 +57,8 @@ class Experiment:
     notes: str = ""
     baseline: str = field(default="")
     claimed_accuracy: float | None = None
+    claim_tolerance: float = DELTA
+    contrasts: tuple[Contrast, ...] = ()
     analysis: LagGrid | UnitsNeeded | LagProfile | None = None
 
     def __post_init__(self):
@@ -49,6 +68,11 @@ class Experiment:
             object.__setattr__(self, "baseline", next(iter(self.variants)))
         if self.baseline not in self.variants:
             raise ValueError(f"baseline {self.baseline!r} is not a variant of {self.name}")
+        for contrast in self.contrasts:
+            unknown = {contrast.variant, contrast.reference} - set(self.variants)
+            if unknown or contrast.variant == contrast.reference:
+                raise ValueError(f"contrast {contrast.variant} vs {contrast.reference} of "
+                                 f"{self.name} must name two different variants of it")
 
     @property
     def baseline_setup(self) -> Setup:

@@ -1,6 +1,6 @@
 """Extension 3: the entire sequence so far as time steps, instead of a window of 5."""
 
-from echo.experiment import Experiment
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -13,6 +13,11 @@ EXPERIMENT = Experiment(
               "context as well as a window of 5, and at what cost per epoch?"),
     claim="The tutorial suggests it may need padding and masking.",
     notes="Padding is all zeros without a mask, or -1 behind a Masking layer; ms_per_epoch shows the cost.",
+    contrasts=(
+        Contrast("padded-masked", "window-5"),
+        Contrast("padded-unmasked", "window-5"),
+        Contrast("padded-masked", "padded-unmasked"),
+    ),
     variants={
         "window-5": TUTORIAL,
         "padded-masked": TUTORIAL.replace(missing="mask", **HISTORY),

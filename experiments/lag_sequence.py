@@ -1,6 +1,6 @@
 """Extension 5: echo a lagged sequence instead of one value."""
 
-from echo.experiment import Experiment
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -14,6 +14,11 @@ EXPERIMENT = Experiment(
            "`lag` steps of each window, whose targets the network never saw, are not scored. "
            "eval_accuracy is per value, eval_sequence_accuracy per whole row (exact match)."),
     baseline="seq2seq-lag1",
+    contrasts=(
+        Contrast("seq2seq-lag2", "seq2seq-lag1"),
+        Contrast("seq2seq-lag3", "seq2seq-lag2"),
+        Contrast("encoder-decoder-last3", "seq2seq-lag1"),
+    ),
     variants={
         **{f"seq2seq-lag{lag}": TUTORIAL.replace(framing="lag_sequence", lag=lag)
            for lag in (1, 2, 3)},

@@ -1,6 +1,6 @@
 """Extension 2: can the network learn from the rows the tutorial drops?"""
 
-from echo.experiment import Experiment
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -15,6 +15,11 @@ EXPERIMENT = Experiment(
     notes=("eval_accuracy scores rows with full history (comparable across variants); "
            "eval_accuracy_incomplete scores the kept incomplete rows. The keeping variants "
            "train 24 rows in batches of 6, the tutorial 20 in batches of 5."),
+    contrasts=(
+        Contrast("mark", "drop"),
+        Contrast("masking-layer", "drop"),
+        Contrast("zero", "drop"),
+    ),
     variants={
         "drop": TUTORIAL,
         "mark": KEPT.replace(missing="mark"),

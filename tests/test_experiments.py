@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from echo.experiment import Contrast, Experiment
 from echo.protocol import run
 from echo.setup import Setup
 from experiments import EXPERIMENTS
@@ -41,3 +42,17 @@ def test_ignore_state_variants_train_differently():
 def test_carrying_state_needs_a_stateful_layer():
     with pytest.raises(ValueError, match="stateful"):
         Setup(stateful=False, carry_state=True)
+
+
+def test_experiments_with_several_variants_declare_contrasts_or_a_trend_analysis():
+    for experiment in EXPERIMENTS.values():
+        if len(experiment.variants) > 1:
+            assert experiment.contrasts or experiment.analysis, experiment.name
+        for contrast in experiment.contrasts:
+            assert {contrast.variant, contrast.reference} <= set(experiment.variants)
+
+
+def test_a_contrast_must_name_two_variants_of_its_experiment():
+    with pytest.raises(ValueError, match="must name two different variants"):
+        Experiment(name="x", question="?", variants={"a": Setup()},
+                   contrasts=(Contrast("a", "missing"),))

@@ -25,9 +25,10 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
                  "masking/scores.png"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     masking = (first / "masking.md").read_text()
-    for text in ("**Question.**", "held-out accuracy (95% CI)", "IQM", "Holm p",
-                 "P(improvement)", "held-out accuracy, incomplete rows", "masking/curves.png",
-                 "no detectable difference from drop at n = 3 vs 3"):
+    for text in ("**Question.**", "## Answer", "held-out accuracy (95% CI)", "IQM", "Holm p",
+                 "TOST interval", "sign-flip p", "P(improvement)",
+                 "held-out accuracy, incomplete rows", "masking/curves.png",
+                 "masking/contrasts.png", "| mark vs drop | 3 | 0.002 |"):
         assert text in masking
     assert (first / "masking" / "curves.png").stat().st_size > 10_000
     assert (first / "masking" / "scores.png").exists()
