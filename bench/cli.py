@@ -140,7 +140,10 @@ def _only_variants(experiments, variants: list[str]):
         chosen = {v: s for v, s in experiment.variants.items() if v in variants}
         if chosen:
             baseline = experiment.baseline if experiment.baseline in chosen else next(iter(chosen))
-            kept.append(dataclasses.replace(experiment, variants=chosen, baseline=baseline))
+            contrasts = tuple(c for c in experiment.contrasts
+                              if {c.variant, c.reference} <= set(chosen))
+            kept.append(dataclasses.replace(experiment, variants=chosen, baseline=baseline,
+                                            contrasts=contrasts))
     return kept
 
 

@@ -114,8 +114,10 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     if meta.get("notes"):
         lines += [f"**Notes.** {meta['notes']}", ""]
     seeds = sorted(set(runs["seed"]))
-    lines += [f"**Made by** `{meta['command']}` ({len(seeds)} seeds, Keras backend "
-              f"{meta['keras_backend']}, commit {meta.get('git_commit') or 'unknown'}).", "",
+    made = [f"`{i['command']}` ({i['runs']} runs, commit {i.get('git_commit') or 'unknown'})"
+            for i in meta.get("invocations", []) if i["runs"]] or [f"`{meta['command']}`"]
+    lines += [f"**Made by** {'; then '.join(made)}: {len(seeds)} seeds, Keras backend "
+              f"{meta['keras_backend']}.", "",
               "| variant | settings |", "|---|---|"]
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
               f"{meta['descriptions'].get(v, 'settings not recorded')} |" for v in order]

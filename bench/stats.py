@@ -191,7 +191,8 @@ class Decision:
             return (f"{self.variant} is equivalent to {self.reference} within ±{self.delta:g} "
                     f"({e.value:+.4f} [{e.low:+.4f}, {e.high:+.4f}], n = {self.n})")
         if self.n < 2:
-            return f"{self.variant} vs {self.reference} is undecided: one paired seed, no interval"
+            return (f"{self.variant} vs {self.reference} is undecided: {self.n} seed"
+                    f"{'' if self.n == 1 else 's'} run with both, no interval")
         needed = (f"about {self.seeds_needed} paired seeds would decide it at the observed spread"
                   if self.seeds_needed else f"more than {MOST_SEEDS:,} paired seeds would be needed")
         return (f"{self.variant} vs {self.reference} is undecided ({d.value:+.4f} "

@@ -25,8 +25,11 @@ import numpy as np
 import pandas as pd
 
 from echo.scoring import SCORES, epochs_to_reach
+from echo.setup import Setup
 
 FORMAT = 1
+FORMAT_1_FIELDS = ("framing", "lag", "window", "units", "batch_size", "stateful", "carry_state",
+                   "missing", "out_steps", "cell", "epochs", "length", "n_unique", "eval_sequences")
 SETTINGS_COLUMNS = ["lag", "window", "units", "batch_size", "stateful", "carry_state", "missing",
                     "out_steps", "cell", "framing"]
 RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", *SCORES, "final_loss", "train_seconds",
@@ -60,7 +63,11 @@ def settings_hash(setup) -> str:
 
 
 def hash_of_settings(settings: dict) -> str:
-    text = json.dumps({"format": FORMAT, **settings}, sort_keys=True)
+    """Fields added to Setup after format 1 count only where they differ from their default,
+    so that adding a field leaves every stored run's fingerprint as it was."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
+    kept = {k: v for k, v in settings.items() if k in FORMAT_1_FIELDS or v != defaults.get(k)}
+    text = json.dumps({"format": FORMAT, **kept}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -16,16 +16,18 @@ MISSING = -1
 
 @dataclass(frozen=True)
 class Framed:
-    """Inputs X (..., samples, timesteps) and targets y (..., samples), as integers."""
+    """Inputs X (..., samples, timesteps) and targets y (..., samples), as integers, and the
+    time step t (samples,) of each row in its sequence, where known."""
 
     X: np.ndarray
     y: np.ndarray
+    t: np.ndarray | None = None
 
 
 def current(sequences: np.ndarray) -> Framed:
     """Echo the current value: X(t) -> y(t) = X(t), one time step, L pairs."""
     sequences = np.asarray(sequences)
-    return Framed(sequences[..., :, None], sequences.copy())
+    return Framed(sequences[..., :, None], sequences.copy(), np.arange(sequences.shape[-1]))
 
 
 def lag_without_context(sequences: np.ndarray, lag: int = 1) -> Framed:
@@ -36,7 +38,8 @@ def lag_without_context(sequences: np.ndarray, lag: int = 1) -> Framed:
     """
     _check_lag(lag)
     sequences = np.asarray(sequences)
-    return Framed(sequences[..., lag:, None], sequences[..., :-lag].copy())
+    return Framed(sequences[..., lag:, None], sequences[..., :-lag].copy(),
+                  np.arange(lag, sequences.shape[-1]))
 
 
 def lag_with_window(sequences: np.ndarray, window: int = 5, lag: int = 1,
@@ -59,7 +62,7 @@ def lag_with_window(sequences: np.ndarray, window: int = 5, lag: int = 1,
     steps = t[:, None] + np.arange(1 - window, 1)[None, :]
     padded = np.concatenate(
         [np.full(sequences.shape[:-1] + (window,), MISSING, sequences.dtype), sequences], axis=-1)
-    return Framed(padded[..., steps + window], sequences[..., t - lag])
+    return Framed(padded[..., steps + window], sequences[..., t - lag], t)
 
 
 def lag_sequence(sequences: np.ndarray, window: int = 5, lag: int = 1) -> Framed:
@@ -72,7 +75,7 @@ def lag_sequence(sequences: np.ndarray, window: int = 5, lag: int = 1) -> Framed
     framed = lag_with_window(sequences, window, lag)
     y = np.full_like(framed.X, MISSING)
     y[..., lag:] = framed.X[..., :-lag]
-    return Framed(framed.X, y)
+    return Framed(framed.X, y, framed.t)
 
 
 def last_values(sequences: np.ndarray, window: int = 5, count: int = 3) -> Framed:
@@ -80,7 +83,7 @@ def last_values(sequences: np.ndarray, window: int = 5, count: int = 3) -> Frame
     if not 1 <= count <= window:
         raise ValueError(f"count must lie in 1..{window}, got {count}")
     framed = lag_with_window(sequences, window, 1)
-    return Framed(framed.X, framed.X[..., window - count:].copy())
+    return Framed(framed.X, framed.X[..., window - count:].copy(), framed.t)
 
 
 def history(sequences: np.ndarray, lag: int = 1) -> Framed:
@@ -96,7 +99,7 @@ def history(sequences: np.ndarray, lag: int = 1) -> Framed:
     steps = t[:, None] + np.arange(1 - length, 1)[None, :]
     padded = np.concatenate(
         [np.full(sequences.shape[:-1] + (length,), MISSING, sequences.dtype), sequences], axis=-1)
-    return Framed(padded[..., steps + length], sequences[..., t - lag])
+    return Framed(padded[..., steps + length], sequences[..., t - lag], t)
 
 
 def _check_lag(lag: int) -> None:

@@ -8,19 +8,23 @@ SCORES = ("eval_accuracy", "eval_accuracy_incomplete", "eval_sequence_accuracy")
 TRAILING = 20  # epochs averaged before a run counts as having reached a training accuracy
 
 
-def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False) -> dict:
+def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False,
+          score_from: int = 0) -> dict:
     """Held-out scores, each a fraction in [0, 1] or NaN where it does not apply.
 
     eval_accuracy: values echoed correctly on rows whose input has no missing
-    step (comparable across variants; with `whole_history`, padding stands for
-    steps that never existed, so every row counts);
-    eval_accuracy_incomplete: the same on rows with missing steps;
+    step and whose time step is at least `score_from` (the rows every variant of
+    an experiment predicts, so variants are scored alike; with `whole_history`,
+    padding stands for steps that never existed, so it does not make a row incomplete);
+    eval_accuracy_incomplete: the same on the other rows;
     eval_sequence_accuracy: for sequence outputs, rows whose every scored
     value is right (exact match).
     """
     valid = held_out.y >= 0
     correct = (predictions == held_out.y) & valid
     incomplete = (held_out.X == MISSING).any(axis=-1) & (not whole_history)
+    if held_out.t is not None:
+        incomplete = incomplete | (held_out.t < score_from)
     per_row = valid.reshape(valid.shape[:2] + (-1,)), correct.reshape(correct.shape[:2] + (-1,))
     counted, right = (a.sum(axis=-1) for a in per_row)
     exact = right == counted

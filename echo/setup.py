@@ -33,7 +33,9 @@ class Setup:
 
     `carry_state` keeps a stateful layer's state across training sequences
     (never reset) instead of the tutorial's reset per sequence; evaluation
-    always starts each held-out sequence from zeros.
+    always starts each held-out sequence from zeros. `score_from` leaves rows
+    before that time step out of `eval_accuracy` (they count as incomplete), so
+    that variants framed with more rows are scored on the same rows as the others.
     """
 
     framing: str = "lag_with_window"
@@ -50,6 +52,7 @@ class Setup:
     length: int = 25
     n_unique: int = 100
     eval_sequences: int = 100
+    score_from: int = 0
 
     def __post_init__(self):
         if self.framing not in FRAMINGS:
@@ -62,6 +65,8 @@ class Setup:
                              f"choose from {', '.join(MISSING)}")
         if self.framing == "history" and self.missing == "drop":
             raise ValueError("the history framing pads every row: choose missing 'mask' or 'zero'")
+        if self.score_from < 0:
+            raise ValueError(f"score_from must be at least 0, got {self.score_from}")
         if self.carry_state and not self.stateful:
             raise ValueError("only a stateful layer can carry state across sequences")
 
@@ -109,5 +114,6 @@ class Setup:
         }[self.framing]
         state = ("stateful, never reset" if self.carry_state
                  else "stateful" if self.stateful else "stateless")
+        scored = f", scored from t = {self.score_from}" if self.score_from else ""
         return (f"{state} {self.cell.upper()}({self.units}), {shape}, batch {self.batch_size}, "
-                f"{self.epochs} epochs")
+                f"{self.epochs} epochs{scored}")

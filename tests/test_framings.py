@@ -93,3 +93,16 @@ def test_lag_sequence_echoes_every_step_and_hides_the_unseen_ones():
 def test_last_values_are_the_windows_tail_in_order():
     framed = framings.last_values(ONE_TO_TEN, window=5, count=3)
     assert framed.y[0].tolist() == [4, 5, 6] and framed.y[-1].tolist() == [8, 9, 10]
+
+
+def test_every_framing_knows_the_time_step_of_its_rows():
+    sequences = np.arange(10)[None, :]
+    assert framings.current(sequences).t.tolist() == list(range(10))
+    assert framings.lag_without_context(sequences, 2).t.tolist() == list(range(2, 10))
+    assert framings.lag_with_window(sequences, 5, 1).t.tolist() == list(range(5, 10))
+    assert framings.lag_with_window(sequences, 5, 2, keep_incomplete=True).t.tolist() == list(range(2, 10))
+    assert framings.history(sequences, 3).t.tolist() == list(range(3, 10))
+    for framed in (framings.lag_sequence(sequences, 5, 2), framings.last_values(sequences, 5, 3)):
+        assert framed.t.tolist() == list(range(5, 10))
+    framed = framings.lag_with_window(sequences, 3, 1)
+    np.testing.assert_array_equal(framed.X[0, :, -1], framed.t)  # the last step is X(t)

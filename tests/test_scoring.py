@@ -40,3 +40,17 @@ def test_incomplete_rows_are_scored_apart():
     assert scores["eval_accuracy"] == 0.5 and scores["eval_accuracy_incomplete"] == 1.0
     assert np.isnan(scores["eval_sequence_accuracy"])
     assert score(np.array([[0, 1, 9]]), Framed(X, y), whole_history=True)["eval_accuracy"] == 2 / 3
+
+
+def test_rows_before_score_from_are_scored_apart():
+    from echo.framings import history
+    from echo.scoring import score
+
+    framed = history(np.arange(8)[None, :] % 5, lag=1)
+    assert framed.t.tolist() == list(range(1, 8))
+    predictions = framed.y.copy()
+    predictions[0, 0] = 99  # wrong at t = 1 only
+    every_row = score(predictions, framed, whole_history=True)
+    assert every_row["eval_accuracy"] == 6 / 7 and np.isnan(every_row["eval_accuracy_incomplete"])
+    from_five = score(predictions, framed, whole_history=True, score_from=5)
+    assert from_five["eval_accuracy"] == 1.0 and from_five["eval_accuracy_incomplete"] == 3 / 4

@@ -201,3 +201,23 @@ def test_the_plan_skips_what_is_stored_and_refuses_other_settings_unless_forced(
         plan_run(tasks, stored, curve_every=10)
     assert plan_run(tasks, {"exp": Stored("R/exp", {("v", 0): settings_hash(SETUP)}, 10)}
                     ).curve_every == 10
+
+
+def test_a_field_added_with_its_default_leaves_every_fingerprint_as_it_was():
+    settings = dict(vars(SETUP))
+    settings.pop("score_from")
+    assert store_module.hash_of_settings(settings) == settings_hash(SETUP)
+    assert settings_hash(SETUP.replace(score_from=5)) != settings_hash(SETUP)
+
+
+def test_every_committed_run_has_its_variants_fingerprint():
+    from pathlib import Path
+
+    from experiments import EXPERIMENTS
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    for name, experiment in EXPERIMENTS.items():
+        runs, _ = ExperimentStore(results / name).load()
+        for variant, setup in experiment.variants.items():
+            stored = set(runs.loc[runs["variant"] == variant, "settings_hash"])
+            assert stored == {settings_hash(setup)}, (name, variant)

@@ -196,3 +196,9 @@ def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path,
         assert {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()} == before
     finally:
         subprocess.run(["chattr", "-i", str(directory)])
+
+
+def test_a_subset_of_variants_keeps_the_contrasts_among_them(tmp_path, monkeypatch):
+    fake_workers(monkeypatch)
+    assert cli.main(["run", "full-sequence", "--variants", "padded-masked", "--seeds", "1",
+                     "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
