@@ -169,7 +169,7 @@ def command_run(args, argv: list[str]) -> int:
     from bench.store import ExperimentStore, StoreError
     from bench.tasks import make_tasks
 
-    experiments = select(args.names)
+    experiments = declared = select(args.names)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
     check_engine(args.engine, args.chunk)
@@ -191,7 +191,7 @@ def command_run(args, argv: list[str]) -> int:
                 stored[name] = Stored(str(store.directory), dict(zip(
                     zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
             plan = plan_run(tasks, stored, args.force, args.curve_every)
-            return execute(plan, stores, experiments, args, argv)
+            return execute(plan, stores, declared, args, argv)
     except (StoreError, Refused, WriteFailed, ClusterError) as error:
         raise UsageError(str(error)) from None
 

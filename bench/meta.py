@@ -53,13 +53,16 @@ def _versions() -> dict:
     return versions
 
 
+ROOT = Path(__file__).resolve().parents[1]
+CODE = ("echo", "bench", "experiments", "pyproject.toml")  # results and reports do not dirty a commit
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True,
-                               cwd=Path(__file__).resolve().parent).stdout.strip()
+                             cwd=ROOT, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                *CODE], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
     return out.stdout.strip() + ("-dirty" if dirty else "")

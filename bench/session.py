@@ -17,7 +17,8 @@ class Terminated(KeyboardInterrupt):
 
 def execute(plan, stores, experiments, args, argv) -> int:
     """Run the plan's tasks, staging each finished run at once and merging now and then; the
-    exit status says whether every task asked for is stored."""
+    exit status says whether every task asked for is stored. `experiments` as declared (their
+    baseline and question go to meta.json even when only some variants run)."""
     from bench.cluster import ClusterError
     from bench.runner import run_tasks
 
@@ -67,7 +68,7 @@ class Journal:
 
         self.stores, self.plan, self.argv = stores, plan, argv
         self.metas = {e.name: provenance(e, [t for t in plan.tasks if t.experiment == e.name],
-                                         plan.curve_every) for e in experiments}
+                                         plan.curve_every) for e in experiments if e.name in stores}
         self.errors = {name: [] for name in stores}
         self.counts = {name: [0, 0] for name in stores}
         self.started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")

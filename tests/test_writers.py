@@ -198,7 +198,9 @@ def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path,
         subprocess.run(["chattr", "-i", str(directory)])
 
 
-def test_a_subset_of_variants_keeps_the_contrasts_among_them(tmp_path, monkeypatch):
+def test_a_subset_of_variants_keeps_the_experiments_baseline_and_contrasts(tmp_path, monkeypatch):
     fake_workers(monkeypatch)
     assert cli.main(["run", "full-sequence", "--variants", "padded-masked", "--seeds", "1",
                      "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
+    meta = json.loads((tmp_path / "full-sequence" / "meta.json").read_text())
+    assert meta["baseline"] == "window-5" and meta["variants"] == ["padded-masked"]
