@@ -119,12 +119,20 @@ def holm(p_values) -> np.ndarray:
 
 
 def holm_levels(p_values, alpha: float = ALPHA) -> np.ndarray:
-    """The significance level Holm's procedure holds each p-value to: alpha / (m - k + 1)
-    for the k-th smallest."""
+    """The level at which each p-value's interval is drawn so that intervals agree with Holm's
+    procedure: alpha / (m - k) for the k-th smallest (from 0) while Holm rejects, and for every
+    one from the first it keeps, that step's level. An interval then excludes 0 exactly when
+    Holm rejects (for the paired t test)."""
     p = np.asarray(p_values, float)
-    ranks = np.empty(p.size, int)
-    ranks[np.argsort(p, kind="stable")] = np.arange(p.size)
-    return alpha / (p.size - ranks)
+    m = p.size
+    levels = np.empty(m)
+    stopped = None
+    for k, i in enumerate(np.argsort(p, kind="stable")):
+        step = alpha / (m - k)
+        if stopped is None and p[i] > step:
+            stopped = step
+        levels[i] = step if stopped is None else stopped
+    return levels
 
 
 def sign_flip_p(differences) -> float:

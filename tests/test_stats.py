@@ -41,7 +41,8 @@ def test_interquartile_mean_ignores_outlying_seeds():
 def test_holm_by_hand_and_as_statsmodels_computes_it():
     p = [0.01, 0.04, 0.03]
     np.testing.assert_allclose(holm(p), [0.03, 0.06, 0.06])
-    np.testing.assert_allclose(holm_levels(p), [0.05 / 3, 0.05, 0.05 / 2])
+    # Holm rejects 0.01 at 0.05/3, keeps 0.03 at 0.05/2 and stops: 0.04 is held to 0.05/2 too.
+    np.testing.assert_allclose(holm_levels(p), [0.05 / 3, 0.05 / 2, 0.05 / 2])
     many = np.random.default_rng(3).uniform(0, 0.2, 9)
     np.testing.assert_allclose(holm(many), multipletests(many, method="holm")[1])
 
@@ -106,6 +107,9 @@ def test_contrasts_are_decided_from_their_intervals():
     assert decisions["one"].n == 1 and decisions["one"].verdict == "undecided"
     p = [d.p for d in decisions.values()]
     np.testing.assert_allclose([d.p_holm for d in decisions.values()], holm(p))
+    for d in decisions.values():  # an interval excludes 0 exactly when Holm rejects
+        if d.n > 1:
+            assert (d.difference.low > 0 or d.difference.high < 0) == (d.p_holm < 0.05)
 
 
 def test_the_seeds_needed_would_decide_a_contrast_whose_mean_and_spread_stay():
