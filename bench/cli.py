@@ -57,6 +57,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--until-decided", action="store_true",
+                     help="add rounds of seeds (the same for every variant) until every "
+                          "declared contrast and claim is decided, starting from --seeds")
+    run.add_argument("--max-seeds", type=positive_int, metavar="N",
+                     help="with --until-decided: the most seeds per variant (default 50)")
+    run.add_argument("--round", type=positive_int, metavar="K",
+                     help="with --until-decided: seeds added per round (default 10)")
     run.add_argument("--wait", action="store_true",
                      help="if another command is writing the same results, wait for it to end "
                           "(default: refuse at once)")
@@ -164,36 +171,85 @@ def command_list(_args) -> int:
 
 def command_run(args, argv: list[str]) -> int:
     from bench.cluster import ClusterError
-    from bench.plan import Refused, Stored, plan_run
+    from bench.plan import Refused
+    from bench.sequential import Schedule
     from bench.session import WriteFailed, execute
     from bench.store import ExperimentStore, StoreError
-    from bench.tasks import make_tasks
 
     experiments = declared = select(args.names)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
+    if (args.max_seeds or args.round) and not args.until_decided:
+        raise UsageError("--max-seeds and --round need --until-decided")
     check_engine(args.engine, args.chunk)
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
-    check_sizes(experiments, args.seeds, args.epochs)
+    schedule = None
+    if args.until_decided:
+        most = args.max_seeds or 50
+        schedule = Schedule(min(args.seeds, most), args.round or 10, most)
+    check_sizes(experiments, schedule.most if schedule else args.seeds, args.epochs)
     _check_results_path(args.results)
-    tasks = make_tasks(experiments, args.seeds, args.epochs)
     try:
         with ExitStack() as held:
             stores = {}
             for experiment in sorted(experiments, key=lambda e: e.name):
                 store = ExperimentStore(args.results / experiment.name)
                 stores[experiment.name] = held.enter_context(store.writer(args.wait, _say))
-            stored = {}
-            for name, store in stores.items():
-                runs, _, every = store.contents()
-                store.errors()
-                stored[name] = Stored(str(store.directory), dict(zip(
-                    zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
-            plan = plan_run(tasks, stored, args.force, args.curve_every)
+            if schedule is not None:
+                return _until_decided(schedule, experiments, declared, stores, args, argv)
+            plan = _plan(experiments, stores, args.seeds, args, args.force)
             return execute(plan, stores, declared, args, argv)
     except (StoreError, Refused, WriteFailed, ClusterError) as error:
         raise UsageError(str(error)) from None
+
+
+def _plan(experiments, stores, seeds: int, args, force: bool):
+    """The tasks of seeds 0..seeds-1, checked against what the stores hold."""
+    from bench.plan import Stored, plan_run
+    from bench.tasks import make_tasks
+
+    stored = {}
+    for experiment in experiments:
+        store = stores[experiment.name]
+        runs, _, every = store.contents()
+        store.errors()
+        stored[experiment.name] = Stored(str(store.directory), dict(zip(
+            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
+    return plan_run(make_tasks(experiments, seeds, args.epochs), stored, force, args.curve_every)
+
+
+def _until_decided(schedule, experiments, declared, stores, args, argv) -> int:
+    """Add rounds of seeds, the same for every variant, until each experiment's contrasts and
+    claim are decided (every look at alpha / looks) or the seeds reach the most allowed."""
+    from bench.sequential import open_questions, record
+    from bench.session import execute
+
+    command = "python -m bench " + " ".join(argv)
+    definitions = {e.name: e for e in declared}
+    active = list(experiments)
+    for look, target in enumerate(schedule.targets(), 1):
+        print(f"round {look} of at most {schedule.looks}: seeds 0..{target - 1} of "
+              f"{', '.join(e.name for e in active)} (each look at alpha {schedule.alpha:.3g})")
+        chosen = {e.name: stores[e.name] for e in active}
+        plan = _plan(active, chosen, target, args, args.force and look == 1)
+        status = execute(plan, chosen, [definitions[e.name] for e in active], args, argv)
+        if status:
+            return status
+        for experiment in list(active):
+            runs = stores[experiment.name].load()[0]
+            still = open_questions(runs, definitions[experiment.name], schedule.alpha)
+            if still and target < schedule.most:
+                print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")
+                continue
+            seeds = runs["seed"].nunique()
+            stores[experiment.name].annotate({"seeding": record(schedule, seeds, still, command)})
+            print(f"{experiment.name}: {'undecided' if still else 'decided'} with {seeds} seeds"
+                  + (f" (the most allowed): {', '.join(still)}" if still else ""))
+            active.remove(experiment)
+        if not active:
+            break
+    return 0
 
 
 MAX_RUNS = 1_000_000  # runs one command may ask for

@@ -107,7 +107,8 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
     experiment = _experiment(name)
     analysis = getattr(experiment, "analysis", None)
-    decisions = decide(runs, _contrasts(experiment, order))
+    alpha = _alpha(meta, runs)
+    decisions = decide(runs, _contrasts(experiment, order), alpha=alpha)
     lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
     if meta.get("claim"):
         lines += [f"**The tutorial.** {meta['claim']}", ""]
@@ -117,11 +118,14 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     made = [f"`{i['command']}` ({i['runs']} runs, commit {i.get('git_commit') or 'unknown'})"
             for i in meta.get("invocations", []) if i["runs"]] or [f"`{meta['command']}`"]
     lines += [f"**Made by** {'; then '.join(made)}: {len(seeds)} seeds, Keras backend "
-              f"{meta['keras_backend']}.", "",
-              "| variant | settings |", "|---|---|"]
+              f"{meta['keras_backend']}.", ""]
+    if alpha != ALPHA:
+        lines += [seeding_sentence(meta["seeding"], alpha), ""]
+    lines += ["| variant | settings |", "|---|---|"]
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
               f"{meta['descriptions'].get(v, 'settings not recorded')} |" for v in order]
-    lines += ["", "## Answer", "", *[f"- {a}." for a in answers(runs, meta, experiment, decisions)],
+    lines += ["", "## Answer", "",
+              *[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
               "", "## Results", "", *summary_table(runs, order), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
               "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
@@ -130,7 +134,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
               "budget, with its 95% (Greenwood) interval (- where fewer than half the seeds reach "
               "it); *never* counts those seeds. ms/epoch excludes compilation.", ""]
     if decisions:
-        lines += contrasts_section(decisions)
+        lines += contrasts_section(decisions, alpha)
     if kind(analysis):
         lines += kind(analysis).section(runs, analysis)
     chance = 1 / meta["settings"].get(baseline, {}).get("n_unique", 100)
@@ -150,11 +154,31 @@ def _contrasts(experiment, present: list[str]) -> list:
             if c.variant in present and c.reference in present]
 
 
-def answers(runs: pd.DataFrame, meta: dict, experiment, decisions) -> list[str]:
+def _alpha(meta: dict, runs: pd.DataFrame) -> float:
+    """The level decisions are tested at: 0.05, or 0.05 over the looks of the command that
+    seeded these runs until decided (while the seeds are the ones it left)."""
+    seeding = meta.get("seeding")
+    if seeding and seeding["seeds"] == runs["seed"].nunique():
+        return seeding["alpha_per_look"]
+    return ALPHA
+
+
+def seeding_sentence(seeding: dict, alpha: float) -> str:
+    """How many seeds an experiment got until decided, and why it stopped."""
+    stopped = ("every contrast and claim decided" if seeding["stopped"] == "decided" else
+               f"the most allowed, still undecided: {', '.join(seeding['undecided'])}")
+    return (f"**Seeds.** Added {seeding['round']} at a time from {seeding['first']} until "
+            f"decided, at most {seeding['max_seeds']} (`{seeding['command']}`): "
+            f"{seeding['seeds']} seeds, {stopped}. Each of its at most {seeding['looks']} looks "
+            f"tests at alpha {alpha:.3g} (0.05 over the looks), and so do the decisions here.")
+
+
+def answers(runs: pd.DataFrame, meta: dict, experiment, decisions, alpha: float = ALPHA
+            ) -> list[str]:
     """The experiment's answer, sentence by sentence: the claim's verdict, each contrast's
     decision, the trend analysis's answer."""
     sentences = []
-    verdict = claim_verdict(runs, meta, experiment)
+    verdict = claim_verdict(runs, meta, experiment, alpha)
     if verdict is not None:
         sentences.append(f"The tutorial's claim {verdict.sentence()} (measured "
                          f"{estimate_text(verdict.measured)})")
@@ -170,7 +194,7 @@ def answers(runs: pd.DataFrame, meta: dict, experiment, decisions) -> list[str]:
     return sentences
 
 
-def claim_verdict(runs: pd.DataFrame, meta: dict, experiment):
+def claim_verdict(runs: pd.DataFrame, meta: dict, experiment, alpha: float = ALPHA):
     """The tutorial's claim for the baseline judged with its tolerance (and against chance
     where it claims 0%), or None where it gives no number."""
     claimed = getattr(experiment, "claimed_accuracy", None)
@@ -179,10 +203,10 @@ def claim_verdict(runs: pd.DataFrame, meta: dict, experiment):
     values = runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"]
     n_unique = meta["settings"].get(meta["baseline"], {}).get("n_unique", 100)
     return judge_claim(values, claimed, experiment.claim_tolerance,
-                       chance=1 / n_unique if claimed == 0 else None)
+                       chance=1 / n_unique if claimed == 0 else None, alpha=alpha)
 
 
-def contrasts_section(decisions) -> list[str]:
+def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
     """Each declared contrast: the per-seed differences, their tests and the decision."""
     m = len(decisions)
     lines = ["## Contrasts", "",
@@ -192,11 +216,11 @@ def contrasts_section(decisions) -> list[str]:
              f"to across the {m} declared contrast" + ("s" if m > 1 else "") + " (95% when alone; "
              "a contrast after the first Holm keeps is held to that step's level), so that it "
              "excludes 0 exactly when Holm rejects; *TOST interval*: "
-             f"the same mean at {1 - 2 * ALPHA / m:.1%} (two one-sided tests at {ALPHA:g}/{m}); "
+             f"the same mean at {1 - 2 * alpha / m:.1%} (two one-sided tests at {alpha:.3g}/{m}); "
              "*p*: paired t test, and Holm-adjusted; *sign-flip p*: exact permutation test of "
              "the mean (no normality assumed); *P(improvement)*: the share of seeds on which the "
              "variant scores higher, ties counting half, with a Wilson 95% interval. "
-             "**Better/worse** when the Holm-adjusted p is under 5%; **equivalent** when the TOST interval lies inside ±δ; otherwise "
+             f"**Better/worse** when the Holm-adjusted p is under {alpha:.3g}; **equivalent** when the TOST interval lies inside ±δ; otherwise "
              "**undecided**, with the paired seeds that would decide it if the mean difference "
              "and its spread stayed as observed.", "",
              "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
@@ -273,7 +297,7 @@ def index(loaded: dict) -> str:
               for (command, wall), names in commands.items()]
     claims = []
     for name, (runs, _, meta) in loaded.items():
-        verdict = claim_verdict(runs, meta, _experiment(name))
+        verdict = claim_verdict(runs, meta, _experiment(name), _alpha(meta, runs))
         if verdict is not None:
             claims.append(f"| [{name}]({name}.md) | {meta['claim']} | "
                           f"{estimate_text(verdict.measured)} (n = {verdict.measured.n}) | "
@@ -290,9 +314,10 @@ def index(loaded: dict) -> str:
         experiment = _experiment(name)
         if getattr(experiment, "claimed_accuracy", None) is None:
             present = list(dict.fromkeys(runs["variant"]))
-            decisions = decide(runs, _contrasts(experiment, present))
+            alpha = _alpha(meta, runs)
+            decisions = decide(runs, _contrasts(experiment, present), alpha=alpha)
             extensions.append(f"| [{name}]({name}.md) | {meta['question']} | "
-                              f"{'; '.join(answers(runs, meta, experiment, decisions))} |")
+                              f"{'; '.join(answers(runs, meta, experiment, decisions, alpha))} |")
     if extensions:
         lines += ["", "## The extensions", "", "| experiment | question | answer |", "|---|---|---|",
                   *extensions]

@@ -207,11 +207,12 @@ class Decision:
                 f"[{d.low:+.4f}, {d.high:+.4f}], n = {self.n}); {needed}")
 
 
-def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy",
-           alpha: float = ALPHA) -> list[Decision]:
+def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy", alpha: float = ALPHA,
+           details: bool = True) -> list[Decision]:
     """Decide every declared contrast (objects with `variant`, `reference`, `delta`) on the
-    seeds both of its variants have, Holm-corrected across these contrasts only."""
-    table = runs.pivot_table(index="seed", columns="variant", values=column, aggfunc="first")
+    seeds both of its variants have, Holm-corrected across these contrasts only. Without
+    `details`, the sign-flip check and the seeds needed (which decide nothing) are left out."""
+    table = runs.pivot(index="seed", columns="variant", values=column)
     differences = [(table[c.variant] - table[c.reference]).dropna().to_numpy(float)
                    for c in contrasts]
     p = np.array([paired_t_p(d) for d in differences])
@@ -228,10 +229,11 @@ def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy",
         else:
             verdict = "undecided"
         needed = (_seeds_needed(d, contrast.delta, level, 2 * alpha / m)
-                  if verdict == "undecided" and d.size >= 2 else None)
+                  if details and verdict == "undecided" and d.size >= 2 else None)
         decisions.append(Decision(contrast.variant, contrast.reference, contrast.delta, d.size,
                                   difference, equivalence, float(p_i), float(p_holm),
-                                  sign_flip_p(d), improvement(d), verdict, needed))
+                                  sign_flip_p(d) if details else float("nan"),
+                                  improvement(d), verdict, needed))
     return decisions
 
 
@@ -239,13 +241,11 @@ def _seeds_needed(d: np.ndarray, delta: float, level: float, tost_level: float) 
     """The fewest paired seeds whose interval, at the observed mean and spread, would exclude
     0 (at `level`) or fit inside ±delta (at `tost_level`, two one-sided tests)."""
     mean, spread = abs(float(d.mean())), float(d.std(ddof=1))
-    for n in range(d.size + 1, MOST_SEEDS + 1):
-        width = spread / np.sqrt(n)
-        if mean - stats.t.ppf(1 - level / 2, n - 1) * width > 0:
-            return n
-        if mean + stats.t.ppf(1 - tost_level / 2, n - 1) * width < delta:
-            return n
-    return None
+    n = np.arange(d.size + 1, MOST_SEEDS + 1)
+    width = spread / np.sqrt(n)
+    decided = ((mean - stats.t.ppf(1 - level / 2, n - 1) * width > 0)
+               | (mean + stats.t.ppf(1 - tost_level / 2, n - 1) * width < delta))
+    return int(n[decided.argmax()]) if decided.any() else None
 
 
 @dataclass(frozen=True)
@@ -272,24 +272,25 @@ class ClaimVerdict:
         return text
 
 
-def judge_claim(values, claimed: float, tolerance: float, chance: float | None = None
-                ) -> ClaimVerdict:
-    """Holds when the 90% interval lies inside claimed ± tolerance (two one-sided tests at
-    5%), fails when the 95% interval lies wholly outside it, else undecided. Against chance
+def judge_claim(values, claimed: float, tolerance: float, chance: float | None = None,
+                alpha: float = ALPHA) -> ClaimVerdict:
+    """Holds when the 1 - 2 alpha (90%) interval lies inside claimed ± tolerance (two one-sided
+    tests at alpha), fails when the 1 - alpha (95%) interval lies wholly outside it, else undecided. Against chance
     (given for a claim of 0%, which chance makes impossible) the same words: equivalent to,
     above, below, undecided."""
     measured = accuracy_interval(values)
-    verdict = _against(values, claimed, tolerance, ("holds", "fails", "fails", "undecided"))
+    verdict = _against(values, claimed, tolerance, ("holds", "fails", "fails", "undecided"), alpha)
     against = None
     if chance is not None:
         against = _against(values, chance, tolerance,
                            (f"equivalent within ±{tolerance:g}", "above chance", "below chance",
-                            "undecided"))
+                            "undecided"), alpha)
     return ClaimVerdict(claimed, tolerance, measured, verdict, chance, against)
 
 
-def _against(values, target: float, tolerance: float, words: tuple[str, str, str, str]) -> str:
-    inner, outer = mean_interval(values, 1 - 2 * ALPHA), mean_interval(values)
+def _against(values, target: float, tolerance: float, words: tuple[str, str, str, str],
+             alpha: float) -> str:
+    inner, outer = mean_interval(values, 1 - 2 * alpha), mean_interval(values, 1 - alpha)
     if outer.n >= 2 and target - tolerance < inner.low and inner.high < target + tolerance:
         return words[0]
     if outer.n >= 2 and outer.low > target + tolerance:

@@ -233,6 +233,13 @@ class ExperimentStore:
                 run.path.unlink()
         return runs
 
+    def annotate(self, updates: dict) -> None:
+        """Add `updates` to meta.json (a writer's account that no merge makes)."""
+        with self._read_lock(fcntl.LOCK_EX):
+            meta = {**(self.meta() or {"format": FORMAT}), **updates}
+            _atomic_write(self.directory / "meta.json",
+                          (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+
     def _combined_meta(self, meta: dict, invocation: dict, runs: pd.DataFrame,
                        curve_every: int) -> dict:
         """This command's provenance on top of the earlier ones' (under them if it stored

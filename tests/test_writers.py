@@ -204,3 +204,28 @@ def test_a_subset_of_variants_keeps_the_experiments_baseline_and_contrasts(tmp_p
                      "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
     meta = json.loads((tmp_path / "full-sequence" / "meta.json").read_text())
     assert meta["baseline"] == "window-5" and meta["variants"] == ["padded-masked"]
+
+
+def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_stopped(
+        tmp_path, monkeypatch, capsys):
+    def noisy(tasks, jobs, **_):
+        for task in tasks:  # made-up accuracies that differ by seed, never decidedly
+            run = trained(task)
+            accuracy = 0.5 + np.random.default_rng([task.seed, len(task.variant)]).normal(0, 0.05)
+            yield Outcome(task, Run({**run.scores, "eval_accuracy": accuracy}, run.final_loss,
+                                    run.train_seconds, run.curves))
+
+    monkeypatch.setattr("bench.runner.run_tasks", noisy)
+    args = ["run", "ignore-state", "--until-decided", "--seeds", "2", "--round", "3",
+            "--max-seeds", "8", "--epochs", "5", "--quiet", "--results", str(tmp_path)]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "round 1 of at most 3: seeds 0..1" in out and "round 3 of at most 3: seeds 0..7" in out
+    runs = pd.read_csv(tmp_path / "ignore-state" / "runs.csv")
+    assert runs.groupby("variant")["seed"].apply(list).tolist() == [list(range(8))] * 3
+    seeding = json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"]
+    assert seeding["seeds"] == 8 and seeding["stopped"] == "max seeds reached"
+    assert seeding["looks"] == 3 and seeding["alpha_per_look"] == pytest.approx(0.05 / 3)
+    assert cli.main(args) == 0  # a rerun resumes: nothing left to train, same record
+    assert "24 of 24 runs already in" in capsys.readouterr().out
+    assert cli.main(["run", "ignore-state", "--max-seeds", "8", "--results", str(tmp_path)]) == 2
