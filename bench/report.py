@@ -12,9 +12,10 @@ import pandas as pd
 from bench import figures
 from bench.analyses import estimate_text, kind
 from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
-                         median_epochs)
+                         median_epochs, noise_share)
 from bench.store import ExperimentStore, StoreError
 from echo.scoring import TRAILING
+from echo.setup import Setup
 
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
                 "eval_sequence_accuracy": "whole rows exact"}
@@ -126,13 +127,16 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
               f"{meta['descriptions'].get(v, 'settings not recorded')} |" for v in order]
     lines += ["", "## Answer", "",
               *[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
-              "", "## Results", "", *summary_table(runs, order), "",
+              "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
               "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
               f"{TRAILING}-epoch trailing mean training accuracy reaches 0.99; the median is "
               "Kaplan-Meier's, seeds that never reach it counted as censored at their epoch "
               "budget, with its 95% (Greenwood) interval (- where fewer than half the seeds reach "
-              "it); *never* counts those seeds. ms/epoch excludes compilation.", ""]
+              "it); *never* counts those seeds. ms/epoch excludes compilation. Held-out noise: "
+              "the binomial variance of a seed's accuracy on its held-out values, p(1 - p) over "
+              "their number, as a share of the variance between seeds (near 1, the spread "
+              "between seeds is mostly held-out noise; - where the seeds do not differ).", ""]
     if decisions:
         lines += contrasts_section(decisions, alpha)
     if kind(analysis):
@@ -235,19 +239,22 @@ def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
     return lines + [""]
 
 
-def summary_table(runs: pd.DataFrame, order: list[str]) -> list[str]:
+def summary_table(runs: pd.DataFrame, order: list[str], settings: dict) -> list[str]:
     extras = [c for c in EXTRA_SCORES if runs[c].notna().any()]
     header = ["variant", "seeds", "held-out accuracy (95% CI)", "IQM",
-              *[EXTRA_SCORES[c] + " (95% CI)" for c in extras],
-              "epochs to 99%: median (95% CI)", "never", "ms/epoch"]
+              *[EXTRA_SCORES[c] + " (95% CI)" for c in extras], "held-out values",
+              "held-out noise", "epochs to 99%: median (95% CI)", "never", "ms/epoch"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for variant in order:
         group = runs[runs["variant"] == variant]
         epochs = median_epochs(group["epochs_to_99"], group["epochs"])
         never = int(group["epochs_to_99"].isna().sum())
+        values = Setup(**settings[variant]).scored_values() if variant in settings else 0
+        share = noise_share(group["eval_accuracy"], values) if values else float("nan")
         cells = [variant, str(len(group)), estimate_text(accuracy_interval(group["eval_accuracy"])),
                  f"{interquartile_mean(group['eval_accuracy']):.4f}",
                  *[estimate_text(accuracy_interval(group[c])) for c in extras],
+                 f"{values:,}" if values else "-", "-" if np.isnan(share) else f"{share:.2f}",
                  _epochs_text(epochs), f"{never} of {len(group)}",
                  f"{group['ms_per_epoch'].mean():.2f}"]
         lines.append("| " + " | ".join(cells) + " |")

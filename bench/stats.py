@@ -102,6 +102,15 @@ def median_epochs(epochs, budget) -> Estimate:
                     crossing(band.high.probabilities), int(epochs.size))
 
 
+def noise_share(accuracies, values: int) -> float:
+    """The part of the variance between seeds that held-out noise alone explains: the mean
+    binomial variance of a seed's accuracy on `values` held-out values, p(1 - p) / values, over
+    the variance of the accuracies between seeds (NaN where that is 0 or undefined)."""
+    p = _finite(accuracies)
+    spread = p.var(ddof=1) if p.size > 1 else 0.0
+    return float(np.mean(p * (1 - p)) / values / spread) if spread > 0 else float("nan")
+
+
 def interquartile_mean(values) -> float:
     """Mean of the middle half of the seeds (robust to a few outlying seeds)."""
     return float(stats.trim_mean(_finite(values), 0.25))

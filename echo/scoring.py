@@ -8,6 +8,21 @@ SCORES = ("eval_accuracy", "eval_accuracy_incomplete", "eval_sequence_accuracy")
 TRAILING = 20  # epochs averaged before a run counts as having reached a training accuracy
 
 
+def counted_values(framed: Framed, whole_history: bool = False, score_from: int = 0) -> int:
+    """How many values of `framed` `eval_accuracy` counts (see `score`)."""
+    valid = (framed.y >= 0).reshape(framed.y.shape[:-1 if framed.y.ndim > 2 else None] + (-1,))
+    return int(valid[~_incomplete(framed, whole_history, score_from)].sum())
+
+
+def _incomplete(framed: Framed, whole_history: bool, score_from: int) -> np.ndarray:
+    """Rows left out of `eval_accuracy`: with missing steps (unless padding stands for steps that
+    never existed), or before `score_from`."""
+    incomplete = (framed.X == MISSING).any(axis=-1) & (not whole_history)
+    if framed.t is not None:
+        incomplete = incomplete | (framed.t < score_from)
+    return incomplete
+
+
 def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False,
           score_from: int = 0) -> dict:
     """Held-out scores, each a fraction in [0, 1] or NaN where it does not apply.
@@ -22,9 +37,7 @@ def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False
     """
     valid = held_out.y >= 0
     correct = (predictions == held_out.y) & valid
-    incomplete = (held_out.X == MISSING).any(axis=-1) & (not whole_history)
-    if held_out.t is not None:
-        incomplete = incomplete | (held_out.t < score_from)
+    incomplete = _incomplete(held_out, whole_history, score_from)
     per_row = valid.reshape(valid.shape[:2] + (-1,)), correct.reshape(correct.shape[:2] + (-1,))
     counted, right = (a.sum(axis=-1) for a in per_row)
     exact = right == counted

@@ -33,7 +33,9 @@ class Setup:
 
     `carry_state` keeps a stateful layer's state across training sequences
     (never reset) instead of the tutorial's reset per sequence; evaluation
-    always starts each held-out sequence from zeros. `score_from` leaves rows
+    always starts each held-out sequence from zeros, on `eval_sequences` of them
+    (1000, so that held-out noise is a small part of the spread between seeds).
+    `score_from` leaves rows
     before that time step out of `eval_accuracy` (they count as incomplete), so
     that variants framed with more rows are scored on the same rows as the others.
     """
@@ -51,7 +53,7 @@ class Setup:
     epochs: int = 2000
     length: int = 25
     n_unique: int = 100
-    eval_sequences: int = 100
+    eval_sequences: int = 1000
     score_from: int = 0
 
     def __post_init__(self):
@@ -90,6 +92,15 @@ class Setup:
         probe = self.frame(np.zeros((1, self.length), np.int32))
         per_sequence = self.length * 4 + 2 * (probe.X.nbytes + probe.y.nbytes)
         return per_sequence * (self.epochs + self.eval_sequences)
+
+    def scored_values(self) -> int:
+        """How many held-out values `eval_accuracy` counts for one seed: the binomial noise of
+        a seed's score is p(1 - p) over this."""
+        from echo.scoring import counted_values
+
+        probe = self.frame(np.zeros((1, self.length), np.int32))
+        return self.eval_sequences * counted_values(probe, self.framing == "history",
+                                                    self.score_from)
 
     @property
     def missing_value(self) -> float:
