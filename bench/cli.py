@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import difflib
 import os
 import sys
 from contextlib import ExitStack
@@ -30,10 +31,13 @@ def positive_int(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="python -m bench", description="echo-bench: recurrent networks on the echo problem")
+    top = _Parser(prog="bench", description="echo-bench: recurrent networks on the echo problem",
+                  allow_abbrev=False)
     commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    commands.add_parser("list", help="each experiment with its question, variants and defaults")
-    run = commands.add_parser("run", help="run experiments over many seeds")
+    listing = commands.add_parser("list", help="each experiment with its question, variants and "
+                                               "defaults", allow_abbrev=False)
+    listing.add_argument("names", nargs="*", metavar="NAME", help="only these experiments")
+    run = commands.add_parser("run", help="run experiments over many seeds", allow_abbrev=False)
     run.add_argument("names", nargs="+", metavar="NAME", help="experiment names, or 'all'")
     run.add_argument("--variants", nargs="+", metavar="VARIANT",
                      help="run only these variants (of the named experiments)")
@@ -68,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
                      help="if another command is writing the same results, wait for it to end "
                           "(default: refuse at once)")
     speed = commands.add_parser("speed", help="time the tutorial's loop and both engines on the "
-                                              "same work (nothing written)")
+                                              "same work (nothing written)", allow_abbrev=False)
     speed.add_argument("name", nargs="?", default="echo-lag", metavar="NAME",
                        help="experiment whose baseline is timed (default echo-lag)")
     speed.add_argument("--engine", nargs="+", choices=("tutorial", *ENGINES), dest="engines",
@@ -81,10 +85,12 @@ def parser() -> argparse.ArgumentParser:
                        help="seeds per call of the vectorized engine (default: what fits the device)")
     speed.add_argument("--tutorial-epochs", type=positive_int, default=30, metavar="E",
                        help="epochs of one seed timed for the tutorial's loop (default 30)")
-    report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)")
+    report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)",
+                                 allow_abbrev=False)
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
     report.add_argument("--results", type=Path, default=Path("results"), help="results directory")
-    report.add_argument("--out", type=Path, default=Path("reports"), help="reports directory")
+    report.add_argument("--out", type=Path,
+                        help="reports directory (default: reports/ for results/, else RESULTS/reports)")
     return top
 
 
@@ -94,6 +100,8 @@ def command_report(args) -> int:
 
     if not args.results.is_dir():
         raise UsageError(f"no results directory {args.results}/ (run `python -m bench run` first)")
+    if args.out is None:
+        args.out = Path("reports") if args.results == Path("results") else args.results / "reports"
     try:
         written, problems = write_reports(args.results, args.out, args.names or None)
     except StoreError as error:
@@ -107,6 +115,8 @@ def command_report(args) -> int:
 def command_speed(args) -> int:
     from bench.speed import measure, table
 
+    if args.name == "all":
+        raise UsageError("speed times one experiment's baseline; name one, not all")
     experiment = select([args.name])[0]
     check_engine("vectorized" if "vectorized" in args.engines else "per-seed",
                  args.chunk if "vectorized" in args.engines else None)
@@ -131,8 +141,14 @@ def select(names: list[str]):
         return list(EXPERIMENTS.values())
     unknown = [name for name in names if name not in EXPERIMENTS]
     if unknown:
-        raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(EXPERIMENTS)} or all")
+        raise UsageError(f"unknown experiment {unknown[0]!r}{_did_you_mean(unknown[0], EXPERIMENTS)}"
+                         f"; choose from {', '.join(EXPERIMENTS)} or all")
     return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
+
+
+def _did_you_mean(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _only_variants(experiments, variants: list[str]):
@@ -140,8 +156,8 @@ def _only_variants(experiments, variants: list[str]):
     known = {v for e in experiments for v in e.variants}
     unknown = [v for v in variants if v not in known]
     if unknown:
-        raise UsageError(f"unknown variant {unknown[0]!r} for {', '.join(e.name for e in experiments)}; "
-                         f"choose from {', '.join(sorted(known))}")
+        raise UsageError(f"unknown variant {unknown[0]!r}{_did_you_mean(unknown[0], known)} for "
+                         f"{', '.join(e.name for e in experiments)}; choose from {', '.join(sorted(known))}")
     kept = []
     for experiment in experiments:
         chosen = {v: s for v, s in experiment.variants.items() if v in variants}
@@ -154,10 +170,8 @@ def _only_variants(experiments, variants: list[str]):
     return kept
 
 
-def command_list(_args) -> int:
-    from experiments import EXPERIMENTS
-
-    for experiment in EXPERIMENTS.values():
+def command_list(args) -> int:
+    for experiment in select(args.names or ["all"]):
         print(f"{experiment.name}\n  question: {experiment.question}")
         if experiment.claim:
             print(f"  tutorial: {experiment.claim}")

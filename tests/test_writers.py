@@ -229,3 +229,28 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
     assert cli.main(args) == 0  # a rerun resumes: nothing left to train, same record
     assert "24 of 24 runs already in" in capsys.readouterr().out
     assert cli.main(["run", "ignore-state", "--max-seeds", "8", "--results", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "maskin"], "unknown experiment 'maskin' (did you mean 'masking'?)"),
+    (["run", "masking", "--variants", "zer0"], "unknown variant 'zer0' (did you mean 'zero'?)"),
+    (["run", "echo-lag", "--epoch", "2"], "unrecognized arguments: --epoch 2"),
+    (["speed", "all"], "name one, not all"),
+])
+def test_misspellings_and_abbreviations_are_refused_helpfully(capsys, args, message):
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_list_shows_the_experiments_named(capsys):
+    assert cli.main(["list", "masking"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("masking\n") and "echo-lag\n" not in out
+
+
+def test_report_writes_beside_results_that_are_not_the_default(tmp_path, monkeypatch):
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--seeds", "2", "--results", str(tmp_path)]) == 0
+    assert cli.main(["report", "--results", str(tmp_path)]) == 0
+    assert (tmp_path / "reports" / "echo-current.md").exists()
