@@ -1,15 +1,17 @@
 """Provenance for a results directory: command, settings, versions, machine, commit."""
 
 import dataclasses
+import datetime
 import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "numpy", "pandas", "scipy",
-            "joblib")
+DISTRIBUTION = "echo-bench"
+ALSO = ("jaxlib", "tensorflow")  # pulled in by what we declare, and they decide the numbers
 
 
 def provenance(experiment, tasks, curve_every: int) -> dict:
@@ -29,23 +31,44 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
         "keras_backend": os.environ.get("KERAS_BACKEND", "jax"),
         "packages": _versions(),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                    "processor": platform.machine(), "cores": os.cpu_count()},
+                    "processor": platform.machine(), "cpu": _cpu_model(), "cores": os.cpu_count()},
         "git_commit": _git_commit(),
     }
 
 
 def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, failed: int,
-               status: str, git_commit: str | None) -> dict:
-    """One command's entry in meta.json's `invocations`: what it stored, and how it ended
-    (`running` stays if it was killed)."""
-    return {"command": "python -m bench " + " ".join(argv), "started": started,
+               status: str, git_commit: str | None, engine: str, backend: str) -> dict:
+    """One command's entry in meta.json's `invocations`: what it stored, where, and how it
+    ended (`running`, and no end time, stay if it was killed)."""
+    ended = None if status == "running" else _now()
+    return {"command": "python -m bench " + " ".join(argv), "started": started, "ended": ended,
             "wall_seconds": round(wall_seconds, 1), "runs": runs, "failed": failed,
-            "status": status, "git_commit": git_commit}
+            "status": status, "engine": engine, "backend": backend, "git_commit": git_commit}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _versions() -> dict:
+    """The installed version of every package this project declares (extras included)."""
+    try:
+        requirements = metadata.requires(DISTRIBUTION) or []
+        declared = [re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0] for r in requirements]
+    except metadata.PackageNotFoundError:
+        declared = []
     versions = {}
-    for package in PACKAGES:
+    for package in sorted({*declared, *ALSO}):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -54,7 +77,8 @@ def _versions() -> dict:
 
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = ("echo", "bench", "experiments", "pyproject.toml")  # results and reports do not dirty a commit
+# Only these make a commit dirty: results and reports change as a run writes them.
+CODE = ("echo", "bench", "experiments", "pyproject.toml")
 
 
 def _git_commit() -> str | None:

@@ -25,7 +25,7 @@ def execute(plan, stores, experiments, args, argv) -> int:
     if plan.skipped:
         print(f"{plan.skipped} of {len(plan.tasks)} runs already in {args.results}/, skipped "
               "(--force reruns them)")
-    journal = Journal(stores, experiments, plan, argv)
+    journal = Journal(stores, experiments, plan, argv, args.engine, args.backend)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         journal.merge("running")
@@ -63,10 +63,11 @@ class WriteFailed(Exception):
 class Journal:
     """What one `run` command has stored and what failed, folded into the store now and then."""
 
-    def __init__(self, stores, experiments, plan, argv):
+    def __init__(self, stores, experiments, plan, argv, engine: str, backend: str):
         from bench.meta import provenance
 
         self.stores, self.plan, self.argv = stores, plan, argv
+        self.engine, self.backend = engine, backend
         self.metas = {e.name: provenance(e, [t for t in plan.tasks if t.experiment == e.name],
                                          plan.curve_every) for e in experiments if e.name in stores}
         self.errors = {name: [] for name in stores}
@@ -108,7 +109,7 @@ class Journal:
         for name, store in self.stores.items():
             meta = self.metas[name]
             entry = invocation(self.argv, self.started, wall, *self.counts[name], status,
-                               meta["git_commit"])
+                               meta["git_commit"], self.engine, self.backend)
             try:
                 self.stored_runs[name] = store.merge(self.errors[name], meta, entry)
             except Exception as error:  # noqa: BLE001  (stopping already: staged runs stay staged)

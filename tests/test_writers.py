@@ -54,6 +54,11 @@ def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypa
     assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
     assert not (tmp_path / "echo-current" / "errors.csv").exists()
+    meta = json.loads((tmp_path / "echo-current" / "meta.json").read_text())
+    first, second = meta["invocations"]
+    assert (first["runs"], first["failed"], second["runs"], second["status"]) == (3, 1, 1, "finished")
+    assert second["ended"] >= second["started"][:19] and second["engine"] == "per-seed"
+    assert second["backend"] == "loky" and meta["machine"]["cpu"] and "seaborn" in meta["packages"]
 
 
 def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypatch):
