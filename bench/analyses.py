@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bench import figures
-from bench.stats import accuracy_interval, mean_interval, share_interval, units_needed
+from bench.stats import accuracy_interval, share_interval, units_needed
 from echo.experiment import LagGrid, LagProfile, UnitsNeeded
 
 LEARNED = 0.99  # a cell counts as learned when its mean's whole 95% interval is above this
@@ -53,7 +53,7 @@ def _lag_grid_section(runs: pd.DataFrame, _analysis) -> list[str]:
         for units in _sizes(runs):
             estimate = accuracy_interval(group.loc[group["units"] == units, "eval_accuracy"])
             text = estimate_text(estimate, "{:.3f}")
-            cells.append(f"**{text}**" if estimate.low > LEARNED else text)
+            cells.append(f"**{text}**" if _learned(estimate) else text)
         lines.append(f"| {lag} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -63,13 +63,18 @@ def _lag_grid_answer(runs: pd.DataFrame, _analysis) -> str:
     for units in reversed(_sizes(runs)):
         group = runs[runs["units"] == units]
         learned = [lag for lag, values in group.groupby("lag")["eval_accuracy"]
-                   if mean_interval(values).low > LEARNED]
+                   if _learned(accuracy_interval(values))]
         parts.append(f"{units} units: {_lags(learned)}")
     largest = runs[runs["units"] == max(_sizes(runs))]
     by_lag = largest.groupby("lag")["eval_accuracy"]
-    trend = ", ".join(f"lag {lag} {mean_interval(v).value:.2f}" for lag, v in by_lag)
+    trend = ", ".join(f"lag {lag} {accuracy_interval(v).value:.2f}" for lag, v in by_lag)
     return (f"lags learned (mean's 95% interval above {LEARNED:.0%}): " + "; ".join(parts)
             + f". At {max(_sizes(runs))} units skill falls with lag: {trend}")
+
+
+def _learned(estimate) -> bool:
+    """A cell is learned when its mean's whole 95% interval lies above LEARNED."""
+    return estimate.low > LEARNED
 
 
 def _lags(lags: list[int]) -> str:
@@ -140,7 +145,7 @@ def _lag_profile_section(runs: pd.DataFrame, _analysis) -> list[str]:
         for epochs in budgets:
             estimate = accuracy_interval(group.loc[group["epochs"] == epochs, "eval_accuracy"])
             text = estimate_text(estimate, "{:.3f}")
-            cells.append(f"**{text}**" if estimate.n and estimate.low > LEARNED else text)
+            cells.append(f"**{text}**" if _learned(estimate) else text)
         lines.append(f"| {lag} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -149,7 +154,7 @@ def _lag_profile_answer(runs: pd.DataFrame, _analysis) -> str:
     parts = []
     for epochs, group in runs.groupby("epochs"):
         learned = [lag for lag, v in group.groupby("lag")["eval_accuracy"]
-                   if mean_interval(v).low > LEARNED]
+                   if _learned(accuracy_interval(v))]
         by_lag = ", ".join(f"lag {lag} {estimate_text(accuracy_interval(v), '{:.2f}')}"
                            for lag, v in group.groupby("lag")["eval_accuracy"])
         parts.append(f"{epochs} epochs: learned {_lags(learned)} ({by_lag})")

@@ -163,10 +163,8 @@ def _only_variants(experiments, variants: list[str]):
         chosen = {v: s for v, s in experiment.variants.items() if v in variants}
         if chosen:
             baseline = experiment.baseline if experiment.baseline in chosen else next(iter(chosen))
-            contrasts = tuple(c for c in experiment.contrasts
-                              if {c.variant, c.reference} <= set(chosen))
             kept.append(dataclasses.replace(experiment, variants=chosen, baseline=baseline,
-                                            contrasts=contrasts))
+                                            contrasts=experiment.contrasts_among(chosen)))
     return kept
 
 
@@ -227,7 +225,7 @@ def _plan(experiments, stores, seeds: int, args, force: bool):
     for experiment in experiments:
         store = stores[experiment.name]
         runs, _, every = store.contents()
-        store.errors()
+        store.errors()  # a damaged errors.csv is refused now, not after training
         stored[experiment.name] = Stored(str(store.directory), dict(zip(
             zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
     return plan_run(make_tasks(experiments, seeds, args.epochs), stored, force, args.curve_every)
@@ -236,10 +234,11 @@ def _plan(experiments, stores, seeds: int, args, force: bool):
 def _until_decided(schedule, experiments, declared, stores, args, argv) -> int:
     """Add rounds of seeds, the same for every variant, until each experiment's contrasts and
     claim are decided (every look at alpha / looks) or the seeds reach the most allowed."""
+    from bench.meta import command_line
     from bench.sequential import open_questions, record
     from bench.session import execute
 
-    command = "python -m bench " + " ".join(argv)
+    command = command_line(argv)
     definitions = {e.name: e for e in declared}
     active = list(experiments)
     for look, target in enumerate(schedule.targets(), 1):

@@ -11,8 +11,8 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from scipy import stats  # noqa: E402
 
+from bench.stats import mean_interval  # noqa: E402
 from echo.scoring import TRAILING  # noqa: E402
 
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
@@ -140,13 +140,15 @@ def lag_profile(runs: pd.DataFrame, path: Path) -> None:
     palette = dict(zip(budgets, sns.color_palette("colorblind", len(budgets))))
     for epochs in budgets:
         group = shown[shown["epochs"] == epochs]
-        means = group.groupby("lag", observed=True)["eval_accuracy"].agg(["mean", "sem", "count"])
-        half = means["sem"] * stats.t.ppf(0.975, np.maximum(means["count"] - 1, 1))
-        x = np.array([lags.index(lag) for lag in means.index])
-        axis.errorbar(x, means["mean"], yerr=half.fillna(0), fmt="o", capsize=3,
-                      color=palette[epochs], label=f"{epochs} epochs")
+        estimates = [(lag, mean_interval(values))
+                     for lag, values in group.groupby("lag", observed=True)["eval_accuracy"]]
+        x = np.array([lags.index(lag) for lag, _ in estimates])
+        means = np.array([e.value for _, e in estimates])
+        half = np.nan_to_num([e.high - e.value for _, e in estimates])
+        axis.errorbar(x, means, yerr=half, fmt="o", capsize=3, color=palette[epochs],
+                      label=f"{epochs} epochs")
         for segment in np.split(np.arange(len(x)), np.flatnonzero(np.diff(x) > 1) + 1):
-            axis.plot(x[segment], means["mean"].to_numpy()[segment], color=palette[epochs])
+            axis.plot(x[segment], means[segment], color=palette[epochs])
     axis.set_xticks(range(len(lags)), [str(lag) for lag in lags])
     axis.set_ylim(0, 1.02)
     axis.set_xlabel("lag (those run)")

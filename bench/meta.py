@@ -41,9 +41,14 @@ def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, fa
     """One command's entry in meta.json's `invocations`: what it stored, where, and how it
     ended (`running`, and no end time, stay if it was killed)."""
     ended = None if status == "running" else _now()
-    return {"command": "python -m bench " + " ".join(argv), "started": started, "ended": ended,
+    return {"command": command_line(argv), "started": started, "ended": ended,
             "wall_seconds": round(wall_seconds, 1), "runs": runs, "failed": failed,
             "status": status, "engine": engine, "backend": backend, "git_commit": git_commit}
+
+
+def command_line(argv: list[str]) -> str:
+    """The command as a user types it, for provenance."""
+    return "python -m bench " + " ".join(argv)
 
 
 def _now() -> str:

@@ -4,6 +4,7 @@ The same results give byte-identical markdown: every statistic is seeded and
 nothing in the text depends on the time or the machine that draws it.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +57,10 @@ def write_reports(results: Path, out: Path, names: list[str] | None = None
             raise StoreError(problems[0])
         raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
     claim(out)
+    decided = {name: _decided(name, runs, meta) for name, (runs, _, meta) in loaded.items()}
     for name in chosen:
-        (out / f"{name}.md").write_text(experiment_report(name, *loaded[name], out))
-    (out / "README.md").write_text(index(loaded))
+        (out / f"{name}.md").write_text(experiment_report(name, *loaded[name], out, decided[name]))
+    (out / "README.md").write_text(index(loaded, decided))
     return chosen, problems
 
 
@@ -101,15 +103,14 @@ def _load(directory: Path):
 
 
 def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
-                      out: Path) -> str:
+                      out: Path, decided: "Decided") -> str:
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present
                                                               if v not in meta["variants"]]
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
     experiment = _experiment(name)
     analysis = getattr(experiment, "analysis", None)
-    alpha = _alpha(meta, runs)
-    decisions = decide(runs, _contrasts(experiment, order), alpha=alpha)
+    alpha, decisions = decided.alpha, decided.decisions
     lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
     if meta.get("claim"):
         lines += [f"**The tutorial.** {meta['claim']}", ""]
@@ -141,8 +142,8 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
         lines += contrasts_section(decisions, alpha)
     if kind(analysis):
         lines += kind(analysis).section(runs, analysis)
-    chance = 1 / meta["settings"].get(baseline, {}).get("n_unique", 100)
-    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, chance, analysis, decisions)
+    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, _chance(meta, baseline),
+                                       analysis, decisions)
     return "\n".join(lines) + "\n"
 
 
@@ -152,10 +153,25 @@ def _experiment(name: str):
     return EXPERIMENTS.get(name)
 
 
-def _contrasts(experiment, present: list[str]) -> list:
-    """The experiment's declared contrasts whose two variants both have results."""
-    return [c for c in getattr(experiment, "contrasts", ())
-            if c.variant in present and c.reference in present]
+@dataclass(frozen=True)
+class Decided:
+    """What an experiment's results decide: the level they are tested at, and the decision
+    of each declared contrast whose two variants have results."""
+
+    alpha: float
+    decisions: list
+
+
+def _decided(name: str, runs: pd.DataFrame, meta: dict) -> Decided:
+    experiment = _experiment(name)
+    contrasts = experiment.contrasts_among(set(runs["variant"])) if experiment else ()
+    alpha = _alpha(meta, runs)
+    return Decided(alpha, decide(runs, contrasts, alpha=alpha))
+
+
+def _chance(meta: dict, variant: str) -> float:
+    """The accuracy of guessing: one in the variant's number of distinct values."""
+    return 1 / meta["settings"].get(variant, {}).get("n_unique", 100)
 
 
 def _alpha(meta: dict, runs: pd.DataFrame) -> float:
@@ -205,9 +221,8 @@ def claim_verdict(runs: pd.DataFrame, meta: dict, experiment, alpha: float = ALP
     if claimed is None:
         return None
     values = runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"]
-    n_unique = meta["settings"].get(meta["baseline"], {}).get("n_unique", 100)
-    return judge_claim(values, claimed, experiment.claim_tolerance,
-                       chance=1 / n_unique if claimed == 0 else None, alpha=alpha)
+    chance = _chance(meta, meta["baseline"]) if claimed == 0 else None
+    return judge_claim(values, claimed, experiment.claim_tolerance, chance=chance, alpha=alpha)
 
 
 def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
@@ -224,7 +239,8 @@ def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
              "*p*: paired t test, and Holm-adjusted; *sign-flip p*: exact permutation test of "
              "the mean (no normality assumed); *P(improvement)*: the share of seeds on which the "
              "variant scores higher, ties counting half, with a Wilson 95% interval. "
-             f"**Better/worse** when the Holm-adjusted p is under {alpha:.3g}; **equivalent** when the TOST interval lies inside ±δ; otherwise "
+             f"**Better/worse** when the Holm-adjusted p is under {alpha:.3g}; **equivalent** "
+             "when the TOST interval lies inside ±δ; otherwise "
              "**undecided**, with the paired seeds that would decide it if the mean difference "
              "and its spread stayed as observed.", "",
              "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
@@ -290,7 +306,7 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
     return lines
 
 
-def index(loaded: dict) -> str:
+def index(loaded: dict, decided: dict) -> str:
     """reports/README.md: the tutorial's claims against the measurements, then the extensions."""
     lines = [INDEX_TITLE, "",
              "Generated by `python -m bench report` from `results/`; every number comes from a "
@@ -306,7 +322,7 @@ def index(loaded: dict) -> str:
               for (command, wall), names in commands.items()]
     claims = []
     for name, (runs, _, meta) in loaded.items():
-        verdict = claim_verdict(runs, meta, _experiment(name), _alpha(meta, runs))
+        verdict = claim_verdict(runs, meta, _experiment(name), decided[name].alpha)
         if verdict is not None:
             claims.append(f"| [{name}]({name}.md) | {meta['claim']} | "
                           f"{estimate_text(verdict.measured)} (n = {verdict.measured.n}) | "
@@ -322,11 +338,10 @@ def index(loaded: dict) -> str:
     for name, (runs, _, meta) in loaded.items():
         experiment = _experiment(name)
         if getattr(experiment, "claimed_accuracy", None) is None:
-            present = list(dict.fromkeys(runs["variant"]))
-            alpha = _alpha(meta, runs)
-            decisions = decide(runs, _contrasts(experiment, present), alpha=alpha)
+            answer = decided[name]
+            sentences = answers(runs, meta, experiment, answer.decisions, answer.alpha)
             extensions.append(f"| [{name}]({name}.md) | {meta['question']} | "
-                              f"{'; '.join(answers(runs, meta, experiment, decisions, alpha))} |")
+                              f"{'; '.join(sentences)} |")
     if extensions:
         lines += ["", "## The extensions", "", "| experiment | question | answer |", "|---|---|---|",
                   *extensions]

@@ -41,9 +41,8 @@ def open_questions(runs: pd.DataFrame, experiment, alpha: float) -> list[str]:
     """What the experiment still leaves undecided at `alpha`: its contrasts, and its claim
     (experiments that declare neither, the grids, are decided by their first look)."""
     present = set(runs["variant"])
-    contrasts = [c for c in experiment.contrasts if {c.variant, c.reference} <= present]
-    still = [f"{d.variant} vs {d.reference}"
-             for d in decide(runs, contrasts, alpha=alpha, details=False)
+    still = [f"{d.variant} vs {d.reference}" for d in
+             decide(runs, experiment.contrasts_among(present), alpha=alpha, details=False)
              if d.verdict == "undecided"]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]

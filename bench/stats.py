@@ -34,22 +34,7 @@ class Estimate:
     n: int
 
 
-def bootstrap(values, statistic=np.mean) -> Estimate:
-    """Percentile bootstrap interval of `statistic` over the seeds' values (NaNs dropped);
-    no interval for one seed."""
-    values = _finite(values)
-    if values.size == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    point = float(statistic(values))
-    if values.size == 1:
-        return Estimate(point, float("nan"), float("nan"), 1)
-    if np.all(values == values[0]):
-        return Estimate(point, point, point, int(values.size))
-    result = stats.bootstrap((values,), statistic, confidence_level=CONFIDENCE,
-                             n_resamples=RESAMPLES, method="percentile",
-                             rng=np.random.default_rng(0))
-    interval = result.confidence_interval
-    return Estimate(point, float(interval.low), float(interval.high), int(values.size))
+NO_SEEDS = Estimate(float("nan"), float("nan"), float("nan"), 0)
 
 
 def mean_interval(values, confidence: float = CONFIDENCE, bounds=(-np.inf, np.inf)) -> Estimate:
@@ -58,7 +43,7 @@ def mean_interval(values, confidence: float = CONFIDENCE, bounds=(-np.inf, np.in
     values = _finite(values)
     n = values.size
     if n == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return NO_SEEDS
     mean = float(values.mean())
     if n == 1:
         return Estimate(mean, float("nan"), float("nan"), 1)
@@ -74,7 +59,7 @@ def accuracy_interval(values) -> Estimate:
 def share_interval(successes: int, n: int) -> Estimate:
     """A share of seeds with its exact (Clopper-Pearson) 95% interval."""
     if n == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return NO_SEEDS
     interval = stats.binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="exact")
     return Estimate(successes / n, float(interval.low), float(interval.high), int(n))
 
@@ -85,7 +70,7 @@ def median_epochs(epochs, budget) -> Estimate:
     survival curve); NaN where the curve never falls to one half."""
     epochs, budget = np.asarray(epochs, float), np.asarray(budget, float)
     if epochs.size == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return NO_SEEDS
     reached = np.isfinite(epochs)
     data = stats.CensoredData(uncensored=epochs[reached], right=budget[~reached])
     survival = stats.ecdf(data).sf
@@ -172,7 +157,7 @@ def improvement(differences) -> Estimate:
     d = _finite(differences)
     n = d.size
     if n == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return NO_SEEDS
     share = float(((d > 0).sum() + (d == 0).sum() / 2) / n)
     z = stats.norm.ppf((1 + CONFIDENCE) / 2)
     centre = (share + z**2 / (2 * n)) / (1 + z**2 / n)

@@ -172,7 +172,7 @@ class ExperimentStore:
     def contents(self) -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
         """As `load`, with the epochs per curve point of the runs (None without runs)."""
         with self._read_lock(fcntl.LOCK_SH):
-            runs, curves, every, _ = self._combined()
+            runs, curves, every, _, _ = self._combined()
         return runs, curves, every
 
     def meta(self) -> dict | None:
@@ -208,7 +208,7 @@ class ExperimentStore:
         finished), and rewrite meta.json with this command's provenance and `invocation`.
         Returns the runs now stored."""
         with self._read_lock(fcntl.LOCK_EX):
-            runs, curves, every, staged = self._combined()
+            runs, curves, every, staged, earlier = self._combined()
             old_errors = self.errors()
             retried = {(e["variant"], e["seed"]) for e in errors}
             finished = set(zip(runs["variant"], runs["seed"]))
@@ -226,9 +226,8 @@ class ExperimentStore:
                               all_errors.sort_values(KEYS).to_csv(index=False).encode())
             elif not len(all_errors) and (self.directory / "errors.csv").exists():
                 (self.directory / "errors.csv").unlink()
-            combined = self._combined_meta(meta, invocation, runs, every or meta["curve_every"])
-            _atomic_write(self.directory / "meta.json",
-                          (json.dumps(combined, indent=2, sort_keys=True) + "\n").encode())
+            self._write_meta(_combined_meta(earlier or {}, meta, invocation, runs,
+                                            every or meta["curve_every"]))
             for run in staged:
                 run.path.unlink()
         return runs
@@ -236,45 +235,16 @@ class ExperimentStore:
     def annotate(self, updates: dict) -> None:
         """Add `updates` to meta.json (a writer's account that no merge makes)."""
         with self._read_lock(fcntl.LOCK_EX):
-            meta = {**(self.meta() or {"format": FORMAT}), **updates}
-            _atomic_write(self.directory / "meta.json",
-                          (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+            self._write_meta({**(self.meta() or {"format": FORMAT}), **updates})
 
-    def _combined_meta(self, meta: dict, invocation: dict, runs: pd.DataFrame,
-                       curve_every: int) -> dict:
-        """This command's provenance on top of the earlier ones' (under them if it stored
-        nothing): variants are united (a variant's settings follow its stored runs), and every
-        command that stored or failed runs is kept in `invocations`, the latest that stored
-        runs also at the top level."""
-        try:
-            earlier = self.meta() or {}
-        except StoreError:
-            earlier = {}
-        stored = runs.groupby("variant")["settings_hash"].first().to_dict()
-        # Provenance describes the commands that stored runs: one that stored none only heals.
-        newest = (earlier, meta) if invocation["runs"] else (meta, earlier)
-        combined = {**newest[0], **newest[1], "format": FORMAT, "curve_every": int(curve_every),
-                    "seeds": sorted(set(runs["seed"].tolist()))}
-        for key in ("settings", "descriptions"):
-            combined[key] = dict(earlier.get(key, {}))
-        for variant, settings in meta["settings"].items():
-            if stored.get(variant, hash_of_settings(settings)) == hash_of_settings(settings):
-                combined["settings"][variant] = settings
-                combined["descriptions"][variant] = meta["descriptions"][variant]
-        combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
-        invocations = [i for i in earlier.get("invocations", [])
-                       if i.get("started") != invocation["started"]]
-        if invocation["runs"] or invocation["failed"]:
-            invocations.append(invocation)
-        combined["invocations"] = invocations
-        latest = [i for i in invocations if i["runs"]] or [invocation]
-        for key in ("command", "wall_seconds", "runs"):
-            combined[key] = latest[-1][key]
-        return combined
+    def _write_meta(self, meta: dict) -> None:
+        _atomic_write(self.directory / "meta.json",
+                      (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
 
     def _combined(self):
         """runs.csv and curves.csv with the staged runs folded in, validated together; the
-        epochs per curve point of these runs (None without runs); the staged runs. A staged
+        epochs per curve point of these runs (None without runs); the staged runs; meta.json
+        (None where there is none). A staged
         run replaces its key; staged runs of other settings than a variant's stored ones
         replace the whole variant."""
         meta = self.meta()
@@ -284,7 +254,7 @@ class ExperimentStore:
             _check_experiment(table, self.directory / name, self.name)
         _check_runs(runs, self.directory / "runs.csv")
         staged = self._staged()
-        every = (meta or {}).get("curve_every", 1) if meta and len(runs) else _inferred_every(curves)
+        every = meta.get("curve_every", 1) if meta and len(runs) else _inferred_every(curves)
         for run in staged:
             if every is not None and run.curve_every != every:
                 raise StoreError(f"staged run {run.path} stores curves every {run.curve_every} "
@@ -310,7 +280,7 @@ class ExperimentStore:
         curves = curves.sort_values(KEYS + ["epoch"]).reset_index(drop=True)
         _check_curves(runs, curves, self.directory / "curves.csv", every or 1)
         return (runs.drop(columns="line", errors="ignore"),
-                curves.drop(columns="line", errors="ignore"), every, staged)
+                curves.drop(columns="line", errors="ignore"), every, staged, meta)
 
     def _staged(self) -> list[Staged]:
         if not self.staging.is_dir():
@@ -387,6 +357,35 @@ class ExperimentStore:
                 for path in folder.glob(pattern):
                     if path.is_file():
                         path.unlink()
+
+
+def _combined_meta(earlier: dict, meta: dict, invocation: dict, runs: pd.DataFrame,
+                   curve_every: int) -> dict:
+    """This command's provenance on top of the earlier ones' (under them if it stored
+    nothing): variants are united (a variant's settings follow its stored runs), and every
+    command that stored or failed runs is kept in `invocations`, the latest that stored
+    runs also at the top level."""
+    stored = runs.groupby("variant")["settings_hash"].first().to_dict()
+    # Provenance describes the commands that stored runs: one that stored none only heals.
+    newest = (earlier, meta) if invocation["runs"] else (meta, earlier)
+    combined = {**newest[0], **newest[1], "format": FORMAT, "curve_every": int(curve_every),
+                "seeds": sorted(set(runs["seed"].tolist()))}
+    for key in ("settings", "descriptions"):
+        combined[key] = dict(earlier.get(key, {}))
+    for variant, settings in meta["settings"].items():
+        if stored.get(variant, hash_of_settings(settings)) == hash_of_settings(settings):
+            combined["settings"][variant] = settings
+            combined["descriptions"][variant] = meta["descriptions"][variant]
+    combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
+    invocations = [i for i in earlier.get("invocations", [])
+                   if i.get("started") != invocation["started"]]
+    if invocation["runs"] or invocation["failed"]:
+        invocations.append(invocation)
+    combined["invocations"] = invocations
+    latest = [i for i in invocations if i["runs"]] or [invocation]
+    for key in ("command", "wall_seconds", "runs"):
+        combined[key] = latest[-1][key]
+    return combined
 
 
 def _check_experiment(table: pd.DataFrame, path: Path, experiment: str) -> None:

@@ -74,6 +74,11 @@ class Experiment:
                 raise ValueError(f"contrast {contrast.variant} vs {contrast.reference} of "
                                  f"{self.name} must name two different variants of it")
 
+    def contrasts_among(self, variants) -> tuple[Contrast, ...]:
+        """The declared contrasts whose two variants are both among `variants`."""
+        present = set(variants)
+        return tuple(c for c in self.contrasts if {c.variant, c.reference} <= present)
+
     @property
     def baseline_setup(self) -> Setup:
         """The baseline variant's settings, which other experiments start from."""

@@ -85,6 +85,6 @@ def framed_sequences(setup: Setup, rng: np.random.Generator, count: int):
 
 def scored_run(setup: Setup, predictions: np.ndarray, held_out, curves, train_seconds: float) -> Run:
     """The Run of a trained seed: its held-out scores, final loss, time and curves."""
-    scores = score(predictions, held_out, whole_history=setup.framing == "history",
+    scores = score(predictions, held_out, whole_history=setup.whole_history,
                    score_from=setup.score_from)
     return Run(scores, float(curves.loss[-1]), train_seconds, curves)

@@ -76,11 +76,20 @@ class Setup:
         """Apply this setup's framing to a stack of sequences."""
         return FRAMINGS[self.framing](sequences, self)
 
+    def probe(self) -> framings.Framed:
+        """One sequence of zeros framed as this setup frames: the shapes of its rows."""
+        return self.frame(np.zeros((1, self.length), np.int32))
+
+    @property
+    def whole_history(self) -> bool:
+        """Whether padding stands for steps that never existed (so it leaves a row complete)."""
+        return self.framing == "history"
+
     def model_spec(self):
         """The model this setup trains (an `echo.models.ModelSpec`)."""
         from echo.models import ModelSpec
 
-        probe = self.frame(np.zeros((1, self.length), np.int32))
+        probe = self.probe()
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
                          stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
                          mask_value=MISSING[self.missing] if self.missing == "mask" else None,
@@ -89,7 +98,7 @@ class Setup:
     def data_bytes(self) -> int:
         """A lower bound on the memory one run's sequences take (training and held-out, as
         drawn, framed and cut into batches): a run needs at least this much to start."""
-        probe = self.frame(np.zeros((1, self.length), np.int32))
+        probe = self.probe()
         per_sequence = self.length * 4 + 2 * (probe.X.nbytes + probe.y.nbytes)
         return per_sequence * (self.epochs + self.eval_sequences)
 
@@ -98,8 +107,7 @@ class Setup:
         a seed's score is p(1 - p) over this."""
         from echo.scoring import counted_values
 
-        probe = self.frame(np.zeros((1, self.length), np.int32))
-        return self.eval_sequences * counted_values(probe, self.framing == "history",
+        return self.eval_sequences * counted_values(self.probe(), self.whole_history,
                                                     self.score_from)
 
     @property

@@ -58,7 +58,7 @@ def chunk_size(setup: Setup, where: Device) -> int:
 def _bytes_per_seed(setup: Setup, parameters: int) -> int:
     """A generous estimate of one seed's memory in a chunk: its sequences, its weights with
     their gradients, Adam moments and per-step copies, and the activations of one batch."""
-    framed = setup.frame(np.zeros((1, setup.length), np.int32))
+    framed = setup.probe()
     samples, timesteps = framed.X.shape[1], framed.X.shape[-1]
     data = 4 * (setup.epochs + setup.eval_sequences) * samples * (timesteps + 1)
     outputs = setup.eval_sequences * samples * max(setup.out_steps, timesteps) * setup.n_unique

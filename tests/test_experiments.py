@@ -14,7 +14,7 @@ ALL_VARIANTS = [(e.name, v, s) for e in EXPERIMENTS.values() for v, s in e.varia
 @pytest.mark.parametrize("experiment, variant, setup", ALL_VARIANTS,
                          ids=[f"{e}/{v}" for e, v, _ in ALL_VARIANTS])
 def test_every_variant_fills_whole_batches(experiment, variant, setup):
-    framed = setup.frame(np.zeros((1, setup.length), np.int32))
+    framed = setup.probe()
     assert framed.X.shape[1] % setup.batch_size == 0
 
 

@@ -8,21 +8,14 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from bench.stats import (Estimate, bootstrap, decide, holm, holm_levels, improvement,
+from bench.stats import (Estimate, decide, holm, holm_levels, improvement,
                          interquartile_mean, judge_claim, mean_interval, median_epochs,
                          paired_t_p, share_interval, sign_flip_p)
 from echo.experiment import Contrast
 
 
-def test_bootstrap_interval_contains_the_mean_and_is_repeatable():
-    values = np.random.default_rng(0).normal(0.5, 0.1, 12)
-    first, second = bootstrap(values), bootstrap(values)
-    assert first == second
-    assert first.low < first.value < first.high and first.n == 12
-
-
 def test_one_seed_gets_no_interval_and_identical_seeds_a_point():
-    assert np.isnan(bootstrap([0.7]).low) and np.isnan(mean_interval([0.7]).high)
+    assert np.isnan(mean_interval([0.7]).low) and np.isnan(mean_interval([0.7]).high)
     assert mean_interval([1.0, 1.0, 1.0]) == Estimate(1.0, 1.0, 1.0, 3)
 
 
