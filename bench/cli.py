@@ -256,7 +256,11 @@ def _until_decided(schedule, experiments, declared, stores, args, argv) -> int:
                 print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")
                 continue
             seeds = runs["seed"].nunique()
-            stores[experiment.name].annotate({"seeding": record(schedule, seeds, still, command)})
+            seeding = record(schedule, seeds, still, command)
+            earlier = stores[experiment.name].meta().get("seeding")
+            # A rerun that reaches the same record leaves the command that made it.
+            if not earlier or {**earlier, "command": command} != seeding:
+                stores[experiment.name].annotate({"seeding": seeding})
             print(f"{experiment.name}: {'undecided' if still else 'decided'} with {seeds} seeds"
                   + (f" (the most allowed): {', '.join(still)}" if still else ""))
             active.remove(experiment)

@@ -231,8 +231,9 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
     seeding = json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"]
     assert seeding["seeds"] == 8 and seeding["stopped"] == "max seeds reached"
     assert seeding["looks"] == 3 and seeding["alpha_per_look"] == pytest.approx(0.05 / 3)
-    assert cli.main(args) == 0  # a rerun resumes: nothing left to train, same record
+    assert cli.main(args + ["--jobs", "1"]) == 0  # a rerun resumes: nothing to train, same record
     assert "24 of 24 runs already in" in capsys.readouterr().out
+    assert json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"] == seeding
     assert cli.main(["run", "ignore-state", "--max-seeds", "8", "--results", str(tmp_path)]) == 2
 
 
