@@ -67,9 +67,9 @@ def _lag_grid_answer(runs: pd.DataFrame, _analysis) -> str:
         parts.append(f"{units} units: {_lags(learned)}")
     largest = runs[runs["units"] == max(_sizes(runs))]
     by_lag = largest.groupby("lag")["eval_accuracy"]
-    trend = ", ".join(f"lag {lag} {accuracy_interval(v).value:.2f}" for lag, v in by_lag)
+    means = ", ".join(f"lag {lag} {accuracy_interval(v).value:.2f}" for lag, v in by_lag)
     return (f"lags learned (mean's 95% interval above {LEARNED:.0%}): " + "; ".join(parts)
-            + f". At {max(_sizes(runs))} units skill falls with lag: {trend}")
+            + f". Mean held-out accuracy at {max(_sizes(runs))} units, by lag: {means}")
 
 
 def _learned(estimate) -> bool:
