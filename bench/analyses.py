@@ -114,9 +114,11 @@ def _units_needed_section(runs: pd.DataFrame, enough: UnitsNeeded) -> list[str]:
 def _units_needed_answer(runs: pd.DataFrame, enough: UnitsNeeded) -> str:
     largest = int(runs["units"].max())
     table = units_needed(runs, enough.learned, enough.share)
-    return (f"units with which {enough.share:.0%} of seeds reach {enough.learned:.0%}: "
+    return (f"units with which {enough.share:.0%} of these seeds reach {enough.learned:.0%} "
+            "(seeds that learned there; the share's exact 95% lower bound): "
             + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
-                        f"[{_units(r.low, largest)}, {_units(r.high, largest)}]"
+                        f"[{_units(r.low, largest)}, {_units(r.high, largest)}] ({r.seeds_learned} "
+                        f"of {r.seeds}, >= {share_interval(r.seeds_learned, r.seeds).low:.2f})"
                         for r in table.itertuples()))
 
 
