@@ -35,22 +35,33 @@ def score(predictions: np.ndarray, held_out: Framed, whole_history: bool = False
     eval_sequence_accuracy: for sequence outputs, rows whose every scored
     value is right (exact match).
     """
+    seed_axis = Framed(held_out.X[None], held_out.y[None], held_out.t)
+    return score_seeds(predictions[None], seed_axis, whole_history, score_from)[0]
+
+
+def score_seeds(predictions: np.ndarray, held_out: Framed, whole_history: bool = False,
+                score_from: int = 0) -> list[dict]:
+    """`score` for every seed along a leading axis of `predictions` and `held_out`, counted
+    as one array."""
+    rows = held_out.X.shape[:-1]  # (seeds, sequences, samples)
     valid = held_out.y >= 0
     correct = (predictions == held_out.y) & valid
-    incomplete = _incomplete(held_out, whole_history, score_from)
-    per_row = valid.reshape(valid.shape[:2] + (-1,)), correct.reshape(correct.shape[:2] + (-1,))
-    counted, right = (a.sum(axis=-1) for a in per_row)
+    counted, right = (a.reshape(rows + (-1,)).sum(axis=-1) for a in (valid, correct))
+    complete = ~np.broadcast_to(_incomplete(held_out, whole_history, score_from), rows)
     exact = right == counted
-    return {
-        "eval_accuracy": _ratio(right[~incomplete], counted[~incomplete]),
-        "eval_accuracy_incomplete": _ratio(right[incomplete], counted[incomplete]),
-        "eval_sequence_accuracy": (float(exact[~incomplete].mean())
-                                   if held_out.y.ndim > 2 else float("nan")),
+    scores = {
+        "eval_accuracy": _ratio(right * complete, counted * complete),
+        "eval_accuracy_incomplete": _ratio(right * ~complete, counted * ~complete),
+        "eval_sequence_accuracy": (_ratio(exact & complete, complete)
+                                   if held_out.y.ndim > len(rows) else np.full(rows[0], np.nan)),
     }
+    return [{name: float(values[i]) for name, values in scores.items()} for i in range(rows[0])]
 
 
-def _ratio(right: np.ndarray, counted: np.ndarray) -> float:
-    return float(right.sum() / counted.sum()) if counted.sum() else float("nan")
+def _ratio(right: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Per seed (leading axis): the sum of `right` over the sum of `counted`, NaN where 0."""
+    right, counted = (a.reshape(len(a), -1).sum(axis=1) for a in (right, counted))
+    return np.where(counted > 0, right / np.maximum(counted, 1), np.nan)
 
 
 def epochs_to_reach(accuracy: np.ndarray, threshold: float = 0.99, span: int = TRAILING) -> float:

@@ -155,7 +155,10 @@ def _train_program(model, missing_value, reset_per_sequence):
 
 
 def _predict_program(model, missing_value, _reset_per_sequence):
-    """A pure function (weights, batched X) -> softmax outputs, state reset per sequence."""
+    """A pure function (weights, batched X) -> softmax outputs, state reset per sequence.
+
+    Held-out sequences are independent (each starts from zeros), so they run side by side
+    (vmapped) rather than one after another: the batches of a sequence stay in order."""
     forward = _forward(model, model.output_shape[-1], missing_value)
     states0 = [ops.zeros(v.shape, v.dtype) for v in state_variables(model)]
 
@@ -164,12 +167,11 @@ def _predict_program(model, missing_value, _reset_per_sequence):
         probs, states = forward(trainable, states, xb)
         return (trainable, states), probs
 
-    def sequence_step(trainable, sequence):
-        _, probabilities = ops.scan(batch_step, (trainable, states0), sequence)
-        return trainable, probabilities
+    def sequence(trainable, batches):
+        return ops.scan(batch_step, (trainable, states0), batches)[1]
 
     def run(trainable, Xb):
-        return ops.scan(sequence_step, trainable, Xb)[1]
+        return jax.vmap(sequence, in_axes=(None, 0))(trainable, Xb)
 
     return run
 

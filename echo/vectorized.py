@@ -1,8 +1,9 @@
 """The vectorized engine: many seeds of one setup trained as one compiled program.
 
 Each seed keeps what `echo.protocol.run` gives it (initial weights, training
-and held-out sequences, optimizer state); they are stacked along a leading seed
-axis, and the per-seed program of `echo.training` is mapped over that axis with
+and held-out sequences, optimizer state), drawn for the whole chunk at once along
+a leading seed axis (weights from one template model, sequences framed as one
+array, held-out scores counted as one array), and the per-seed program of `echo.training` is mapped over that axis with
 `jax.vmap`, so a chunk of seeds costs one compilation and one call. A seed's
 run equals the per-seed engine's to float tolerance, not bitwise: batched
 kernels add in another order.
@@ -15,8 +16,12 @@ import jax
 import keras
 import numpy as np
 
-from echo.protocol import framed_sequences, initial_model, scored_run, streams
+from echo.framings import Framed
+from echo.initial import initial_weights
+from echo.protocol import streams, template_model
 from echo.records import Curves, Run
+from echo.scoring import score_seeds
+from echo.sequences import generate_sequences
 from echo.setup import Setup
 from echo.training import batching, compiled_program, split_batches
 
@@ -48,8 +53,7 @@ def device() -> Device:
 
 def chunk_size(setup: Setup, where: Device) -> int:
     """Seeds per call: cache-sized on a CPU, memory-sized on an accelerator."""
-    model = initial_model(setup, 0)
-    parameters = model.count_params()
+    parameters = template_model(setup).count_params()
     if where.platform == "cpu" or not where.memory_bytes:
         return max(1, CPU_CHUNK_PARAMETERS // parameters)
     return max(1, int(MEMORY_SHARE * where.memory_bytes) // _bytes_per_seed(setup, parameters))
@@ -81,11 +85,14 @@ def train_seeds(setup: Setup, seeds: list[int]) -> Trained:
     """Train every seed of `setup` as `echo.protocol.run` would, in one compiled call."""
     if keras.backend.backend() != "jax":
         raise ValueError("the vectorized engine needs the JAX backend (KERAS_BACKEND=jax)")
-    model, trainable, opt_vars = _initial_weights(setup, seeds)
-    training = [framed_sequences(setup, streams(seed)[0], setup.epochs) for seed in seeds]
-    Xb, yb = _stack([split_batches(f.X, f.y, batching(model, f.X)) for f in training])
+    model = template_model(setup)
+    model.optimizer.build(model.trainable_variables)
+    trainable = initial_weights(model, seeds)
+    opt_vars = [np.repeat(np.asarray(v.value)[None], len(seeds), axis=0)
+                for v in model.optimizer.variables]
+    training = framed_seeds(setup, seeds, 0, setup.epochs)
+    arguments = (trainable, opt_vars, *_batches(model, training.X, training.y))
     start = time.perf_counter()
-    arguments = (trainable, opt_vars, Xb, yb)
     program, compile_seconds = compiled_program(model, "train", setup.missing_value,
                                                 not setup.carry_state, arguments, over_seeds=True)
     weights, _, losses, accuracies = jax.block_until_ready(program(*arguments))
@@ -107,37 +114,36 @@ def run_seeds(setup: Setup, seeds: list[int], size: int | None = None) -> list[R
         return []
     padded = list(seeds) + [seeds[-1]] * max(0, (size or 0) - len(seeds))
     trained = train_seeds(setup, padded)
-    held_out = [framed_sequences(setup, streams(seed)[1], setup.eval_sequences) for seed in padded]
-    predicted = _predict(trained, setup, held_out)
+    held_out = framed_seeds(setup, padded, 1, setup.eval_sequences)
+    scores = score_seeds(_predict(trained, setup, held_out), held_out,
+                         whole_history=setup.whole_history, score_from=setup.score_from)
     share = trained.seconds / len(padded)
-    return [scored_run(setup, predicted[i], held_out[i], trained.curves[i], share)
+    return [Run(scores[i], float(trained.curves[i].loss[-1]), share, trained.curves[i])
             for i in range(len(seeds))]
 
 
-def _initial_weights(setup: Setup, seeds: list[int]):
-    """A model of the setup, and every seed's initial weights and optimizer state, stacked."""
-    trainable, opt_vars = [], []
-    for i, seed in enumerate(seeds):
-        model = initial_model(setup, seed, clear=i == 0)
-        model.optimizer.build(model.trainable_variables)
-        trainable.append([np.asarray(v.value) for v in model.trainable_variables])
-        opt_vars.append([np.asarray(v.value) for v in model.optimizer.variables])
-    return model, _stack(trainable), _stack(opt_vars)
+def framed_seeds(setup: Setup, seeds: list[int], stream: int, count: int) -> Framed:
+    """Each seed's `count` sequences from its stream (0 training, 1 held-out), framed at once:
+    X (seeds, count, samples, timesteps), y (seeds, count, samples, ...)."""
+    sequences = np.stack([generate_sequences(streams(seed)[stream], count, setup.length,
+                                             setup.n_unique) for seed in seeds])
+    return setup.frame(sequences)
 
 
-def _predict(trained: Trained, setup: Setup, held_out) -> np.ndarray:
+def _batches(model, X, y):
+    """(seeds, epochs, samples, ...) -> (seeds, epochs, batches, batch size, ...), order kept."""
+    seeds, epochs = X.shape[:2]
+    flat = split_batches(X.reshape((-1,) + X.shape[2:]), y.reshape((-1,) + y.shape[2:]),
+                         batching(model, X[0]))
+    return tuple(a.reshape((seeds, epochs) + a.shape[1:]) for a in flat)
+
+
+def _predict(trained: Trained, setup: Setup, held_out: Framed) -> np.ndarray:
     """Each seed's predicted values on its own held-out sequences (seed, sequences, samples, ...)."""
     model = trained.model
-    batch_size = batching(model, held_out[0].X)
-    X = np.stack([split_batches(f.X, f.X[..., 0], batch_size)[0] for f in held_out])
+    X = _batches(model, held_out.X, held_out.X[..., 0])[0]
     arguments = (trained.weights, X)
     program, _ = compiled_program(model, "predict", setup.missing_value, True, arguments,
                                   over_seeds=True)
     probabilities = np.asarray(program(*arguments))
-    shape = (len(held_out),) + held_out[0].X.shape[:2] + tuple(model.output_shape[1:])
-    return probabilities.reshape(shape).argmax(-1)
-
-
-def _stack(per_seed: list):
-    """A list (one per seed) of equal structures of arrays -> one structure of stacked arrays."""
-    return jax.tree.map(lambda *arrays: np.stack(arrays), *per_seed)
+    return probabilities.reshape(held_out.X.shape[:3] + tuple(model.output_shape[1:])).argmax(-1)

@@ -100,10 +100,15 @@ def test_results_path_that_is_a_file_is_refused(tmp_path):
 
 @pytest.mark.skipif(not any((Path(p) / "tensorflow").exists() for p in sys.path if p),
                     reason="tensorflow is not installed")
-def test_tensorflow_backend_runs_the_same_protocol(tmp_path):
-    done = bench("run", "echo-lag", "--seeds", "1", "--epochs", "3", "--results", str(tmp_path),
-                 "--quiet", env={"KERAS_BACKEND": "tensorflow"})
-    assert done.returncode == 0, done.stderr
-    meta = json.loads((tmp_path / "echo-lag" / "meta.json").read_text())
-    assert meta["keras_backend"] == "tensorflow"
-    assert len(pd.read_csv(tmp_path / "echo-lag" / "curves.csv")) == 3
+def test_tensorflow_backend_runs_the_same_protocol_to_the_same_numbers(tmp_path):
+    runs = {}
+    for backend in ("tensorflow", "jax"):
+        done = bench("run", "echo-lag", "--seeds", "1", "--epochs", "3", "--quiet",
+                     "--results", str(tmp_path / backend), env={"KERAS_BACKEND": backend})
+        assert done.returncode == 0, done.stderr
+        meta = json.loads((tmp_path / backend / "echo-lag" / "meta.json").read_text())
+        assert meta["keras_backend"] == backend
+        assert len(pd.read_csv(tmp_path / backend / "echo-lag" / "curves.csv")) == 3
+        runs[backend] = pd.read_csv(tmp_path / backend / "echo-lag" / "runs.csv").iloc[0]
+    assert runs["tensorflow"].final_loss == pytest.approx(runs["jax"].final_loss, rel=1e-4)
+    assert runs["tensorflow"].eval_accuracy == pytest.approx(runs["jax"].eval_accuracy, abs=2e-3)

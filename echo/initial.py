@@ -1,0 +1,99 @@
+"""Initial weights drawn with numpy from the seed alone, for one seed or a chunk at once.
+
+Keras draws initial weights with its backend's random generator, so the same seed
+started from other weights on TensorFlow than on JAX, and a chunk of seeds needed a model
+built per seed. Here each trainable variable's initializer (as its layer declares it) is
+evaluated with numpy on the seed's own stream: the same weights on every backend, and a
+whole chunk of seeds from one template model. An initializer numpy does not know falls back
+to Keras's own, seeded from the same stream (then the weights depend on the backend).
+"""
+
+import keras
+import numpy as np
+
+WEIGHTS_STREAM = 2  # the seed's third stream: the first two draw training and held-out data
+# The variables a layer (or its cell) owns, and the attribute naming each one's initializer.
+INITIALIZED = (("kernel", "kernel_initializer"), ("recurrent_kernel", "recurrent_initializer"),
+               ("bias", "bias_initializer"))
+
+
+def weights_rng(seed: int) -> np.random.Generator:
+    """The seed's stream for initial weights, disjoint from its data streams."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(WEIGHTS_STREAM + 1)[-1])
+
+
+def initial_weights(model: keras.Model, seeds: list[int]) -> list[np.ndarray]:
+    """Every trainable variable's initial value for each seed, stacked along a leading seed axis
+    (float32, in the order of `model.trainable_variables`)."""
+    draws = [_initializer_of(model, variable) for variable in model.trainable_variables]
+    per_seed = []
+    for seed in seeds:
+        rng = weights_rng(seed)
+        per_seed.append([draw(rng) for draw in draws])
+    return [np.stack(values).astype(np.float32) for values in zip(*per_seed)]
+
+
+def set_initial_weights(model: keras.Model, seed: int) -> keras.Model:
+    """Give `model` the seed's initial weights (in place) and return it."""
+    for variable, value in zip(model.trainable_variables, initial_weights(model, [seed])):
+        variable.assign(value[0])
+    return model
+
+
+def _initializer_of(model: keras.Model, variable):
+    """A function rng -> the variable's initial value, from the initializer its layer declares."""
+    for layer in model.layers:
+        owner = getattr(layer, "cell", None) or getattr(layer, "layer", None) or layer
+        for name, attribute in INITIALIZED:
+            if getattr(owner, name, None) is variable:
+                shape = tuple(variable.shape)
+                if name == "bias" and getattr(owner, "unit_forget_bias", False):
+                    return lambda rng: _forget_bias(shape, owner.units)
+                return _draw(getattr(owner, attribute), shape)
+    raise ValueError(f"no initializer is known for the variable {variable.path}: its layer "
+                     f"names none of {', '.join(name for name, _ in INITIALIZED)}")
+
+
+def _draw(initializer, shape: tuple):
+    """rng -> a value of `shape` drawn as `initializer` draws, with numpy where it is known."""
+    kind = type(initializer)
+    if kind is keras.initializers.Zeros:
+        return lambda rng: np.zeros(shape)
+    if kind is keras.initializers.Ones:
+        return lambda rng: np.ones(shape)
+    if isinstance(initializer, keras.initializers.Orthogonal):
+        return lambda rng: initializer.gain * _orthogonal(rng, shape)
+    if (isinstance(initializer, keras.initializers.VarianceScaling)
+            and initializer.distribution == "uniform"):
+        limit = np.sqrt(3 * initializer.scale / _fan(shape, initializer.mode))
+        return lambda rng: rng.uniform(-limit, limit, shape)
+    config = initializer.get_config()
+    if "seed" not in config:  # a constant, drawn the same whatever the seed
+        return lambda rng: np.asarray(initializer(shape, "float32"))
+    return lambda rng: np.asarray(type(initializer).from_config(
+        {**config, "seed": int(rng.integers(2**31))})(shape, "float32"))
+
+
+def _orthogonal(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """A random orthogonal matrix (rows or columns orthonormal), as keras.initializers.Orthogonal."""
+    rows, columns = int(np.prod(shape[:-1])), shape[-1]
+    q, r = np.linalg.qr(rng.standard_normal((max(rows, columns), min(rows, columns))))
+    q = q * np.sign(np.diag(r))
+    return (q.T if rows < columns else q).reshape(shape)
+
+
+def _fan(shape: tuple, mode: str) -> float:
+    """The fan a VarianceScaling initializer divides its scale by (Keras's rule)."""
+    if len(shape) < 2:
+        fan_in = fan_out = shape[0] if shape else 1
+    else:
+        receptive = int(np.prod(shape[:-2]))
+        fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+    return max(1.0, {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode])
+
+
+def _forget_bias(shape: tuple, units: int) -> np.ndarray:
+    """An LSTM's bias with `unit_forget_bias`: zeros, but ones on the forget gate."""
+    bias = np.zeros(shape)
+    bias[units:2 * units] = 1.0
+    return bias

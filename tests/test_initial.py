@@ -1,0 +1,92 @@
+"""Initial weights: drawn from the seed alone, the same for a seed alone or in a chunk, on any
+backend, and distributed as the layers' initializers declare."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from echo.initial import initial_weights, weights_rng
+from echo.protocol import initial_model, streams, template_model
+from experiments import EXPERIMENTS
+from tests.helpers import ROOT
+
+# Every cell, head and masking the experiments use.
+SETUPS = {
+    "echo-lag": EXPERIMENTS["echo-lag"].baseline_setup,
+    "stateless": EXPERIMENTS["ignore-state"].variants["stateless"],
+    "masked": EXPERIMENTS["masking"].variants["masking-layer"],
+    "padded-masked": EXPERIMENTS["full-sequence"].variants["padded-masked"],
+    "seq2seq": EXPERIMENTS["lag-sequence"].variants["seq2seq-lag2"],
+    "encoder-decoder": EXPERIMENTS["lag-sequence"].variants["encoder-decoder-last3"],
+    "gru": EXPERIMENTS["cell-type"].variants["gru-lag1"],
+    "simple-rnn": EXPERIMENTS["cell-type"].variants["simplernn-lag1"],
+}
+
+
+@pytest.mark.parametrize("name", SETUPS)
+def test_a_seed_in_a_chunk_starts_from_the_weights_it_gets_alone(name):
+    setup = SETUPS[name]
+    chunk = initial_weights(template_model(setup), [3, 0, 5])
+    for position, seed in ((1, 0), (2, 5)):
+        alone = [np.asarray(v.value) for v in initial_model(setup, seed).trainable_variables]
+        assert len(alone) == len(chunk)
+        for stacked, value in zip(chunk, alone):
+            np.testing.assert_array_equal(stacked[position], value)
+    assert not np.array_equal(chunk[0][0], chunk[0][1])
+
+
+def test_weights_follow_the_declared_initializers():
+    model = template_model(SETUPS["echo-lag"])
+    kernel, recurrent, bias, dense_kernel, dense_bias = initial_weights(model, [11])
+    for weights, (fan_in, fan_out) in ((kernel[0], (100, 200)), (dense_kernel[0], (50, 100))):
+        limit = np.sqrt(6 / (fan_in + fan_out))  # glorot uniform
+        assert np.abs(weights).max() <= limit and np.abs(weights).max() > 0.99 * limit
+        assert weights.var() == pytest.approx(limit**2 / 3, rel=0.05)
+    np.testing.assert_allclose(recurrent[0] @ recurrent[0].T, np.eye(50), atol=1e-5)  # orthogonal
+    keras_own = [np.asarray(v.value) for v in model.trainable_variables]
+    np.testing.assert_array_equal(bias[0], keras_own[2])  # zeros, ones on the forget gate
+    assert bias[0].sum() == 50 and not dense_bias.any()
+
+
+def test_the_weights_stream_is_apart_from_the_data_streams():
+    draws = [rng.integers(2**31, size=4) for rng in (*streams(7), weights_rng(7))]
+    assert len({tuple(d) for d in draws}) == 3
+    assert np.array_equal(weights_rng(7).integers(2**31, size=4), draws[2])
+
+
+def test_an_initializer_numpy_does_not_draw_is_keras_own_seeded_by_the_stream():
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(4, kernel_initializer="random_normal",
+                                                    bias_initializer="ones")(inputs))
+    first, again, other = (initial_weights(model, [seed]) for seed in (1, 1, 2))
+    np.testing.assert_array_equal(first[0], again[0])
+    assert not np.array_equal(first[0], other[0])
+    np.testing.assert_array_equal(first[1][0], np.ones(4))
+
+
+def test_a_variable_without_a_known_initializer_is_named():
+    inputs = keras.Input((3,), dtype="int32")
+    model = keras.Model(inputs, keras.layers.Embedding(10, 2)(inputs))
+    with pytest.raises(ValueError, match="no initializer is known for the variable embedding"):
+        initial_weights(model, [0])
+
+
+@pytest.mark.skipif(not any(os.path.isdir(os.path.join(p, "tensorflow")) for p in sys.path if p),
+                    reason="tensorflow is not installed")
+def test_a_seed_starts_from_the_same_weights_on_tensorflow(tmp_path):
+    script = ("import sys, numpy as np; from echo.protocol import initial_model; "
+              "from experiments import EXPERIMENTS; "
+              "model = initial_model(EXPERIMENTS['echo-lag'].baseline_setup, 4); "
+              "np.savez(sys.argv[1], *[np.asarray(v.value) for v in model.trainable_variables])")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "tf.npz")], cwd=ROOT,
+                          env={**os.environ, "KERAS_BACKEND": "tensorflow"}, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    on_tensorflow = np.load(tmp_path / "tf.npz")
+    on_jax = initial_model(SETUPS["echo-lag"], 4).trainable_variables
+    for index, variable in enumerate(on_jax):
+        np.testing.assert_array_equal(on_tensorflow[f"arr_{index}"], np.asarray(variable.value))
