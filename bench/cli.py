@@ -85,6 +85,8 @@ def parser() -> argparse.ArgumentParser:
                        help="seeds per call of the vectorized engine (default: what fits the device)")
     speed.add_argument("--tutorial-epochs", type=positive_int, default=30, metavar="E",
                        help="epochs of one seed timed for the tutorial's loop (default 30)")
+    speed.add_argument("--json", type=Path, metavar="FILE",
+                       help="also write the measurements to FILE as JSON, to compare later")
     report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)",
                                  allow_abbrev=False)
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
@@ -113,10 +115,12 @@ def command_report(args) -> int:
 
 
 def command_speed(args) -> int:
-    from bench.speed import measure, table
+    from bench.speed import measure, phase_table, table, write_json
 
     if args.name == "all":
         raise UsageError("speed times one experiment's baseline; name one, not all")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise UsageError(f"no directory {args.json.parent}/ for --json {args.json}")
     experiment = select([args.name])[0]
     check_engine("vectorized" if "vectorized" in args.engines else "per-seed",
                  args.chunk if "vectorized" in args.engines else None)
@@ -127,9 +131,16 @@ def command_speed(args) -> int:
     except RuntimeError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
-    print(f"{experiment.name} ({experiment.baseline}), {os.cpu_count()} cores, "
-          f"Keras backend {os.environ.get('KERAS_BACKEND', 'jax')}:")
+    context = {"experiment": experiment.name, "variant": experiment.baseline,
+               "cores": os.cpu_count(), "keras_backend": os.environ.get("KERAS_BACKEND", "jax")}
+    print(f"{experiment.name} ({experiment.baseline}), {context['cores']} cores, "
+          f"Keras backend {context['keras_backend']}:")
     print("\n".join(table(speeds)))
+    if phases := phase_table(speeds):
+        print("\nWhere the time went (phases summed over seeds):")
+        print("\n".join(phases))
+    if args.json is not None:
+        write_json(speeds, args.json, context)
     return 0
 
 

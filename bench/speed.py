@@ -5,26 +5,36 @@ Each engine trains `seeds` seeds of an experiment's baseline for its epochs, sco
 held-out sequences, and is timed from a fresh pool of workers to the last result, worker
 start and compilation included, nothing written. The tutorial's loop (one `model.fit` per
 epoch, TensorFlow when installed, as the tutorial ran) is too slow for that much work: it
-is timed over `tutorial_epochs` epochs of one seed and counted per seed-epoch.
+is timed over `tutorial_epochs` epochs of one seed and counted per seed-epoch. Beside each
+engine's total, its phases (set-up, compile, train, score) summed over its seeds show where
+the time went.
 """
 
+import dataclasses
 import importlib.util
+import json
+import sys
 import time
 from dataclasses import dataclass
 
 from bench.runner import run_tasks, stop_workers
 from bench.tasks import Task
 from bench.timing import TutorialLoop
+from echo.records import Phases
+
+PHASES = tuple(field.name for field in dataclasses.fields(Phases))
+
 
 @dataclass(frozen=True)
 class Speed:
-    """One engine's measurement: what it ran, in how long."""
+    """One engine's measurement: what it ran, in how long, and its seeds' phases summed."""
 
     engine: str
     seeds: int
     epochs: int
     seconds: float
     note: str = ""
+    phases: Phases | None = None
 
     @property
     def ms_per_seed_epoch(self) -> float:
@@ -33,6 +43,11 @@ class Speed:
     @property
     def seed_epochs_per_second(self) -> float:
         return self.seeds * self.epochs / self.seconds
+
+    @property
+    def compile_dominates(self) -> bool:
+        """Whether compiling took longer than training: then the speed is mostly compilation's."""
+        return self.phases is not None and self.phases.compile > self.phases.train
 
 
 def measure(experiment, engines, seeds: int, jobs: int, chunk: int | None = None,
@@ -44,6 +59,7 @@ def measure(experiment, engines, seeds: int, jobs: int, chunk: int | None = None
     tasks = [Task(experiment.name, experiment.baseline, seed, setup) for seed in range(seeds)]
     speeds = []
     for engine in engines:
+        print(f"timing {engine} ...", file=sys.stderr, flush=True)
         if engine == "tutorial":
             speeds.append(_tutorial(experiment, tutorial_epochs))
             continue
@@ -54,7 +70,8 @@ def measure(experiment, engines, seeds: int, jobs: int, chunk: int | None = None
         if failed:
             raise RuntimeError(f"the {engine} engine failed: {failed[0]}")
         stop_workers(jobs)  # the next engine starts from a fresh pool too
-        speeds.append(Speed(engine, seeds, setup.epochs, seconds, f"{jobs} workers"))
+        summed = Phases(*(sum(getattr(o.result.phases, phase) for o in outcomes) for phase in PHASES))
+        speeds.append(Speed(engine, seeds, setup.epochs, seconds, f"{jobs} workers", summed))
     return speeds
 
 
@@ -83,3 +100,32 @@ def table(speeds: list[Speed]) -> list[str]:
                      f"{s.seconds:.1f} | {s.ms_per_seed_epoch:.3f} | "
                      f"{s.seed_epochs_per_second:,.0f} | {ratio} |")
     return lines
+
+
+def phase_table(speeds: list[Speed]) -> list[str]:
+    """Where each engine's time went: its seeds' phases summed (worker-seconds, which overlap
+    when workers run side by side), and set-up and score per seed; then a warning for each
+    engine whose compilation took longer than its training."""
+    timed = [s for s in speeds if s.phases is not None]
+    if not timed:
+        return []
+    lines = ["| engine | set-up s | compile s | train s | score s | set-up ms per seed "
+             "| score ms per seed |", "|---|---|---|---|---|---|---|"]
+    for s in timed:
+        p = s.phases
+        lines.append(f"| {s.engine} | {p.setup:.2f} | {p.compile:.2f} | {p.train:.2f} | "
+                     f"{p.score:.2f} | {1000 * p.setup / s.seeds:.2f} | "
+                     f"{1000 * p.score / s.seeds:.2f} |")
+    for s in timed:
+        if s.compile_dominates:
+            lines.append(f"\nNote: the {s.engine} engine spent longer compiling ({s.phases.compile:.1f} s) "
+                         f"than training ({s.phases.train:.1f} s): at this size its speed measures "
+                         "compilation; ask for more epochs or seeds to compare engines.")
+    return lines
+
+
+def write_json(speeds: list[Speed], path, context: dict) -> None:
+    """The measurements as JSON, for comparing with a later run."""
+    rows = [{**dataclasses.asdict(s), "ms_per_seed_epoch": s.ms_per_seed_epoch,
+             "seed_epochs_per_second": s.seed_epochs_per_second} for s in speeds]
+    path.write_text(json.dumps({**context, "speeds": rows}, indent=1) + "\n")

@@ -15,7 +15,7 @@ import numpy as np
 
 from echo.initial import set_initial_weights
 from echo.models import build_model
-from echo.records import Run
+from echo.records import Phases, Run
 from echo.scoring import score
 from echo.sequences import generate_sequences
 from echo.setup import Setup
@@ -49,19 +49,23 @@ def template_model(setup: Setup, clear: bool = True) -> keras.Model:
 
 def run(setup: Setup, seed: int) -> Run:
     """Train on `epochs` fresh sequences, then score on `eval_sequences` held-out ones."""
+    started = time.perf_counter()
     train_rng, eval_rng = streams(seed)
     model = initial_model(setup, seed)
     training = framed_sequences(setup, train_rng, setup.epochs)
-    start = time.perf_counter()
+    trained_from = time.perf_counter()
     curves = train(model, training.X, training.y, missing_value=setup.missing_value,
                    reset_per_sequence=not setup.carry_state)
-    seconds = time.perf_counter() - start
+    scored_from = time.perf_counter()
     held_out = framed_sequences(setup, eval_rng, setup.eval_sequences)
     predictions = predict(model, held_out.X, missing_value=setup.missing_value)
     keras.backend.clear_session(free_memory=False)
     scores = score(predictions, held_out, whole_history=setup.whole_history,
                    score_from=setup.score_from)
-    return Run(scores, float(curves.loss[-1]), seconds, curves)
+    seconds = scored_from - trained_from
+    phases = Phases(trained_from - started, curves.compile_seconds,
+                    seconds - curves.compile_seconds, time.perf_counter() - scored_from)
+    return Run(scores, float(curves.loss[-1]), seconds, curves, phases)
 
 
 def framed_sequences(setup: Setup, rng: np.random.Generator, count: int):

@@ -16,13 +16,27 @@ class Curves:
 
 
 @dataclass(frozen=True)
+class Phases:
+    """Seconds a run spent on each phase (a seed's share where seeds ran together): set-up
+    (initial weights, training sequences drawn and framed), compiling, training, and scoring
+    (held-out sequences drawn, predicted and counted)."""
+
+    setup: float = 0.0
+    compile: float = 0.0
+    train: float = 0.0
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
 class Run:
-    """What one (setup, seed) produced; `scores` as from `echo.scoring.score`."""
+    """What one (setup, seed) produced; `scores` as from `echo.scoring.score`; `train_seconds`
+    includes compiling."""
 
     scores: dict[str, float]
     final_loss: float
     train_seconds: float
     curves: Curves
+    phases: Phases = Phases()
 
     @property
     def eval_accuracy(self) -> float:

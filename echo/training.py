@@ -87,13 +87,15 @@ def clear_programs() -> None:
 
 def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, over_seeds=False):
     """The compiled program for this architecture and these argument shapes, and the
-    seconds spent compiling it now (0 if it was compiled before in this process).
+    seconds spent compiling it now, with any one-off start-up of the backend (0 if it was
+    compiled before in this process).
 
     Weights are arguments, not constants, so every model with the same
     configuration (every seed of a variant) shares one compilation. With
     `over_seeds`, every argument has a leading seed axis and the program is
     mapped over it (jax.vmap): each seed trains on its own, in one call.
     """
+    start = time.perf_counter()  # a process's first program also starts JAX's backend: one-off too
     key = (kind, over_seeds, json.dumps(model.get_config(), sort_keys=True, default=str),
            json.dumps(model.optimizer.get_config(), sort_keys=True, default=str),
            missing_value, reset_per_sequence,
@@ -101,7 +103,6 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
-    start = time.perf_counter()
     build = _train_program if kind == "train" else _predict_program
     program = build(model, missing_value, reset_per_sequence)
     if over_seeds:

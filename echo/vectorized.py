@@ -19,7 +19,7 @@ import numpy as np
 from echo.framings import Framed
 from echo.initial import initial_weights
 from echo.protocol import streams, template_model
-from echo.records import Curves, Run
+from echo.records import Curves, Phases, Run
 from echo.scoring import score_seeds
 from echo.sequences import generate_sequences
 from echo.setup import Setup
@@ -73,18 +73,21 @@ def _bytes_per_seed(setup: Setup, parameters: int) -> int:
 @dataclass(frozen=True)
 class Trained:
     """Seeds trained together: the setup's model (a template), every seed's trained weights
-    (stacked along a leading seed axis), its curves, and the call's wall time."""
+    (stacked along a leading seed axis), its curves, the call's wall time (compiling included)
+    and the set-up's before it."""
 
     model: keras.Model
     weights: list
     curves: list[Curves]
     seconds: float
+    setup_seconds: float
 
 
 def train_seeds(setup: Setup, seeds: list[int]) -> Trained:
     """Train every seed of `setup` as `echo.protocol.run` would, in one compiled call."""
     if keras.backend.backend() != "jax":
         raise ValueError("the vectorized engine needs the JAX backend (KERAS_BACKEND=jax)")
+    started = time.perf_counter()
     model = template_model(setup)
     model.optimizer.build(model.trainable_variables)
     trainable = initial_weights(model, seeds)
@@ -100,7 +103,7 @@ def train_seeds(setup: Setup, seeds: list[int]) -> Trained:
     losses, accuracies = np.asarray(losses), np.asarray(accuracies)
     curves = [Curves(losses[i], accuracies[i], compile_seconds / len(seeds))
               for i in range(len(seeds))]
-    return Trained(model, weights, curves, seconds)
+    return Trained(model, weights, curves, seconds, start - started)
 
 
 def run_seeds(setup: Setup, seeds: list[int], size: int | None = None) -> list[Run]:
@@ -114,11 +117,15 @@ def run_seeds(setup: Setup, seeds: list[int], size: int | None = None) -> list[R
         return []
     padded = list(seeds) + [seeds[-1]] * max(0, (size or 0) - len(seeds))
     trained = train_seeds(setup, padded)
+    scored_from = time.perf_counter()
     held_out = framed_seeds(setup, padded, 1, setup.eval_sequences)
     scores = score_seeds(_predict(trained, setup, held_out), held_out,
                          whole_history=setup.whole_history, score_from=setup.score_from)
     share = trained.seconds / len(padded)
-    return [Run(scores[i], float(trained.curves[i].loss[-1]), share, trained.curves[i])
+    compiled = trained.curves[0].compile_seconds
+    phases = Phases(trained.setup_seconds / len(padded), compiled, share - compiled,
+                    (time.perf_counter() - scored_from) / len(padded))
+    return [Run(scores[i], float(trained.curves[i].loss[-1]), share, trained.curves[i], phases)
             for i in range(len(seeds))]
 
 

@@ -51,13 +51,25 @@ def test_vectorized_engine_writes_the_rows_of_the_per_seed_engine(tmp_path):
         pd.testing.assert_frame_equal(*curves, check_exact=False, rtol=1e-5)
 
 
-def test_speed_times_the_tutorial_and_both_engines_on_the_same_work():
-    done = bench("speed", "echo-current", "--seeds", "2", "--epochs", "5", "--tutorial-epochs", "2")
+def test_speed_times_the_tutorial_and_both_engines_on_the_same_work(tmp_path):
+    done = bench("speed", "echo-current", "--seeds", "2", "--epochs", "5", "--tutorial-epochs", "2",
+                 "--json", str(tmp_path / "speed.json"))
     assert done.returncode == 0, done.stderr
-    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")][1:]
+    totals, phases = (part.splitlines() for part in done.stdout.split("Where the time went"))
+    rows = [line.split("|") for line in totals if line.startswith("| ")][1:]
     assert [row[1].strip() for row in rows] == ["tutorial", "per-seed", "vectorized"]
     assert all("2 seeds x 5 epochs" in row[2] for row in rows[1:])
     assert all(float(row[4]) > 0 for row in rows)
+    rows = [line.split("|") for line in phases if line.startswith("| ")][1:]
+    assert [row[1].strip() for row in rows] == ["per-seed", "vectorized"]
+    assert all(float(value) >= 0 for row in rows for value in row[2:-1])
+    assert "spent longer compiling" in done.stdout  # 5 epochs: compilation dominates
+    assert [line for line in done.stderr.splitlines() if line.startswith("timing")] == [
+        "timing tutorial ...", "timing per-seed ...", "timing vectorized ..."]
+    stored = json.loads((tmp_path / "speed.json").read_text())
+    assert stored["experiment"] == "echo-current"
+    assert [s["engine"] for s in stored["speeds"]] == ["tutorial", "per-seed", "vectorized"]
+    assert stored["speeds"][1]["phases"]["compile"] > stored["speeds"][1]["phases"]["train"]
 
 
 def test_vectorized_engine_needs_jax():

@@ -15,11 +15,15 @@ def pytest_terminal_summary(terminalreporter):
     if not _PER_EPOCH:
         return
     engines = [k for k in _PER_EPOCH if k.startswith("engine")]
-    references = {k: v for k, v in _PER_EPOCH.items() if k not in engines}
+    setup = {k: v for k, v in _PER_EPOCH.items() if k.startswith("set-up")}
+    references = {k: v for k, v in _PER_EPOCH.items() if k not in engines and k not in setup}
     references.update({k: v for k, v in _PER_EPOCH.items() if "10 seeds" in k})
     terminalreporter.section("echo-lag: ms per seed-epoch, measured in this run")
     for name, seconds in _PER_EPOCH.items():
         ratios = "" if name not in engines else ", ".join(
             f"{slower / seconds:.1f}x faster than {reference}"
             for reference, slower in references.items() if reference != name)
+        if name in setup:
+            trained = [v for k, v in _PER_EPOCH.items() if k.startswith("engine vectorized")]
+            ratios = f"{seconds / trained[0]:.1%} of the vectorized engine's training" if trained else ""
         terminalreporter.write_line(f"{name:58s} {1000 * seconds:8.3f} ms  {ratios}")

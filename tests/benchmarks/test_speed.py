@@ -6,7 +6,8 @@ worker does for its later seeds; the vectorized engine over 16 seeds in chunks
 of 4 (its CPU chunk), compiling afresh; the tutorial's loop one epoch (one
 `model.fit`) at a time on TensorFlow, as the tutorial ran it, and on JAX. All run
 in this one process, so their ratios compare like with like; they are printed at
-the end of the session (see conftest.py).
+the end of the session (see conftest.py). The vectorized engine's set-up (initial
+weights and training sequences of sixteen seeds) is timed against its training.
 """
 
 import importlib.util
@@ -17,7 +18,9 @@ from bench.timing import TutorialLoop
 from echo.protocol import initial_model, streams
 from echo.sequences import generate_sequences
 from echo.training import clear_programs, train
-from echo.vectorized import train_seeds
+from echo.initial import initial_weights
+from echo.protocol import template_model
+from echo.vectorized import framed_seeds, train_seeds
 from experiments.echo_lag import EXPERIMENT
 
 SETUP = EXPERIMENT.baseline_setup
@@ -77,4 +80,19 @@ def test_vectorized_sixteen_seeds(benchmark, per_epoch):
     benchmark.pedantic(sixteen_runs, rounds=1)
     benchmark.extra_info["seed_epochs_per_round"] = 16 * SETUP.epochs
     per_epoch["engine vectorized, 16 seeds in chunks of 4, compilation included"] = (
+        benchmark.stats.stats.mean / (16 * SETUP.epochs))
+
+
+def test_vectorized_setup_sixteen_seeds(benchmark, per_epoch):
+    """What the vectorized engine does for sixteen seeds before training: initial weights from
+    one template model, and every seed's training sequences drawn and framed as one array."""
+    model = template_model(SETUP)
+    seeds = list(range(16))
+
+    def set_up():
+        initial_weights(model, seeds)
+        framed_seeds(SETUP, seeds, 0, SETUP.epochs)
+
+    benchmark.pedantic(set_up, rounds=5, warmup_rounds=1)
+    per_epoch["set-up vectorized, 16 seeds (weights, training sequences)"] = (
         benchmark.stats.stats.mean / (16 * SETUP.epochs))
