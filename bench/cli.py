@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import difflib
+import importlib.util
 import os
 import sys
 from contextlib import ExitStack
@@ -202,6 +203,9 @@ def command_run(args, argv: list[str]) -> int:
     experiments = declared = select(args.names)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
+    if args.backend == "dask" and importlib.util.find_spec("distributed") is None:
+        raise UsageError("--backend dask needs Dask, which is not installed: "
+                         "pip install 'echo-bench[dask]' (from a clone: pip install -e '.[dask]')")
     if (args.max_seeds or args.round) and not args.until_decided:
         raise UsageError("--max-seeds and --round need --until-decided")
     check_engine(args.engine, args.chunk)

@@ -12,8 +12,6 @@ import socket
 from collections import Counter
 from contextlib import contextmanager
 
-import dask
-
 
 class ClusterError(Exception):
     """The cluster cannot run the tasks: reported as one line."""
@@ -27,6 +25,7 @@ def dask_executor(jobs: int, scheduler: str | None, environment):
     Without a scheduler address a LocalCluster of `jobs` single-threaded worker
     processes is started for the run and closed after it.
     """
+    import dask
     from distributed import Client, LocalCluster
 
     cluster = None

@@ -124,3 +124,18 @@ def test_tensorflow_backend_runs_the_same_protocol_to_the_same_numbers(tmp_path)
         runs[backend] = pd.read_csv(tmp_path / backend / "echo-lag" / "runs.csv").iloc[0]
     assert runs["tensorflow"].final_loss == pytest.approx(runs["jax"].final_loss, rel=1e-4)
     assert runs["tensorflow"].eval_accuracy == pytest.approx(runs["jax"].eval_accuracy, abs=2e-3)
+
+
+def test_dask_backend_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from bench import cli
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "distributed" else find_spec(name, *rest))
+    status = cli.main(["run", "echo-lag", "--backend", "dask", "--results", str(tmp_path)])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1
+    assert "pip install 'echo-bench[dask]'" in error
+    assert not any(tmp_path.iterdir())
