@@ -31,6 +31,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value:g}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="bench", description="echo-bench: recurrent networks on the echo problem",
                   allow_abbrev=False)
@@ -88,6 +98,15 @@ def parser() -> argparse.ArgumentParser:
                        help="epochs of one seed timed for the tutorial's loop (default 30)")
     speed.add_argument("--json", type=Path, metavar="FILE",
                        help="also write the measurements to FILE as JSON, to compare later")
+    compare = commands.add_parser("compare", help="two results directories, run against run "
+                                                  "(paired by variant, seed and settings)",
+                                  allow_abbrev=False)
+    compare.add_argument("a", type=Path, metavar="A", help="results directory (the reference)")
+    compare.add_argument("b", type=Path, metavar="B", help="results directory compared with A")
+    compare.add_argument("names", nargs="*", metavar="NAME",
+                         help="experiments (default: every one in both)")
+    compare.add_argument("--tolerance", type=positive_float, metavar="T",
+                         help="exit 1 if any seed's held-out accuracy differs by more than T")
     report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)",
                                  allow_abbrev=False)
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
@@ -113,6 +132,31 @@ def command_report(args) -> int:
     for problem in problems:
         print(f"bench: error: not reported: {problem}", file=sys.stderr)
     return 2 if problems else 0
+
+
+def command_compare(args) -> int:
+    from bench.compare import compare_directories, table
+    from bench.store import StoreError
+
+    for directory in (args.a, args.b):
+        if not directory.is_dir():
+            raise UsageError(f"no results directory {directory}/")
+    try:
+        compared = compare_directories(args.a, args.b, args.names or None)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    print(f"B = {args.b}/ against A = {args.a}/, paired by variant, seed and settings:")
+    print("\n".join(table(compared)))
+    if args.tolerance is None:
+        return 0
+    beyond = [f"{c.experiment}/{c.variant} ({c.largest:.4f})" for c in compared
+              if c.largest > args.tolerance]
+    if beyond:
+        print(f"bench: held-out accuracy differs by more than {args.tolerance:g} on a seed of "
+              f"{', '.join(beyond)}", file=sys.stderr)
+        return 1
+    print(f"every paired seed within {args.tolerance:g} in held-out accuracy")
+    return 0
 
 
 def command_speed(args) -> int:
@@ -337,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_report(args)
         if args.command == "speed":
             return command_speed(args)
+        if args.command == "compare":
+            return command_compare(args)
         return command_run(args, argv)
     except UsageError as error:
         print(f"bench: error: {error}", file=sys.stderr)

@@ -181,9 +181,9 @@ def keep_compiled_programs() -> None:
     JAX's buffers grow that much, and each restart cost an import and a compilation
     (measured: a third of the vectorized engine's time for 32 seeds of echo-lag).
     """
-    from joblib.externals.loky import process_executor
+    from echo.compat import allow_worker_growth
 
-    process_executor._MAX_MEMORY_LEAK_SIZE = WORKER_MEMORY
+    allow_worker_growth(WORKER_MEMORY)
 
 
 WORKER_MEMORY = 2 * 1024**3

@@ -90,16 +90,10 @@ def history(sequences: np.ndarray, lag: int = 1) -> Framed:
     """X(0 .. t), pre-padded with MISSING to the sequence's length -> y(t) = X(t-lag).
 
     The whole history as time steps, built up as the sequence unfolds: rows
-    t = lag .. L-1, each of L time steps.
+    t = lag .. L-1, each of L time steps; a window as long as the sequence.
     """
-    _check_lag(lag)
     sequences = np.asarray(sequences)
-    length = sequences.shape[-1]
-    t = np.arange(lag, length)
-    steps = t[:, None] + np.arange(1 - length, 1)[None, :]
-    padded = np.concatenate(
-        [np.full(sequences.shape[:-1] + (length,), MISSING, sequences.dtype), sequences], axis=-1)
-    return Framed(padded[..., steps + length], sequences[..., t - lag], t)
+    return lag_with_window(sequences, sequences.shape[-1], lag, keep_incomplete=True)
 
 
 def _check_lag(lag: int) -> None:

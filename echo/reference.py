@@ -9,6 +9,7 @@ registers them so that `fit` threads them like any non-trainable variable.
 import keras
 import numpy as np
 
+from echo.compat import track_variables
 from echo.encoding import encode
 from echo.models import recurrent_layers, reset_state
 from echo.records import Curves
@@ -17,12 +18,7 @@ from echo.records import Curves
 def track_state(model: keras.Model) -> keras.Model:
     """Make `fit` carry stateful layers' state on every backend (idempotent)."""
     for layer in recurrent_layers(model):
-        tracked = {id(v) for v in layer.non_trainable_variables}
-        layer._tracker.unlock()
-        for variable in layer.states:
-            if id(variable) not in tracked:
-                layer._track_variable(variable)
-        layer._tracker.lock()
+        track_variables(layer, layer.states)
     return model
 
 

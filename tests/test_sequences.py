@@ -1,7 +1,7 @@
 import numpy as np
-import pytest
-
-from echo.sequences import generate_sequences, one_hot_decode, one_hot_encode
+from echo.encoding import encode
+from echo.framings import MISSING
+from echo.sequences import generate_sequences
 
 
 def test_sequences_lie_in_range_with_requested_shape():
@@ -17,14 +17,11 @@ def test_same_generator_seed_gives_same_sequences_and_prefixes_agree():
     np.testing.assert_array_equal(a, b[:10])
 
 
-def test_one_hot_round_trip_on_any_shape():
+def test_one_hot_encoding_round_trips_and_fills_missing_steps():
     values = generate_sequences(np.random.default_rng(1), 4, length=6)
-    encoded = one_hot_encode(values)
+    values[0, :2] = MISSING
+    encoded = np.asarray(encode(values, 100, missing_value=-1.0))
     assert encoded.shape == (4, 6, 100)
-    assert encoded.sum(-1).tolist() == np.ones((4, 6)).tolist()
-    np.testing.assert_array_equal(one_hot_decode(encoded), values)
-
-
-def test_one_hot_rejects_out_of_range_values():
-    with pytest.raises(ValueError, match=r"\[0, 10\)"):
-        one_hot_encode(np.array([3, 10]), n_unique=10)
+    np.testing.assert_array_equal(encoded[0, :2], -np.ones((2, 100)))
+    assert encoded[1:].sum(-1).tolist() == np.ones((3, 6)).tolist()
+    np.testing.assert_array_equal(encoded[1:].argmax(-1), values[1:])

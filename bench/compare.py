@@ -1,0 +1,88 @@
+"""`bench compare A B`: two results directories, run against run.
+
+Runs are paired by experiment, variant, seed and settings hash (the same seed of the same
+settings), so the comparison is paired like every other one here: before and after a code
+change, CPU against GPU, one engine against the other. Per variant: the mean difference
+(B - A) in held-out accuracy and in final loss with 95% t intervals, the largest difference
+on one seed, and the runs found on one side only.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.stats import mean_interval
+from bench.store import ExperimentStore, StoreError
+
+PAIRED = ["variant", "seed", "settings_hash"]
+
+
+@dataclass(frozen=True)
+class VariantComparison:
+    """One variant's runs in A and B, paired."""
+
+    experiment: str
+    variant: str
+    pairs: int
+    accuracy: object  # Estimate of the mean per-seed difference B - A
+    loss: object
+    largest: float  # the largest |B - A| in held-out accuracy on one seed (0 without pairs)
+    only_a: int
+    only_b: int
+
+
+def compare_directories(a: Path, b: Path, names: list[str] | None = None) -> list[VariantComparison]:
+    """Every variant of the experiments in both directories (or `names`), paired run by run."""
+    found = [{p.parent.name for p in d.glob("*/runs.csv")} for d in (a, b)]
+    common = sorted(found[0] & found[1])
+    if names:
+        missing = [n for n in names if n not in common]
+        if missing:
+            where = " and ".join(str(d) for d, f in zip((a, b), found) if missing[0] not in f)
+            raise StoreError(f"no results for {missing[0]!r} in {where}")
+        common = list(dict.fromkeys(names))
+    if not common:
+        raise StoreError(f"{a} and {b} hold no experiment in common")
+    compared = []
+    for name in common:
+        runs_a, runs_b = (ExperimentStore(d / name).load()[0] for d in (a, b))
+        compared += compare_runs(name, runs_a, runs_b)
+    return compared
+
+
+def compare_runs(experiment: str, a: pd.DataFrame, b: pd.DataFrame) -> list[VariantComparison]:
+    """One experiment's runs in A and B compared variant by variant (in A's order, then B's)."""
+    both = a.merge(b, on=PAIRED, how="outer", suffixes=("_a", "_b"), indicator=True)
+    compared = []
+    for variant in dict.fromkeys([*a["variant"], *b["variant"]]):
+        rows = both[both["variant"] == variant]
+        paired = rows[rows["_merge"] == "both"]
+        accuracy = (paired["eval_accuracy_b"] - paired["eval_accuracy_a"]).to_numpy(float)
+        loss = (paired["final_loss_b"] - paired["final_loss_a"]).to_numpy(float)
+        finite = np.abs(accuracy[np.isfinite(accuracy)])
+        compared.append(VariantComparison(
+            experiment, variant, len(paired), mean_interval(accuracy), mean_interval(loss),
+            float(finite.max()) if finite.size else 0.0,
+            int((rows["_merge"] == "left_only").sum()), int((rows["_merge"] == "right_only").sum())))
+    return compared
+
+
+def table(compared: list[VariantComparison]) -> list[str]:
+    """The comparison as a markdown table."""
+    lines = ["| experiment | variant | paired runs | held-out accuracy B - A [95%] | "
+             "largest on one seed | final loss B - A [95%] | only in A | only in B |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in compared:
+        lines.append(f"| {c.experiment} | {c.variant} | {c.pairs} | {_estimate(c.accuracy)} | "
+                     f"{c.largest:.4f} | {_estimate(c.loss)} | {c.only_a} | {c.only_b} |")
+    return lines
+
+
+def _estimate(e) -> str:
+    if e.n == 0:
+        return "-"
+    if e.n == 1 or not np.isfinite(e.low):
+        return f"{e.value:+.4f}"
+    return f"{e.value:+.4f} [{e.low:+.4f}, {e.high:+.4f}]"
