@@ -10,6 +10,7 @@ import pytest
 from helpers import bench
 
 
+@pytest.mark.slow
 def test_run_writes_tidy_results(tmp_path):
     done = bench("run", "echo-lag", "beginners-mistake", "--seeds", "2", "--epochs", "4",
                  "--jobs", "2", "--results", str(tmp_path), "--quiet")
@@ -28,6 +29,7 @@ def test_run_writes_tidy_results(tmp_path):
     assert meta["settings"]["stateful-lstm50"]["epochs"] == 4
 
 
+@pytest.mark.slow
 def test_same_command_gives_same_numbers(tmp_path):
     for name in ("a", "b"):
         assert bench("run", "echo-current", "--seeds", "2", "--epochs", "3", "--jobs", "1",
@@ -36,6 +38,7 @@ def test_same_command_gives_same_numbers(tmp_path):
     pd.testing.assert_frame_equal(first, second)
 
 
+@pytest.mark.slow
 def test_vectorized_engine_writes_the_rows_of_the_per_seed_engine(tmp_path):
     common = ("run", "echo-lag", "ignore-state", "--variants", "stateful-lstm50", "stateless",
               "--seeds", "3", "--epochs", "6", "--quiet")
@@ -51,6 +54,7 @@ def test_vectorized_engine_writes_the_rows_of_the_per_seed_engine(tmp_path):
         pd.testing.assert_frame_equal(*curves, check_exact=False, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_speed_times_the_tutorial_and_both_engines_on_the_same_work(tmp_path):
     done = bench("speed", "echo-current", "--seeds", "2", "--epochs", "5", "--tutorial-epochs", "2",
                  "--json", str(tmp_path / "speed.json"))
@@ -110,6 +114,7 @@ def test_results_path_that_is_a_file_is_refused(tmp_path):
     assert blocker.read_text() == "keep me"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not any((Path(p) / "tensorflow").exists() for p in sys.path if p),
                     reason="tensorflow is not installed")
 def test_tensorflow_backend_runs_the_same_protocol_to_the_same_numbers(tmp_path):

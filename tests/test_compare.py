@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from bench.compare import compare_runs
-from tests.helpers import bench
+from helpers import bench
 
 
 def runs(variant_seeds, accuracy=0.5, loss=1.0, settings="abc"):
@@ -37,6 +37,7 @@ def test_the_interval_is_the_paired_t_interval():
     assert x.largest == pytest.approx(0.03)
 
 
+@pytest.mark.slow
 def test_the_same_command_twice_compares_equal_and_a_change_beyond_the_tolerance_fails(tmp_path):
     for side in "ab":
         done = bench("run", "echo-current", "--seeds", "2", "--epochs", "3", "--quiet",

@@ -1,8 +1,11 @@
 """The same seeds give the same numbers on loky and on a Dask LocalCluster."""
 
 import pandas as pd
+import pytest
 
 from helpers import bench
+
+pytestmark = pytest.mark.slow
 
 RUN = ["run", "echo-current", "beginners-mistake", "--seeds", "2", "--epochs", "20", "--quiet"]
 

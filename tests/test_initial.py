@@ -12,7 +12,7 @@ import pytest
 from echo.initial import initial_weights, weights_rng
 from echo.protocol import initial_model, streams, template_model
 from experiments import EXPERIMENTS
-from tests.helpers import ROOT
+from helpers import ROOT
 
 # Every cell, head and masking the experiments use.
 SETUPS = {

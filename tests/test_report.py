@@ -16,6 +16,7 @@ def results(tmp_path_factory):
     return directory
 
 
+@pytest.mark.slow
 def test_report_writes_every_experiment_with_figures_and_is_byte_identical(results, tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):

@@ -15,6 +15,8 @@ from echo.setup import Setup
 
 from helpers import bench, start
 
+pytestmark = pytest.mark.slow
+
 RUN = ["run", "echo-lag", "--seeds", "4", "--epochs", "600", "--jobs", "1", "--quiet"]
 SAME = ["variant", "seed", "epochs", "eval_accuracy", "final_loss", "epochs_to_99", "settings_hash"]
 

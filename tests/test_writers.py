@@ -140,6 +140,7 @@ def wait_until(condition, process, limit=300):
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_at_once_or_waits_and_then_sees_the_first_ones_runs(tmp_path):
     lock = tmp_path / "echo-current" / ".writer.lock"
     first = start(*QUICK, "--epochs", "300", "--jobs", "1", "--results", str(tmp_path))
@@ -168,6 +169,7 @@ def session_members(session: int) -> list[int]:
     return members
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop, status, backend", [
     (signal.SIGTERM, 143, "loky"), (signal.SIGKILL, -9, "loky"), (signal.SIGKILL, -9, "dask")])
 def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
