@@ -1,4 +1,5 @@
-"""Seaborn figures for a report, drawn from the results tables alone."""
+"""Seaborn figures for a report, drawn from the results tables alone. Each returns its
+matplotlib figure (or seaborn FacetGrid), saved first where a path is given."""
 
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +19,8 @@ from echo.scoring import TRAILING  # noqa: E402
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
 
 
-def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: int = TRAILING,
-                    facet: tuple[str, str] | None = None) -> None:
+def learning_curves(curves: pd.DataFrame, path: Path | None, order: list[str], span: int = TRAILING,
+                    facet: tuple[str, str] | None = None) -> sns.FacetGrid:
     """Training accuracy by epoch (trailing mean over `span` epochs, as for epochs to 99%),
     mean over seeds with a 95% bootstrap band, per variant; with `facet` (column, hue), one
     panel per value of the column and a line per value of the hue instead."""
@@ -42,10 +43,11 @@ def learning_curves(curves: pd.DataFrame, path: Path, order: list[str], span: in
     grid.set_axis_labels("epoch (one fresh sequence each)",
                          f"train accuracy ({span}-epoch mean)")
     _save(grid.figure, path)
+    return grid
 
 
-def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_accuracy",
-                chance: float | None = None) -> None:
+def seed_scores(runs: pd.DataFrame, path: Path | None, order: list[str], column="eval_accuracy",
+                chance: float | None = None) -> plt.Figure:
     """The held-out score of every seed, per variant, with the mean marked, on the whole 0-1
     scale (one error in 2000 looks as small as it is); with few variants a seed's scores are
     joined across them (the design is paired), and chance is dashed."""
@@ -65,13 +67,13 @@ def seed_scores(runs: pd.DataFrame, path: Path, order: list[str], column="eval_a
     axis.set_ylim(-0.02, 1.02)
     axis.set_ylabel(column.replace("_", " "))
     axis.tick_params(axis="x", rotation=90 if len(order) > 6 else 0)
-    _save(figure, path)
+    return _save(figure, path)
 
 
 PAIRED_LINES = 8  # most variants whose seeds are joined by lines in the score figure
 
 
-def contrasts(decisions, path: Path) -> None:
+def contrasts(decisions, path: Path | None) -> plt.Figure:
     """A forest plot: each contrast's mean per-seed difference with its corrected interval,
     zero marked and the band of equivalence (±delta) shaded."""
     figure, axis = plt.subplots(figsize=(6.5, 0.6 * len(decisions) + 1.4))
@@ -87,14 +89,14 @@ def contrasts(decisions, path: Path) -> None:
     axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
     axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({d.verdict})" for d in decisions])
     axis.set_xlabel("difference in held-out accuracy (variant minus reference), per seed")
-    _save(figure, path)
+    return _save(figure, path)
 
 
 VERDICT_COLOURS = {"better": "tab:blue", "worse": "tab:red", "equivalent": "tab:green",
                    "undecided": "tab:grey"}
 
 
-def lag_heatmap(runs: pd.DataFrame, path: Path, learned: float | None = None) -> None:
+def lag_heatmap(runs: pd.DataFrame, path: Path | None, learned: float | None = None) -> plt.Figure:
     """Mean held-out accuracy for each lag (rows) and number of units (columns), or with
     `learned` the share of seeds that reach it."""
     values = runs.assign(eval_accuracy=runs["eval_accuracy"] >= learned) if learned else runs
@@ -105,10 +107,10 @@ def lag_heatmap(runs: pd.DataFrame, path: Path, learned: float | None = None) ->
                 cbar_kws={"label": label})
     axis.set_xlabel("LSTM units")
     axis.set_ylabel("lag")
-    _save(figure, path)
+    return _save(figure, path)
 
 
-def units_needed(table: pd.DataFrame, path: Path, sizes: list[int]) -> None:
+def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int]) -> plt.Figure:
     """Units needed against lag, with the interval, on the sizes tried; a lag that no size
     learned is drawn above the largest."""
     above = 1.6 * max(sizes)
@@ -127,10 +129,10 @@ def units_needed(table: pd.DataFrame, path: Path, sizes: list[int]) -> None:
     axis.set_xticks(shown["lag"])
     axis.set_xlabel("lag")
     axis.set_ylabel("LSTM units needed (sizes tried)")
-    _save(figure, path)
+    return _save(figure, path)
 
 
-def lag_profile(runs: pd.DataFrame, path: Path) -> None:
+def lag_profile(runs: pd.DataFrame, path: Path | None) -> plt.Figure:
     """Held-out accuracy against lag, the lags run as categories, a line per number of epochs
     joining only neighbouring lags run with it, with the 95% t interval over seeds."""
     figure, axis = plt.subplots(figsize=(6, 4))
@@ -154,7 +156,7 @@ def lag_profile(runs: pd.DataFrame, path: Path) -> None:
     axis.set_xlabel("lag (those run)")
     axis.set_ylabel("held-out accuracy")
     axis.legend(frameon=False)
-    _save(figure, path)
+    return _save(figure, path)
 
 
 @contextmanager
@@ -168,7 +170,10 @@ def _seeded_numpy(seed: int):
         np.random.set_state(state)
 
 
-def _save(figure, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(figure)
+def _save(figure, path: Path | None):
+    """Save the figure to `path` (if given) and close it in pyplot; return it for restyling."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        plt.close(figure)
+    return figure

@@ -88,7 +88,8 @@ class Journal:
         task = outcome.task
         if outcome.error is None:
             try:
-                self.stores[task.experiment].stage(task, outcome.result, curve_every)
+                self.stores[task.experiment].stage(task, outcome.result, curve_every,
+                                                   {"engine": self.engine, "backend": self.backend})
             except OSError as error:
                 raise WriteFailed() from error
             self.counts[task.experiment][0] += 1

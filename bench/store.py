@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +33,12 @@ FORMAT_1_FIELDS = ("framing", "lag", "window", "units", "batch_size", "stateful"
                    "missing", "out_steps", "cell", "epochs", "length", "n_unique", "eval_sequences")
 SETTINGS_COLUMNS = ["lag", "window", "units", "batch_size", "stateful", "carry_state", "missing",
                     "out_steps", "cell", "framing"]
+# How a run was made: its engine, the workers' backend, the device it trained on and when it
+# finished. Optional: results stored before these columns existed read them as empty.
+PROVENANCE_COLUMNS = ["engine", "backend", "device", "finished_at"]
 RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", *SCORES, "final_loss", "train_seconds",
                "compile_seconds", "ms_per_epoch", "epochs_to_99", "settings_hash",
-               *SETTINGS_COLUMNS]
+               *SETTINGS_COLUMNS, *PROVENANCE_COLUMNS]
 CURVE_COLUMNS = ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
 ERROR_COLUMNS = ["experiment", "variant", "seed", "settings_hash", "error"]
 KEYS = ["variant", "seed"]
@@ -43,7 +47,8 @@ REQUIRED = {"runs.csv": ["experiment", "variant", "seed", "epochs", "eval_accura
                          "train_seconds", "settings_hash", "framing"],
             "curves.csv": CURVE_COLUMNS, "errors.csv": ["experiment", "variant", "seed", "error"]}
 INTEGERS = {"runs.csv": ["seed", "epochs"], "curves.csv": ["seed", "epoch"], "errors.csv": ["seed"]}
-TEXT = ["experiment", "variant", "settings_hash", "missing", "cell", "framing", "error"]
+TEXT = ["experiment", "variant", "settings_hash", "missing", "cell", "framing", "error",
+        *PROVENANCE_COLUMNS]
 WRITER_LOCK = ".writer.lock"  # held by the one command writing this directory
 READ_LOCK = ".read.lock"  # held briefly: exclusively while merging, shared while loading
 TEMPORARY = ".tmp-"  # prefix of files being written; any left behind are removed by the next writer
@@ -71,9 +76,10 @@ def hash_of_settings(settings: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def run_row(task, result) -> dict:
-    """One row of runs.csv for a finished task."""
+def run_row(task, result, made: dict | None = None) -> dict:
+    """One row of runs.csv for a finished task; `made` gives its engine and backend."""
     setup = task.setup
+    made = made or {}
     return {
         "experiment": task.experiment, "variant": task.variant, "seed": task.seed,
         "epochs": setup.epochs, **result.scores, "final_loss": result.final_loss,
@@ -82,6 +88,8 @@ def run_row(task, result) -> dict:
         "epochs_to_99": epochs_to_reach(result.curves.accuracy, 0.99),
         "settings_hash": settings_hash(setup),
         **{name: getattr(setup, name) for name in SETTINGS_COLUMNS},
+        "engine": made.get("engine"), "backend": made.get("backend"), "device": result.device,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
@@ -111,6 +119,17 @@ class Staged:
     row: dict
     curves: pd.DataFrame
     curve_every: int
+
+
+def load_results(results: Path, names: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs and curves of every experiment in `results` (or of `names`), one table each."""
+    found = sorted(p.parent.name for p in results.glob("*/runs.csv"))
+    unknown = [n for n in names or [] if n not in found]
+    if unknown or not found:
+        raise StoreError(f"no results for {unknown[0]!r} in {results}/" if unknown
+                         else f"no results in {results}/")
+    tables = [ExperimentStore(results / name).load() for name in names or found]
+    return tuple(pd.concat(part, ignore_index=True) for part in zip(*tables))
 
 
 class ExperimentStore:
@@ -195,10 +214,10 @@ class ExperimentStore:
     def errors(self) -> pd.DataFrame:
         return self._read("errors.csv", ERROR_COLUMNS)
 
-    def stage(self, task, result, curve_every: int = 1) -> None:
+    def stage(self, task, result, curve_every: int = 1, made: dict | None = None) -> None:
         """Save one finished run on its own, durably, before anything else is rewritten."""
         curves = curve_rows(task, result, curve_every)
-        payload = {"row": run_row(task, result), "curve_every": curve_every,
+        payload = {"row": run_row(task, result, made), "curve_every": curve_every,
                    "curves": {c: curves[c].tolist() for c in ("epoch", "loss", "accuracy")}}
         _atomic_write(self.staging / f"{task.variant}--seed-{task.seed}.json",
                       json.dumps(payload, default=_plain).encode())
@@ -291,7 +310,8 @@ class ExperimentStore:
                 continue
             try:
                 payload = json.loads(path.read_bytes())
-                row = {c: payload["row"][c] for c in RUN_COLUMNS}
+                row = {c: payload["row"][c] for c in RUN_COLUMNS if c not in PROVENANCE_COLUMNS}
+                row.update({c: payload["row"].get(c) for c in PROVENANCE_COLUMNS})
                 curves = pd.DataFrame({c: payload["curves"][c] for c in ("epoch", "loss", "accuracy")})
                 every = int(payload["curve_every"])
             except (OSError, ValueError, KeyError, TypeError) as error:
@@ -315,6 +335,8 @@ class ExperimentStore:
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
             raise StoreError(f"{path} is malformed or unreadable ({_reason(error)}); "
                              "move it away to rerun") from None
+        table = table.assign(**{c: None for c in PROVENANCE_COLUMNS
+                                if c in columns and c not in table.columns})
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise StoreError(f"{path} lacks the columns {', '.join(missing)}; "

@@ -65,7 +65,19 @@ def run(setup: Setup, seed: int) -> Run:
     seconds = scored_from - trained_from
     phases = Phases(trained_from - started, curves.compile_seconds,
                     seconds - curves.compile_seconds, time.perf_counter() - scored_from)
-    return Run(scores, float(curves.loss[-1]), seconds, curves, phases)
+    return Run(scores, float(curves.loss[-1]), seconds, curves, phases, device_name())
+
+
+def device_name() -> str:
+    """What this process trains on, as its backend names it ('cpu', 'NVIDIA H200', ...)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.devices()[0].device_kind
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return gpus[0].name if gpus else "cpu"
 
 
 def framed_sequences(setup: Setup, rng: np.random.Generator, count: int):

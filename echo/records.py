@@ -37,6 +37,7 @@ class Run:
     train_seconds: float
     curves: Curves
     phases: Phases = Phases()
+    device: str = ""  # what it trained on, as the backend names it ('cpu', 'NVIDIA H200', ...)
 
     @property
     def eval_accuracy(self) -> float:

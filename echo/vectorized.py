@@ -125,8 +125,9 @@ def run_seeds(setup: Setup, seeds: list[int], size: int | None = None) -> list[R
     compiled = trained.curves[0].compile_seconds
     phases = Phases(trained.setup_seconds / len(padded), compiled, share - compiled,
                     (time.perf_counter() - scored_from) / len(padded))
-    return [Run(scores[i], float(trained.curves[i].loss[-1]), share, trained.curves[i], phases)
-            for i in range(len(seeds))]
+    where = device().name
+    return [Run(scores[i], float(trained.curves[i].loss[-1]), share, trained.curves[i], phases,
+                where) for i in range(len(seeds))]
 
 
 def framed_seeds(setup: Setup, seeds: list[int], stream: int, count: int) -> Framed:

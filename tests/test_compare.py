@@ -43,6 +43,9 @@ def test_the_same_command_twice_compares_equal_and_a_change_beyond_the_tolerance
         done = bench("run", "echo-current", "--seeds", "2", "--epochs", "3", "--quiet",
                      "--results", str(tmp_path / side))
         assert done.returncode == 0, done.stderr
+    made = pd.read_csv(tmp_path / "a" / "echo-current" / "runs.csv").iloc[0]
+    assert (made.engine, made.backend, made.device) == ("per-seed", "loky", "cpu")
+    assert pd.Timestamp(made.finished_at).tz is not None
     same = bench("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--tolerance", "1e-9")
     assert same.returncode == 0, same.stderr
     row = next(line for line in same.stdout.splitlines() if line.startswith("| echo-current"))
