@@ -5,22 +5,48 @@ read experiments without loading a deep-learning backend.
 """
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from echo import framings
 
+@dataclass(frozen=True)
+class Framing:
+    """A problem framing, in one record: how a setup's sequences become rows (`frame`), what the
+    network outputs (`head`: 'last', 'sequence' or 'encoder_decoder'), a line describing it for a
+    setup, and whether padding stands for steps that never existed (so it leaves a row complete).
+    A new framing is one entry in FRAMINGS."""
+
+    frame: Callable
+    describe: Callable
+    head: str = "last"
+    whole_history: bool = False
+
+
 FRAMINGS = {
-    "current": lambda s, setup: framings.current(s),
-    "lag_without_context": lambda s, setup: framings.lag_without_context(s, setup.lag),
-    "lag_with_window": lambda s, setup: framings.lag_with_window(
-        s, setup.window, setup.lag, keep_incomplete=setup.missing != "drop"),
-    "history": lambda s, setup: framings.history(s, setup.lag),
-    "lag_sequence": lambda s, setup: framings.lag_sequence(s, setup.window, setup.lag),
-    "last_values": lambda s, setup: framings.last_values(s, setup.window, setup.out_steps),
+    "current": Framing(lambda s, setup: framings.current(s),
+                       lambda setup: "one time step, y(t) = X(t)"),
+    "lag_without_context": Framing(lambda s, setup: framings.lag_without_context(s, setup.lag),
+                                   lambda setup: f"one time step, y(t) = X(t-{setup.lag})"),
+    "lag_with_window": Framing(
+        lambda s, setup: framings.lag_with_window(s, setup.window, setup.lag,
+                                                  keep_incomplete=setup.missing != "drop"),
+        lambda setup: (f"window {setup.window}, y(t) = X(t-{setup.lag}), "
+                       f"incomplete rows: {setup.missing}")),
+    "history": Framing(lambda s, setup: framings.history(s, setup.lag),
+                       lambda setup: (f"whole history padded to {setup.length} ({setup.missing}), "
+                                      f"y(t) = X(t-{setup.lag})"),
+                       whole_history=True),
+    "lag_sequence": Framing(lambda s, setup: framings.lag_sequence(s, setup.window, setup.lag),
+                            lambda setup: (f"window {setup.window}, every step s echoes "
+                                           f"X(s-{setup.lag})"), head="sequence"),
+    "last_values": Framing(lambda s, setup: framings.last_values(s, setup.window, setup.out_steps),
+                           lambda setup: (f"window {setup.window}, encoder-decoder echoes its "
+                                          f"last {setup.out_steps} values"),
+                           head="encoder_decoder"),
 }
-HEADS = {"lag_sequence": "sequence", "last_values": "encoder_decoder"}
 # How rows whose window reaches before the sequence's start are treated:
 # dropped (the tutorial), kept with the missing steps marked -1, the same behind
 # a Masking layer, or kept with the missing steps all zeros.
@@ -65,8 +91,9 @@ class Setup:
         if self.missing not in MISSING:
             raise ValueError(f"unknown missing-value treatment {self.missing!r}; "
                              f"choose from {', '.join(MISSING)}")
-        if self.framing == "history" and self.missing == "drop":
-            raise ValueError("the history framing pads every row: choose missing 'mask' or 'zero'")
+        if FRAMINGS[self.framing].whole_history and self.missing == "drop":
+            raise ValueError(f"the {self.framing} framing pads every row: choose missing 'mask' "
+                             "or 'zero'")
         if self.score_from < 0:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
         if self.carry_state and not self.stateful:
@@ -74,7 +101,7 @@ class Setup:
 
     def frame(self, sequences: np.ndarray) -> framings.Framed:
         """Apply this setup's framing to a stack of sequences."""
-        return FRAMINGS[self.framing](sequences, self)
+        return FRAMINGS[self.framing].frame(sequences, self)
 
     def probe(self) -> framings.Framed:
         """One sequence of zeros framed as this setup frames: the shapes of its rows."""
@@ -83,7 +110,7 @@ class Setup:
     @property
     def whole_history(self) -> bool:
         """Whether padding stands for steps that never existed (so it leaves a row complete)."""
-        return self.framing == "history"
+        return FRAMINGS[self.framing].whole_history
 
     def model_spec(self):
         """The model this setup trains (an `echo.models.ModelSpec`)."""
@@ -93,7 +120,7 @@ class Setup:
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
                          stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
                          mask_value=MISSING[self.missing] if self.missing == "mask" else None,
-                         head=HEADS.get(self.framing, "last"), out_steps=self.out_steps)
+                         head=FRAMINGS[self.framing].head, out_steps=self.out_steps)
 
     def data_bytes(self) -> int:
         """A lower bound on the memory one run's sequences take (training and held-out, as
@@ -120,17 +147,7 @@ class Setup:
 
     def describe(self) -> str:
         """One line a reader can check against the tutorial."""
-        shape = {
-            "current": "one time step, y(t) = X(t)",
-            "lag_without_context": f"one time step, y(t) = X(t-{self.lag})",
-            "lag_with_window": (f"window {self.window}, y(t) = X(t-{self.lag}), "
-                                f"incomplete rows: {self.missing}"),
-            "lag_sequence": f"window {self.window}, every step s echoes X(s-{self.lag})",
-            "last_values": (f"window {self.window}, encoder-decoder echoes its last "
-                            f"{self.out_steps} values"),
-            "history": (f"whole history padded to {self.length} ({self.missing}), "
-                        f"y(t) = X(t-{self.lag})"),
-        }[self.framing]
+        shape = FRAMINGS[self.framing].describe(self)
         state = ("stateful, never reset" if self.carry_state
                  else "stateful" if self.stateful else "stateless")
         scored = f", scored from t = {self.score_from}" if self.score_from else ""

@@ -106,3 +106,15 @@ def test_every_framing_knows_the_time_step_of_its_rows():
         assert framed.t.tolist() == list(range(5, 10))
     framed = framings.lag_with_window(sequences, 3, 1)
     np.testing.assert_array_equal(framed.X[0, :, -1], framed.t)  # the last step is X(t)
+
+
+def test_a_new_framing_is_one_record(monkeypatch):
+    from echo.setup import FRAMINGS, Framing, Setup
+
+    reverse = Framing(lambda s, setup: framings.lag_with_window(s[..., ::-1], setup.window, setup.lag),
+                      lambda setup: f"reversed, window {setup.window}")
+    monkeypatch.setitem(FRAMINGS, "reverse", reverse)
+    setup = Setup(framing="reverse", epochs=3)
+    assert "reversed, window 5" in setup.describe()
+    assert setup.probe().X.shape == (1, 20, 5) and setup.model_spec().head == "last"
+    assert not setup.whole_history
