@@ -113,7 +113,26 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--results", type=Path, default=Path("results"), help="results directory")
     report.add_argument("--out", type=Path,
                         help="reports directory (default: reports/ for results/, else RESULTS/reports)")
+    for command in (listing, run, report):
+        command.add_argument("--experiments", type=Path, action="append", metavar="PATH",
+                             help="also your own experiments: a module file, or a folder of them "
+                                  "(repeatable)")
     return top
+
+
+def load_user_experiments(paths: list[Path] | None) -> None:
+    """Add the experiments of a user's modules (and pass the paths on to the workers, which
+    then know any framing those modules add)."""
+    if not paths:
+        return
+    import experiments
+
+    for path in paths:
+        try:
+            experiments.load_path(path)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    os.environ[experiments.USER_PATHS] = os.pathsep.join(str(p.resolve()) for p in paths)
 
 
 def command_report(args) -> int:
@@ -375,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = parser().parse_args(argv)
+        load_user_experiments(getattr(args, "experiments", None))
         if args.command == "list":
             return command_list(args)
         if args.command == "report":

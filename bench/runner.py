@@ -154,9 +154,13 @@ def stop_workers(jobs: int) -> None:
 
 
 def start_worker() -> None:
-    """In a loky worker: die with the command, and keep compiled programs."""
+    """In a loky worker: die with the command, keep compiled programs, and know the user's own
+    experiments (and any framing they add) that the command loaded."""
     die_with_parent()
     keep_compiled_programs()
+    from experiments import load_user_paths
+
+    load_user_paths()
 
 
 def die_with_parent(every: float = 0.5) -> None:

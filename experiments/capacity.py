@@ -17,6 +17,8 @@ def _setup(lag: int, units: int) -> Setup:
                  units=units, batch_size=5, stateful=False, epochs=2000, eval_sequences=HELD_OUT)
 
 
+ORDER = 11  # where `bench list` and the reports put it
+
 EXPERIMENT = Experiment(
     name="capacity",
     question=(f"What is the fewest LSTM units with which at least {ENOUGH.share:.0%} of seeds "

@@ -5,6 +5,8 @@ from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
 
+ORDER = 4  # where `bench list` and the reports put it
+
 EXPERIMENT = Experiment(
     name="ignore-state",
     question=("Each sample already holds its context (a window of 5): does state carried "

@@ -10,6 +10,8 @@ UNITS = (5, 10, 25, 50, 100)
 HELD_OUT = 100
 WINDOW = 9  # contains X(t-8); 16 pairs per sequence, so batches of 4 give echo-lag's 4 updates
 
+ORDER = 7  # where `bench list` and the reports put it
+
 EXPERIMENT = Experiment(
     name="lag",
     question="How does the lag change skill, epochs to learn and the LSTM size needed?",

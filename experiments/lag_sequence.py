@@ -5,6 +5,8 @@ from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
 
+ORDER = 8  # where `bench list` and the reports put it
+
 EXPERIMENT = Experiment(
     name="lag-sequence",
     question=("Can an LSTM echo a whole lagged sequence: a value at every step of the window "

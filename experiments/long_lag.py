@@ -15,6 +15,8 @@ def _setup(lag: int, epochs: int) -> Setup:
                  batch_size=6, stateful=False, epochs=epochs, eval_sequences=HELD_OUT)
 
 
+ORDER = 12  # where `bench list` and the reports put it
+
 EXPERIMENT = Experiment(
     name="long-lag",
     question=("With the whole history as context (padded and masked), up to which lag does "

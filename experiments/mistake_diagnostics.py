@@ -5,6 +5,8 @@ from experiments.beginners_mistake import EXPERIMENT as MISTAKE
 
 TUTORIAL = MISTAKE.baseline_setup
 
+ORDER = 10  # where `bench list` and the reports put it
+
 EXPERIMENT = Experiment(
     name="mistake-diagnostics",
     question=("With batch 6, consecutive samples sit in different rows of the batch, so the state "
