@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import difflib
 import importlib.util
+import itertools
 import os
 import sys
 from contextlib import ExitStack
@@ -79,6 +80,9 @@ def parser() -> argparse.ArgumentParser:
                      help="with --until-decided: the most seeds per variant (default 50)")
     run.add_argument("--round", type=positive_int, metavar="K",
                      help="with --until-decided: seeds added per round (default 10)")
+    run.add_argument("--set", action="append", metavar="KEY=VALUES", dest="overrides",
+                     help="derive variants with a setting changed, e.g. units=25 (a sweep: "
+                          "units=25,50; repeat for more settings); names show the override")
     run.add_argument("--wait", action="store_true",
                      help="if another command is writing the same results, wait for it to end "
                           "(default: refuse at once)")
@@ -243,6 +247,28 @@ def _only_variants(experiments, variants: list[str]):
     return kept
 
 
+def override_grid(overrides: list[str]) -> list[dict]:
+    """`--set key=v1,v2 ...` -> every combination of the values, as dicts of typed settings."""
+    from echo.setup import Setup
+
+    axes = []
+    for override in overrides:
+        key, equals, values = override.partition("=")
+        if not equals or not values:
+            raise UsageError(f"--set {override}: expected KEY=VALUE or KEY=V1,V2")
+        try:
+            axes.append([(key, Setup.parse(key, value)) for value in values.split(",")])
+        except KeyError:
+            fields = [f.name for f in dataclasses.fields(Setup)]
+            raise UsageError(f"--set: unknown setting {key!r}{_did_you_mean(key, fields)}; "
+                             f"choose from {', '.join(fields)}") from None
+        except ValueError as error:
+            raise UsageError(f"--set: {error}") from None
+    if len({key for axis in axes for key, _ in axis[:1]}) < len(axes):
+        raise UsageError("--set: each setting once (a sweep lists its values: units=25,50)")
+    return [dict(combination) for combination in itertools.product(*axes)]
+
+
 def command_list(args) -> int:
     for experiment in select(args.names or ["all"]):
         print(f"{experiment.name}\n  question: {experiment.question}")
@@ -274,6 +300,12 @@ def command_run(args, argv: list[str]) -> int:
     check_engine(args.engine, args.chunk)
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
+    if args.overrides:
+        grid = override_grid(args.overrides)
+        try:
+            experiments = [e.with_overrides(grid) for e in experiments]
+        except ValueError as error:
+            raise UsageError(f"--set: {error}") from None
     schedule = None
     if args.until_decided:
         most = args.max_seeds or 50

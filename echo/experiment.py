@@ -1,12 +1,18 @@
 """An experiment is data: a question, the tutorial's claim, named variants, the paired
 contrasts that answer the question, and the analysis its report adds to the standard one."""
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from echo.setup import Setup
 
 # One held-out value in 500: the smallest difference in accuracy that matters near the ceiling.
 DELTA = 0.002
+
+
+def derived_name(variant: str, changes: dict) -> str:
+    """A derived variant's name shows its overrides: `drop[units=25]`."""
+    return f"{variant}[{','.join(f'{key}={value}' for key, value in changes.items())}]"
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,27 @@ class Experiment:
                                  f"{self.name} must name two different variants of it")
 
     def contrasts_among(self, variants) -> tuple[Contrast, ...]:
-        """The declared contrasts whose two variants are both among `variants`."""
+        """The declared contrasts whose two variants are both among `variants`, and the same
+        contrasts between variants derived with the same overrides (`with_overrides`)."""
         present = set(variants)
-        return tuple(c for c in self.contrasts if {c.variant, c.reference} <= present)
+        found = []
+        for c in self.contrasts:
+            derived = sorted({v[len(c.variant):] for v in present if v.startswith(c.variant + "[")})
+            found += [Contrast(c.variant + overrides, c.reference + overrides, c.delta)
+                      for overrides in ["", *derived]
+                      if {c.variant + overrides, c.reference + overrides} <= present]
+        return tuple(found)
+
+    def with_overrides(self, grid: list[dict]) -> "Experiment":
+        """The experiment with every variant derived under each set of setting changes in
+        `grid` (named `variant[key=value,...]`), and its contrasts between derived variants."""
+        variants = {derived_name(v, changes): setup.replace(**changes)
+                    for changes in grid for v, setup in self.variants.items()}
+        contrasts = tuple(Contrast(derived_name(c.variant, changes),
+                                   derived_name(c.reference, changes), c.delta)
+                          for changes in grid for c in self.contrasts)
+        return dataclasses.replace(self, variants=variants, contrasts=contrasts,
+                                   baseline=derived_name(self.baseline, grid[0]))
 
     @property
     def baseline_setup(self) -> Setup:

@@ -47,6 +47,7 @@ FRAMINGS = {
                                           f"last {setup.out_steps} values"),
                            head="encoder_decoder"),
 }
+CELLS = ("lstm", "gru", "simple_rnn")  # Keras's recurrent layers (echo.models builds them)
 # How rows whose window reaches before the sequence's start are treated:
 # dropped (the tutorial), kept with the missing steps marked -1, the same behind
 # a Masking layer, or kept with the missing steps all zeros.
@@ -96,6 +97,8 @@ class Setup:
                              "or 'zero'")
         if self.score_from < 0:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}")
         if self.carry_state and not self.stateful:
             raise ValueError("only a stateful layer can carry state across sequences")
 
@@ -144,6 +147,22 @@ class Setup:
 
     def replace(self, **changes) -> "Setup":
         return dataclasses.replace(self, **changes)
+
+    @staticmethod
+    def parse(key: str, text: str):
+        """A setting's value from text (`units=25`, `stateful=false`), as its field's type."""
+        kinds = {f.name: f.type for f in dataclasses.fields(Setup)}
+        if key not in kinds:
+            raise KeyError(key)
+        kind = kinds[key]
+        if kind is bool:
+            if text.lower() not in ("true", "false"):
+                raise ValueError(f"{key} is true or false, got {text!r}")
+            return text.lower() == "true"
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(f"{key} takes {kind.__name__} values, got {text!r}") from None
 
     def describe(self) -> str:
         """One line a reader can check against the tutorial."""

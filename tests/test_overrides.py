@@ -1,0 +1,61 @@
+"""`--set`: variants derived with a setting changed, stored, resumed and reported like declared ones."""
+
+import pandas as pd
+import pytest
+
+from bench.cli import UsageError, override_grid
+from echo import models, setup
+from experiments import EXPERIMENTS
+from helpers import bench
+
+
+def test_a_sweep_is_every_combination_of_typed_values():
+    grid = override_grid(["units=25,50", "stateful=false", "cell=gru"])
+    assert grid == [{"units": 25, "stateful": False, "cell": "gru"},
+                    {"units": 50, "stateful": False, "cell": "gru"}]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["unit=25"], "unknown setting 'unit' (did you mean 'units'?)"),
+    (["units=many"], "units takes int values, got 'many'"),
+    (["stateful=maybe"], "stateful is true or false"),
+    (["units"], "expected KEY=VALUE"),
+    (["units=5", "units=6"], "each setting once"),
+])
+def test_bad_overrides_are_refused(overrides, message):
+    with pytest.raises(UsageError) as refused:
+        override_grid(overrides)
+    assert message in str(refused.value)
+
+
+def test_derived_variants_keep_the_declared_contrasts_between_them():
+    masking = EXPERIMENTS["masking"]
+    derived = masking.with_overrides(override_grid(["units=25,50"]))
+    assert list(derived.variants)[:2] == ["drop[units=25]", "mark[units=25]"]
+    assert derived.baseline == "drop[units=25]" and derived.variants["zero[units=50]"].units == 50
+    assert len(derived.contrasts) == 2 * len(masking.contrasts)
+    found = masking.contrasts_among(["drop", "mark", "drop[units=25]", "mark[units=25]", "zero"])
+    pairs = {(c.variant, c.reference) for c in found}
+    assert ("mark[units=25]", "drop[units=25]") in pairs and ("mark", "drop") in pairs
+    assert all("[" not in c.variant or c.variant.endswith("[units=25]") for c in found)
+    with pytest.raises(ValueError, match="units must be at least 1"):
+        masking.with_overrides([{"units": 0}])
+
+
+def test_the_cells_a_setup_accepts_are_those_the_model_builder_knows():
+    assert set(setup.CELLS) == set(models.CELLS)
+
+
+@pytest.mark.slow
+def test_a_derived_variant_is_stored_resumed_and_reported(tmp_path):
+    run = ["run", "masking", "--variants", "drop", "mark", "--set", "units=5", "--seeds", "2",
+           "--epochs", "3", "--quiet", "--results", str(tmp_path)]
+    done = bench(*run)
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_csv(tmp_path / "masking" / "runs.csv")
+    assert set(runs["variant"]) == {"drop[units=5]", "mark[units=5]"} and set(runs["units"]) == {5}
+    again = bench(*run)
+    assert again.returncode == 0 and "4 of 4 runs already in" in again.stdout
+    reported = bench("report", "--results", str(tmp_path))
+    assert reported.returncode == 0, reported.stderr
+    assert "mark[units=5] vs drop[units=5]" in (tmp_path / "reports" / "masking.md").read_text()
