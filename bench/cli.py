@@ -111,6 +111,15 @@ def parser() -> argparse.ArgumentParser:
                          help="experiments (default: every one in both)")
     compare.add_argument("--tolerance", type=positive_float, metavar="T",
                          help="exit 1 if any seed's held-out accuracy differs by more than T")
+    card = commands.add_parser("scorecard", help="one recurrent architecture across the suite, "
+                                                 "on one page", allow_abbrev=False)
+    card.add_argument("cell", metavar="CELL", help="the cell its runs were made with, as given to "
+                                                    "--set cell=CELL")
+    card.add_argument("--results", type=Path, default=Path("results"),
+                      help="where its runs are (default results/)")
+    card.add_argument("--reference", type=Path, default=Path("results"),
+                      help="the declared variants' runs to pair with (default results/)")
+    card.add_argument("--out", type=Path, metavar="FILE", help="write the page here (default: print it)")
     report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)",
                                  allow_abbrev=False)
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
@@ -182,6 +191,28 @@ def command_compare(args) -> int:
     return 0
 
 
+def command_scorecard(args) -> int:
+    from bench.scorecard import scorecard
+    from bench.store import StoreError
+
+    for directory in (args.results, args.reference):
+        if not directory.is_dir():
+            raise UsageError(f"no results directory {directory}/")
+    try:
+        page = "\n".join(scorecard(args.cell, args.results, args.reference)) + "\n"
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    if args.out is None:
+        print(page, end="")
+        return 0
+    try:
+        args.out.write_text(page)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
+    print(f"scorecard of {args.cell} in {args.out}")
+    return 0
+
+
 def command_speed(args) -> int:
     from bench.speed import measure, phase_table, table, write_json
 
@@ -247,6 +278,17 @@ def _only_variants(experiments, variants: list[str]):
     return kept
 
 
+def check_cells(experiments) -> None:
+    """A cell given as package.module:Name must import here, as its workers will import it."""
+    for cell in sorted({s.cell for e in experiments for s in e.variants.values() if ":" in s.cell}):
+        module, _, name = cell.partition(":")
+        try:
+            getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as error:
+            raise UsageError(f"cell {cell!r} cannot be imported ({type(error).__name__}: "
+                             f"{error}); is its package installed or on PYTHONPATH?") from None
+
+
 def override_grid(overrides: list[str]) -> list[dict]:
     """`--set key=v1,v2 ...` -> every combination of the values, as dicts of typed settings."""
     from echo.setup import Setup
@@ -306,6 +348,7 @@ def command_run(args, argv: list[str]) -> int:
             experiments = [e.with_overrides(grid) for e in experiments]
         except ValueError as error:
             raise UsageError(f"--set: {error}") from None
+    check_cells(experiments)
     schedule = None
     if args.until_decided:
         most = args.max_seeds or 50
@@ -435,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_speed(args)
         if args.command == "compare":
             return command_compare(args)
+        if args.command == "scorecard":
+            return command_scorecard(args)
         return command_run(args, argv)
     except UsageError as error:
         print(f"bench: error: {error}", file=sys.stderr)

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 
 WEIGHTS_STREAM = 2  # the seed's third stream: the first two draw training and held-out data
-# The variables a layer (or its cell) owns, and the attribute naming each one's initializer.
-INITIALIZED = (("kernel", "kernel_initializer"), ("recurrent_kernel", "recurrent_initializer"),
-               ("bias", "bias_initializer"))
+# A variable's initializer is the attribute `NAME_initializer` of the layer holding it as NAME,
+# but for these.
+INITIALIZERS = {"recurrent_kernel": "recurrent_initializer"}
 
 
 def weights_rng(seed: int) -> np.random.Generator:
@@ -41,17 +41,23 @@ def set_initial_weights(model: keras.Model, seed: int) -> keras.Model:
 
 
 def _initializer_of(model: keras.Model, variable):
-    """A function rng -> the variable's initial value, from the initializer its layer declares."""
+    """A function rng -> the variable's initial value, from the initializer its layer declares:
+    for a variable the layer (or its cell) holds as `name`, its `name_initializer` attribute
+    (`recurrent_initializer` for `recurrent_kernel`), as Keras's own layers name them."""
     for layer in model.layers:
-        owner = getattr(layer, "cell", None) or getattr(layer, "layer", None) or layer
-        for name, attribute in INITIALIZED:
-            if getattr(owner, name, None) is variable:
-                shape = tuple(variable.shape)
-                if name == "bias" and getattr(owner, "unit_forget_bias", False):
-                    return lambda rng: _forget_bias(shape, owner.units)
+        owners = (layer, getattr(layer, "cell", None), getattr(layer, "layer", None))
+        for owner in filter(None, owners):
+            name = next((key for key, value in vars(owner).items() if value is variable), None)
+            if name is None:
+                continue
+            name, shape = name.lstrip("_"), tuple(variable.shape)  # Dense keeps `_kernel`
+            if name == "bias" and getattr(owner, "unit_forget_bias", False):
+                return lambda rng: _forget_bias(shape, owner.units)
+            attribute = INITIALIZERS.get(name, f"{name}_initializer")
+            if hasattr(owner, attribute):
                 return _draw(getattr(owner, attribute), shape)
-    raise ValueError(f"no initializer is known for the variable {variable.path}: its layer "
-                     f"names none of {', '.join(name for name, _ in INITIALIZED)}")
+    raise ValueError(f"no initializer is known for the variable {variable.path}: its layer has "
+                     "no attribute naming it (as kernel_initializer names kernel's)")
 
 
 def _draw(initializer, shape: tuple):

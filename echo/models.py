@@ -1,5 +1,6 @@
 """Keras 3 model builders: a recurrent layer and a softmax head, as in the tutorial."""
 
+import importlib
 from dataclasses import dataclass
 
 import keras
@@ -33,8 +34,9 @@ class ModelSpec:
         return self.timesteps <= UNROLL_UP_TO if self.unroll is None else self.unroll
 
     def __post_init__(self):
-        if self.cell not in CELLS:
-            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}")
+        if self.cell not in CELLS and ":" not in self.cell:
+            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}, or "
+                             "name an importable layer or cell as package.module:Name")
         if self.head not in HEADS:
             raise ValueError(f"unknown head {self.head!r}; choose from {', '.join(HEADS)}")
 
@@ -54,7 +56,7 @@ def build_model(spec: ModelSpec) -> keras.Model:
     hidden = inputs
     if spec.mask_value is not None:
         hidden = keras.layers.Masking(mask_value=spec.mask_value)(hidden)
-    cell = CELLS[spec.cell]
+    cell = recurrent_layer(spec.cell)
     hidden = cell(spec.units, stateful=spec.stateful, unroll=spec.unrolled,
                   return_sequences=spec.head == "sequence")(hidden)
     softmax = keras.layers.Dense(spec.n_unique, activation="softmax")
@@ -69,6 +71,23 @@ def build_model(spec: ModelSpec) -> keras.Model:
     model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def recurrent_layer(cell: str):
+    """The recurrent layer a setup names: 'lstm', 'gru', 'simple_rnn', or any importable Keras
+    recurrent layer or cell given as 'package.module:Name' (a cell is wrapped in
+    keras.layers.RNN); either takes the units as its first argument."""
+    if cell in CELLS:
+        return CELLS[cell]
+    module, _, name = cell.partition(":")
+    found = getattr(importlib.import_module(module), name)
+    if isinstance(found, type) and issubclass(found, keras.layers.RNN):
+        return found
+
+    def wrapped(units, **options):
+        return keras.layers.RNN(found(units), **options)
+
+    return wrapped
 
 
 def recurrent_layers(model: keras.Model) -> list:

@@ -47,7 +47,8 @@ FRAMINGS = {
                                           f"last {setup.out_steps} values"),
                            head="encoder_decoder"),
 }
-CELLS = ("lstm", "gru", "simple_rnn")  # Keras's recurrent layers (echo.models builds them)
+# Keras's recurrent layers by name (echo.models builds them); any other is 'package.module:Name'.
+CELLS = ("lstm", "gru", "simple_rnn")
 # How rows whose window reaches before the sequence's start are treated:
 # dropped (the tutorial), kept with the missing steps marked -1, the same behind
 # a Masking layer, or kept with the missing steps all zeros.
@@ -97,8 +98,10 @@ class Setup:
                              "or 'zero'")
         if self.score_from < 0:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
-        if self.cell not in CELLS:
-            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}")
+        module, colon, name = self.cell.partition(":")
+        if self.cell not in CELLS and not (colon and module and name.isidentifier()):
+            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}, or "
+                             "name an importable layer or cell as package.module:Name")
         if self.carry_state and not self.stateful:
             raise ValueError("only a stateful layer can carry state across sequences")
 
@@ -170,5 +173,6 @@ class Setup:
         state = ("stateful, never reset" if self.carry_state
                  else "stateful" if self.stateful else "stateless")
         scored = f", scored from t = {self.score_from}" if self.score_from else ""
-        return (f"{state} {self.cell.upper()}({self.units}), {shape}, batch {self.batch_size}, "
+        cell = self.cell.upper() if self.cell in CELLS else self.cell.rpartition(":")[2]
+        return (f"{state} {cell}({self.units}), {shape}, batch {self.batch_size}, "
                 f"{self.epochs} epochs{scored}")

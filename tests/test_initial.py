@@ -68,10 +68,20 @@ def test_an_initializer_numpy_does_not_draw_is_keras_own_seeded_by_the_stream():
     np.testing.assert_array_equal(first[1][0], np.ones(4))
 
 
+class Scale(keras.layers.Layer):
+    """A layer holding a weight with no attribute naming its initializer."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return x * self.w
+
+
 def test_a_variable_without_a_known_initializer_is_named():
-    inputs = keras.Input((3,), dtype="int32")
-    model = keras.Model(inputs, keras.layers.Embedding(10, 2)(inputs))
-    with pytest.raises(ValueError, match="no initializer is known for the variable embedding"):
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, Scale(name="scale")(inputs))
+    with pytest.raises(ValueError, match="no initializer is known for the variable scale"):
         initial_weights(model, [0])
 
 

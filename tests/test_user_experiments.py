@@ -64,3 +64,54 @@ def test_a_bad_module_is_one_line_and_status_2(tmp_path, content, message):
     done = bench("list", "--experiments", str(module))
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert message in done.stderr
+
+
+CELL = '''import keras
+from keras import ops
+
+
+class MinimalRNNCell(keras.layers.Layer):
+    """h = tanh(x W + h U): the smallest recurrent cell."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+        self.kernel_initializer = keras.initializers.get("glorot_uniform")
+        self.recurrent_initializer = keras.initializers.get("orthogonal")
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                      initializer=self.kernel_initializer, name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
+                                                initializer=self.recurrent_initializer,
+                                                name="recurrent_kernel")
+
+    def call(self, inputs, states):
+        h = ops.tanh(ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel))
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+
+@pytest.mark.slow
+def test_a_cell_given_by_import_path_runs_and_gets_its_scorecard(tmp_path):
+    (tmp_path / "mycells.py").write_text(CELL)
+    env = {"PYTHONPATH": str(tmp_path)}
+    common = ["--seeds", "2", "--epochs", "3", "--quiet"]
+    done = bench("run", "echo-lag", "--set", "cell=mycells:MinimalRNNCell", *common,
+                 "--results", str(tmp_path / "mine"), env=env)
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_csv(tmp_path / "mine" / "echo-lag" / "runs.csv")
+    assert set(runs["variant"]) == {"stateful-lstm50[cell=mycells:MinimalRNNCell]"}
+    assert bench("run", "echo-lag", *common, "--results", str(tmp_path / "lstm")).returncode == 0
+    card = bench("scorecard", "mycells:MinimalRNNCell", "--results", str(tmp_path / "mine"),
+                 "--reference", str(tmp_path / "lstm"), "--out", str(tmp_path / "card.md"), env=env)
+    assert card.returncode == 0, card.stderr
+    page = (tmp_path / "card.md").read_text()
+    row = next(line for line in page.splitlines() if line.startswith("| stateful-lstm50 |"))
+    assert "(n = 2)" in row and any(v in row for v in ("better", "worse", "equivalent", "undecided"))
+    missing = bench("run", "echo-lag", "--set", "cell=nowhere:Cell", "--results", str(tmp_path / "x"))
+    assert missing.returncode == 2 and "cell 'nowhere:Cell' cannot be imported" in missing.stderr

@@ -1,0 +1,116 @@
+"""`bench scorecard CELL`: one recurrent architecture across the suite, on one page.
+
+The architecture's runs are the suite's variants derived with `--set cell=CELL` (any
+experiment run so). Each is set beside its declared variant in a reference results
+directory (the committed LSTM results by default), on the same seeds, so every comparison
+is paired; the experiment's own contrasts between the derived variants (masking, state, ...)
+are decided for the architecture alone; and the committed cell-type runs give LSTM, GRU and
+SimpleRNN side by side. Every number has its interval; every sentence is a decision.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.stats import accuracy_interval, decide, median_epochs, units_needed
+from bench.store import SETTINGS_COLUMNS, ExperimentStore, StoreError
+from echo.experiment import Contrast, UnitsNeeded, derived_name
+
+# A reference run pairs with the cell's only where these settings (all but the cell) agree.
+SAME_SETTINGS = [c for c in ("epochs", *SETTINGS_COLUMNS) if c != "cell"]
+SIDE_BY_SIDE = "cell-type"  # the committed experiment that runs LSTM, GRU and SimpleRNN alike
+
+
+def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
+    """The page's markdown lines for the architecture `cell`."""
+    from experiments import EXPERIMENTS
+
+    suffix = derived_name("", {"cell": cell})
+    names = sorted(p.parent.name for p in results.glob("*/runs.csv"))
+    found = {}
+    for name in names:
+        runs = ExperimentStore(results / name).load()[0]
+        mine = runs[runs["variant"].str.endswith(suffix)]
+        if len(mine):
+            found[name] = mine
+    if not found:
+        raise StoreError(f"no runs with --set cell={cell} in {results}/; run experiments with "
+                         f"`bench run NAME --set cell={cell}` first")
+    lines = [f"# Scorecard: {cell}", "",
+             f"Runs of `--set cell={cell}` in `{results}/`, each set beside its declared "
+             f"variant in `{reference}/` on the same seeds (paired). Held-out accuracy: mean "
+             "over seeds with its 95% t interval; epochs to 99%: Kaplan-Meier median with its "
+             "95% interval (- where fewer than half the seeds reach it).", ""]
+    for name, mine in found.items():
+        experiment = EXPERIMENTS.get(name)
+        theirs = _reference_runs(reference, name)
+        lines += [f"## {name}", ""]
+        if experiment is not None:
+            lines += [f"{experiment.question}", ""]
+        lines += _skill_table(mine, theirs, suffix)
+        if experiment is not None:
+            own = experiment.contrasts_among(set(mine["variant"]))
+            lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
+            if isinstance(experiment.analysis, UnitsNeeded):
+                lines += _units_needed(mine, experiment.analysis)
+    lines += _side_by_side(reference)
+    return lines
+
+
+def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
+    if not (reference / name / "runs.csv").exists():
+        return pd.DataFrame(columns=["variant", "seed", "eval_accuracy"])
+    return ExperimentStore(reference / name).load()[0]
+
+
+def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[str]:
+    """Per derived variant: its accuracy and epochs to 99%, the declared variant's accuracy, and
+    the paired decision between them."""
+    lines = ["| variant | this cell: held-out accuracy | epochs to 99% | declared cell: "
+             "held-out accuracy | this cell vs the declared |", "|---|---|---|---|---|"]
+    for variant, group in mine.groupby("variant", sort=False):
+        base = variant[:-len(suffix)]
+        declared = theirs[theirs["variant"] == base]
+        same = [c for c in SAME_SETTINGS if c in declared.columns]
+        declared = declared[(declared[same] == group[same].iloc[0]).all(axis=1)]
+        pair = pd.concat([group, declared])
+        decision = decide(pair, [Contrast(variant, base)])[0] if len(declared) else None
+        lines.append(f"| {base} | {_interval(accuracy_interval(group['eval_accuracy']))} | "
+                     f"{_interval(median_epochs(group['epochs_to_99'], group['epochs']), 0)} | "
+                     f"{_interval(accuracy_interval(declared['eval_accuracy'])) if len(declared) else '-'} | "
+                     f"{decision.verdict + f' (n = {decision.n})' if decision else 'no reference runs of these settings'} |")
+    return lines + [""]
+
+
+def _units_needed(mine: pd.DataFrame, analysis: UnitsNeeded) -> list[str]:
+    table = units_needed(mine, analysis.learned, analysis.share)
+    lines = [f"Units needed (at least {analysis.share:.0%} of seeds reach {analysis.learned}):", "",
+             "| lag | units needed [95%] | seeds learned |", "|---|---|---|"]
+    lines += [f"| {r.lag} | {r.units_needed:g} [{r.low:g}, {r.high:g}] | {r.seeds_learned} of {r.seeds} |"
+              for r in table.itertuples()]
+    return lines + [""]
+
+
+def _side_by_side(reference: Path) -> list[str]:
+    """The committed cells on the same task, for scale."""
+    runs = _reference_runs(reference, SIDE_BY_SIDE)
+    if not len(runs):
+        return []
+    lines = [f"## Side by side: LSTM, GRU and SimpleRNN ({SIDE_BY_SIDE} in `{reference}/`)", "",
+             "| variant | held-out accuracy | epochs to 99% |", "|---|---|---|"]
+    for variant, group in runs.groupby("variant", sort=False):
+        lines.append(f"| {variant} | {_interval(accuracy_interval(group['eval_accuracy']))} | "
+                     f"{_interval(median_epochs(group['epochs_to_99'], group['epochs']), 0)} |")
+    return lines + [""]
+
+
+def _interval(e, digits: int = 4) -> str:
+    """`value [low, high] (n = N)`, a bound that does not exist shown as -."""
+    def number(x):
+        return "-" if x != x else f"{x:.{digits}f}"
+
+    if e.n == 0 or e.value != e.value:
+        return "-"
+    if e.low != e.low and e.high != e.high:
+        return f"{number(e.value)} (n = {e.n})"
+    return f"{number(e.value)} [{number(e.low)}, {number(e.high)}] (n = {e.n})"
