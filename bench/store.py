@@ -31,20 +31,24 @@ from echo.setup import Setup
 FORMAT = 1
 FORMAT_1_FIELDS = ("framing", "lag", "window", "units", "batch_size", "stateful", "carry_state",
                    "missing", "out_steps", "cell", "epochs", "length", "n_unique", "eval_sequences")
-SETTINGS_COLUMNS = ["lag", "window", "units", "batch_size", "stateful", "carry_state", "missing",
-                    "out_steps", "cell", "framing"]
+# The settings columns every runs.csv has had (frozen: files of format 1 hold at least these).
+FORMAT_1_COLUMNS = ("lag", "window", "units", "batch_size", "stateful", "carry_state", "missing",
+                    "out_steps", "cell", "framing")
+# A run's settings, one column each, derived from Setup's fields (epochs comes earlier): a field
+# added later adds its column, and files written before it read it from their meta.json.
+SETTINGS_COLUMNS = [f.name for f in dataclasses.fields(Setup) if f.name != "epochs"]
 # How a run was made: its engine, the workers' backend, the device it trained on and when it
 # finished. Optional: results stored before these columns existed read them as empty.
 PROVENANCE_COLUMNS = ["engine", "backend", "device", "finished_at"]
 RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", *SCORES, "final_loss", "train_seconds",
                "compile_seconds", "ms_per_epoch", "epochs_to_99", "settings_hash",
-               *SETTINGS_COLUMNS, *PROVENANCE_COLUMNS]
+               *PROVENANCE_COLUMNS, *SETTINGS_COLUMNS]
 CURVE_COLUMNS = ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
 ERROR_COLUMNS = ["experiment", "variant", "seed", "settings_hash", "error"]
 KEYS = ["variant", "seed"]
 # Never empty in a sound file; the last column of each is among them, so a cut row shows.
 REQUIRED = {"runs.csv": ["experiment", "variant", "seed", "epochs", "eval_accuracy", "final_loss",
-                         "train_seconds", "settings_hash", "framing"],
+                         "train_seconds", "settings_hash", *SETTINGS_COLUMNS],
             "curves.csv": CURVE_COLUMNS, "errors.csv": ["experiment", "variant", "seed", "error"]}
 INTEGERS = {"runs.csv": ["seed", "epochs"], "curves.csv": ["seed", "epoch"], "errors.csv": ["seed"]}
 TEXT = ["experiment", "variant", "settings_hash", "missing", "cell", "framing", "error",
@@ -325,6 +329,18 @@ class ExperimentStore:
             staged.append(Staged(path, row, curves, every))
         return staged
 
+    def _with_later_settings(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Settings columns a runs.csv written before their field existed lacks, filled per
+        variant from meta.json's recorded settings, else with the field's default (which is
+        what such runs ran with: a field counts in the hash only away from its default)."""
+        later = [c for c in SETTINGS_COLUMNS if c not in table.columns and c not in FORMAT_1_COLUMNS]
+        if not later or "variant" not in table.columns:
+            return table
+        recorded = (self.meta() or {}).get("settings", {})
+        defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
+        return table.assign(**{c: table["variant"].map(
+            lambda v, c=c: recorded.get(v, {}).get(c, defaults[c])) for c in later})
+
     def _read(self, name: str, columns: list[str]) -> pd.DataFrame:
         """A CSV of this store with exactly `columns`, each row numbered by its `line` in the file."""
         path = self.directory / name
@@ -337,6 +353,8 @@ class ExperimentStore:
                              "move it away to rerun") from None
         table = table.assign(**{c: None for c in PROVENANCE_COLUMNS
                                 if c in columns and c not in table.columns})
+        if name == "runs.csv":
+            table = self._with_later_settings(table)
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise StoreError(f"{path} lacks the columns {', '.join(missing)}; "

@@ -221,3 +221,17 @@ def test_every_committed_run_has_its_variants_fingerprint():
         for variant, setup in experiment.variants.items():
             stored = set(runs.loc[runs["variant"] == variant, "settings_hash"])
             assert stored == {settings_hash(setup)}, (name, variant)
+
+
+def test_settings_columns_a_file_predates_are_read_from_its_meta(tmp_path):
+    setup = SETUP.replace(length=30, score_from=4)
+    store = filled(tmp_path, [0, 1], setup)
+    path = store.directory / "runs.csv"
+    table = pd.read_csv(path, dtype={"settings_hash": str})
+    later = ["length", "n_unique", "eval_sequences", "score_from", *store_module.PROVENANCE_COLUMNS]
+    table.drop(columns=later).to_csv(path, index=False)  # as format 1 wrote it
+    runs, _ = store.load()
+    assert runs["length"].tolist() == [30, 30] and runs["score_from"].tolist() == [4, 4]
+    assert runs["eval_sequences"].tolist() == [setup.eval_sequences] * 2
+    assert list(runs.columns) == store_module.RUN_COLUMNS
+    assert {c for c in vars(Setup()) if c != "epochs"} <= set(runs.columns)  # every field a column
