@@ -157,7 +157,8 @@ def command_report(args) -> int:
     if args.out is None:
         args.out = Path("reports") if args.results == Path("results") else args.results / "reports"
     try:
-        written, problems = write_reports(args.results, args.out, args.names or None)
+        written, problems = write_reports(args.results, args.out, args.names or None,
+                                          progress=lambda line: print(line, flush=True))
     except StoreError as error:
         raise UsageError(str(error)) from None
     print(f"reports for {', '.join(written)} in {args.out}/ (index: {args.out / 'README.md'})")
