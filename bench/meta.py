@@ -37,13 +37,16 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
 
 
 def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, failed: int,
-               status: str, git_commit: str | None, engine: str, backend: str) -> dict:
-    """One command's entry in meta.json's `invocations`: what it stored, where, and how it
-    ended (`running`, and no end time, stay if it was killed)."""
+               status: str, git_commit: str | None, engine: str, backend: str,
+               devices: list[str] | None = None) -> dict:
+    """One command's entry in meta.json's `invocations`: what it stored, where (engine,
+    backend, the devices its runs trained on: 'cpu' or a GPU's name), and how it ended
+    (`running`, and no end time, stay if it was killed)."""
     ended = None if status == "running" else _now()
     return {"command": command_line(argv), "started": started, "ended": ended,
             "wall_seconds": round(wall_seconds, 1), "runs": runs, "failed": failed,
-            "status": status, "engine": engine, "backend": backend, "git_commit": git_commit}
+            "status": status, "engine": engine, "backend": backend,
+            "devices": devices or [], "git_commit": git_commit}
 
 
 def command_line(argv: list[str]) -> str:

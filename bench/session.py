@@ -72,6 +72,7 @@ class Journal:
                                          plan.curve_every) for e in experiments if e.name in stores}
         self.errors = {name: [] for name in stores}
         self.counts = {name: [0, 0] for name in stores}
+        self.devices = {name: set() for name in stores}
         self.started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
         self.clock = time.perf_counter()
         self.last_merge = time.monotonic()
@@ -93,6 +94,7 @@ class Journal:
             except OSError as error:
                 raise WriteFailed() from error
             self.counts[task.experiment][0] += 1
+            self.devices[task.experiment].add(outcome.result.device)
         else:
             self.errors[task.experiment].append(
                 {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
@@ -110,7 +112,8 @@ class Journal:
         for name, store in self.stores.items():
             meta = self.metas[name]
             entry = invocation(self.argv, self.started, wall, *self.counts[name], status,
-                               meta["git_commit"], self.engine, self.backend)
+                               meta["git_commit"], self.engine, self.backend,
+                               sorted(self.devices[name]))
             try:
                 self.stored_runs[name] = store.merge(self.errors[name], meta, entry)
             except Exception as error:  # noqa: BLE001  (stopping already: staged runs stay staged)

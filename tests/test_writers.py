@@ -27,7 +27,8 @@ def trained(task) -> Run:
     rng = np.random.default_rng(task.seed)
     loss = rng.random(task.setup.epochs).astype(np.float32)
     return Run({"eval_accuracy": 1.0, "eval_accuracy_incomplete": float("nan"),
-                "eval_sequence_accuracy": float("nan")}, float(loss[-1]), 0.1, Curves(loss, loss))
+                "eval_sequence_accuracy": float("nan")}, float(loss[-1]), 0.1, Curves(loss, loss),
+               device="Made-up GPU")
 
 
 def fake_workers(monkeypatch, failing=()):
@@ -59,6 +60,7 @@ def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypa
     assert (first["runs"], first["failed"], second["runs"], second["status"]) == (3, 1, 1, "finished")
     assert second["ended"] >= second["started"][:19] and second["engine"] == "per-seed"
     assert second["backend"] == "loky" and meta["machine"]["cpu"] and "seaborn" in meta["packages"]
+    assert second["devices"] == ["Made-up GPU"]
 
 
 def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypatch):
