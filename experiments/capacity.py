@@ -2,7 +2,6 @@
 
 from echo.experiment import Experiment, UnitsNeeded
 from echo.setup import Setup
-from experiments.lag import HELD_OUT
 
 LAGS = range(1, 6)
 UNITS = (1, 2, 3, 5, 8, 12, 20, 32, 50)
@@ -14,7 +13,7 @@ def _setup(lag: int, units: int) -> Setup:
     """The smallest window that holds X(t-lag), a stateless layer, echo-lag's protocol otherwise."""
     window = lag + 1
     return Setup(framing="lag_with_window", lag=lag, window=window, length=window + ROWS,
-                 units=units, batch_size=5, stateful=False, epochs=2000, eval_sequences=HELD_OUT)
+                 units=units, batch_size=5, stateful=False, epochs=2000)
 
 
 ORDER = 11  # where `bench list` and the reports put it

@@ -2,7 +2,6 @@
 
 from echo.experiment import Experiment, LagProfile
 from echo.setup import Setup
-from experiments.lag import HELD_OUT
 
 LAGS = (1, 2, 5, 10, 15, 20)
 LONGER = {lag: 5000 for lag in (2, 5, 10, 20)}  # lags run again with 2.5x the epochs
@@ -12,7 +11,7 @@ ROWS = 24  # rows t = lag .. lag+23 of a sequence of lag + 24 values; batches of
 def _setup(lag: int, epochs: int) -> Setup:
     """The history up to t, pre-padded and masked; stateless, since each sample holds it all."""
     return Setup(framing="history", missing="mask", lag=lag, length=lag + ROWS, units=50,
-                 batch_size=6, stateful=False, epochs=epochs, eval_sequences=HELD_OUT)
+                 batch_size=6, stateful=False, epochs=epochs)
 
 
 ORDER = 12  # where `bench list` and the reports put it
