@@ -115,3 +115,24 @@ def test_a_cell_given_by_import_path_runs_and_gets_its_scorecard(tmp_path):
     assert "(n = 2)" in row and any(v in row for v in ("better", "worse", "equivalent", "undecided"))
     missing = bench("run", "echo-lag", "--set", "cell=nowhere:Cell", "--results", str(tmp_path / "x"))
     assert missing.returncode == 2 and "cell 'nowhere:Cell' cannot be imported" in missing.stderr
+
+
+def test_installed_packages_offer_experiments_by_entry_point(monkeypatch):
+    import dataclasses
+
+    import experiments
+    from echo.experiment import Experiment
+
+    offered = dataclasses.replace(experiments.EXPERIMENTS["echo-lag"], name="offered-echo")
+
+    class Entry:
+        name, value = "offered", "their_package.experiments:EXPERIMENT"
+
+        def load(self):
+            return offered
+
+    monkeypatch.setattr(experiments, "entry_points",
+                        lambda group: [Entry()] if group == experiments.ENTRY_POINTS else [])
+    found = experiments.discover()
+    assert isinstance(found["offered-echo"], Experiment) and list(found)[-1] == "offered-echo"
+    assert list(found)[:3] == ["echo-current", "beginners-mistake", "echo-lag"]
