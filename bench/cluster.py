@@ -9,6 +9,7 @@ alone writes results/.
 
 import os
 import socket
+import subprocess
 from collections import Counter
 from contextlib import contextmanager
 
@@ -17,24 +18,40 @@ class ClusterError(Exception):
     """The cluster cannot run the tasks: reported as one line."""
 
 
+def visible_gpus() -> list[str]:
+    """The NVIDIA GPUs this machine lets us use (CUDA_VISIBLE_DEVICES, else `nvidia-smi -L`),
+    found without loading JAX in this process."""
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [d.strip() for d in listed.split(",") if d.strip() and d.strip() != "-1"]
+    try:
+        done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    lines = done.stdout.splitlines() if done.returncode == 0 else []
+    return [str(i) for i, line in enumerate(line for line in lines if line.startswith("GPU "))]
+
+
 @contextmanager
-def dask_executor(jobs: int, scheduler: str | None, environment):
+def dask_executor(jobs: int, scheduler: str | None, environment, gpus: list[str] = ()):
     """Yield (executor, slots): a Dask executor and how many tasks its workers run at once.
 
     `environment(threads)` gives the variables that cap a worker's thread pools.
-    Without a scheduler address a LocalCluster of `jobs` single-threaded worker
-    processes is started for the run and closed after it.
+    Without a scheduler address a local cluster is started for the run and closed after
+    it: `jobs` single-threaded worker processes, or with `gpus` one worker per GPU, each
+    seeing only its own (CUDA_VISIBLE_DEVICES), as the vectorized engine wants.
     """
     import dask
     from distributed import Client, LocalCluster
 
     cluster = None
     if scheduler is None:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = max(1, (os.cpu_count() or 1) // (len(gpus) or jobs))
         with dask.config.set({"distributed.nanny.pre-spawn-environ": environment(threads),
                               "distributed.scheduler.allowed-failures": 0}):
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = (_one_worker_per_gpu(gpus) if gpus else
+                       LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                    dashboard_address=None))
         client = Client(cluster)
     else:
         try:
@@ -52,6 +69,17 @@ def dask_executor(jobs: int, scheduler: str | None, environment):
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _one_worker_per_gpu(gpus: list[str]):
+    """A local cluster of one single-threaded worker per GPU, each pinned to its device."""
+    from distributed import Nanny, Scheduler, SpecCluster
+
+    workers = {f"gpu-{gpu}": {"cls": Nanny, "options": {"nthreads": 1,
+                                                         "env": {"CUDA_VISIBLE_DEVICES": gpu}}}
+               for gpu in gpus}
+    return SpecCluster(workers=workers, scheduler={"cls": Scheduler,
+                                                   "options": {"dashboard_address": None}})
 
 
 def _cap_threads(client, environment) -> int:

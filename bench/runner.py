@@ -128,9 +128,10 @@ class PlanError(Exception):
 
 def _run(tasks, jobs, progress, backend, scheduler, engine, chunk):
     if backend == "dask":
-        from bench.cluster import dask_executor
+        from bench.cluster import dask_executor, visible_gpus
 
-        with dask_executor(jobs, scheduler, worker_environment) as (executor, slots):
+        gpus = visible_gpus() if engine == "vectorized" and scheduler is None else []
+        with dask_executor(jobs, scheduler, worker_environment, gpus) as (executor, slots):
             chunks = _chunks(tasks, engine, chunk, executor, slots)[0]
             yield from _drive(chunks, lambda: executor, slots, progress, isolate=False)
         return

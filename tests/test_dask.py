@@ -26,3 +26,22 @@ def test_dask_local_cluster_matches_loky(tmp_path):
 def test_scheduler_needs_the_dask_backend():
     done = bench("run", "echo-lag", "--scheduler", "tcp://127.0.0.1:8786")
     assert done.returncode == 2 and "--scheduler needs --backend dask" in done.stderr
+
+
+def test_a_local_cluster_for_gpus_has_one_worker_pinned_to_each():
+    from distributed import default_client
+
+    from bench.cluster import dask_executor
+    from bench.runner import worker_environment
+
+    with dask_executor(4, None, worker_environment, ["0", "1"]) as (_, slots):
+        seen = default_client().run(lambda: __import__("os").environ.get("CUDA_VISIBLE_DEVICES"))
+    assert slots == 2 and sorted(seen.values()) == ["0", "1"]
+
+
+@pytest.mark.parametrize("visible, gpus", [("2,3", ["2", "3"]), ("-1", []), ("", [])])
+def test_visible_gpus_follow_cuda_visible_devices(monkeypatch, visible, gpus):
+    from bench.cluster import visible_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert visible_gpus() == gpus
