@@ -87,3 +87,17 @@ def test_each_experiment_is_read_on_its_own(results, tmp_path):
     assert "not reported" in done.stderr and "line 14 repeats drop seed 0" in done.stderr
     assert (tmp_path / "out" / "echo-lag.md").exists()
     assert not (tmp_path / "out" / "masking.md").exists() and not (tmp_path / "out" / "empty.md").exists()
+
+
+def test_a_command_run_in_rounds_is_one_line_with_its_times_summed():
+    from bench.report import made_by
+
+    def call(started, wall, runs, command="python -m bench run a b --until-decided"):
+        return {"command": command, "started": started, "wall_seconds": wall, "runs": runs}
+
+    metas = {"a": {"invocations": [call("t1", 60, 10), call("t2", 30, 10)]},
+             "b": {"invocations": [call("t1", 60, 20), call("t3", 6, 5, "python -m bench run b")]}}
+    assert made_by(metas) == [
+        "- `python -m bench run a b --until-decided`: 1.5 minutes wall time in 2 invocations "
+        "(a: 20 runs; b: 20 runs)",
+        "- `python -m bench run b`: 0.1 minutes wall time (b: 5 runs)"]
