@@ -167,13 +167,18 @@ def command_report(args) -> int:
     return 2 if problems else 0
 
 
+def results_directories(*directories: Path) -> None:
+    """Refuse, in one line, a results directory that is not there."""
+    for directory in directories:
+        if not directory.is_dir():
+            raise UsageError(f"no results directory {directory}/")
+
+
 def command_compare(args) -> int:
     from bench.compare import compare_directories, table
     from bench.store import StoreError
 
-    for directory in (args.a, args.b):
-        if not directory.is_dir():
-            raise UsageError(f"no results directory {directory}/")
+    results_directories(args.a, args.b)
     try:
         compared = compare_directories(args.a, args.b, args.names or None)
     except StoreError as error:
@@ -196,9 +201,7 @@ def command_scorecard(args) -> int:
     from bench.scorecard import scorecard
     from bench.store import StoreError
 
-    for directory in (args.results, args.reference):
-        if not directory.is_dir():
-            raise UsageError(f"no results directory {directory}/")
+    results_directories(args.results, args.reference)
     try:
         page = "\n".join(scorecard(args.cell, args.results, args.reference)) + "\n"
     except StoreError as error:
@@ -307,7 +310,8 @@ def override_grid(overrides: list[str]) -> list[dict]:
                              f"choose from {', '.join(fields)}") from None
         except ValueError as error:
             raise UsageError(f"--set: {error}") from None
-    if len({key for axis in axes for key, _ in axis[:1]}) < len(axes):
+    keys = [axis[0][0] for axis in axes]
+    if len(set(keys)) < len(keys):
         raise UsageError("--set: each setting once (a sweep lists its values: units=25,50)")
     return [dict(combination) for combination in itertools.product(*axes)]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from bench.stats import mean_interval
-from bench.store import ExperimentStore, StoreError
+from bench.store import ExperimentStore, StoreError, stored_experiments
 
 PAIRED = ["variant", "seed", "settings_hash"]
 
@@ -35,7 +35,7 @@ class VariantComparison:
 
 def compare_directories(a: Path, b: Path, names: list[str] | None = None) -> list[VariantComparison]:
     """Every variant of the experiments in both directories (or `names`), paired run by run."""
-    found = [{p.parent.name for p in d.glob("*/runs.csv")} for d in (a, b)]
+    found = [set(stored_experiments(d)) for d in (a, b)]
     common = sorted(found[0] & found[1])
     if names:
         missing = [n for n in names if n not in common]

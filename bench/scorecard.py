@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.stats import accuracy_interval, decide, median_epochs, units_needed
-from bench.store import SETTINGS_COLUMNS, ExperimentStore, StoreError
+from bench.store import (RUN_COLUMNS, SETTINGS_COLUMNS, ExperimentStore, StoreError,
+                         stored_experiments)
 from echo.experiment import Contrast, UnitsNeeded, derived_name
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
@@ -26,9 +27,8 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
     from experiments import EXPERIMENTS
 
     suffix = derived_name("", {"cell": cell})
-    names = sorted(p.parent.name for p in results.glob("*/runs.csv"))
     found = {}
-    for name in names:
+    for name in stored_experiments(results):
         runs = ExperimentStore(results / name).load()[0]
         mine = runs[runs["variant"].str.endswith(suffix)]
         if len(mine):
@@ -59,7 +59,7 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
 
 def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
     if not (reference / name / "runs.csv").exists():
-        return pd.DataFrame(columns=["variant", "seed", "eval_accuracy"])
+        return pd.DataFrame(columns=RUN_COLUMNS)
     return ExperimentStore(reference / name).load()[0]
 
 
@@ -71,14 +71,16 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
     for variant, group in mine.groupby("variant", sort=False):
         base = variant[:-len(suffix)]
         declared = theirs[theirs["variant"] == base]
-        same = [c for c in SAME_SETTINGS if c in declared.columns]
-        declared = declared[(declared[same] == group[same].iloc[0]).all(axis=1)]
-        pair = pd.concat([group, declared])
-        decision = decide(pair, [Contrast(variant, base)])[0] if len(declared) else None
+        declared = declared[(declared[SAME_SETTINGS] == group[SAME_SETTINGS].iloc[0]).all(axis=1)]
+        if len(declared):
+            decision = decide(pd.concat([group, declared]), [Contrast(variant, base)])[0]
+            theirs_text = _interval(accuracy_interval(declared["eval_accuracy"]))
+            verdict = f"{decision.verdict} (n = {decision.n})"
+        else:
+            theirs_text, verdict = "-", "no reference runs of these settings"
         lines.append(f"| {base} | {_interval(accuracy_interval(group['eval_accuracy']))} | "
                      f"{_interval(median_epochs(group['epochs_to_99'], group['epochs']), 0)} | "
-                     f"{_interval(accuracy_interval(declared['eval_accuracy'])) if len(declared) else '-'} | "
-                     f"{decision.verdict + f' (n = {decision.n})' if decision else 'no reference runs of these settings'} |")
+                     f"{theirs_text} | {verdict} |")
     return lines + [""]
 
 

@@ -125,9 +125,14 @@ class Staged:
     curve_every: int
 
 
+def stored_experiments(results: Path) -> list[str]:
+    """The experiments with runs stored in a results directory, by name."""
+    return sorted(p.parent.name for p in results.glob("*/runs.csv"))
+
+
 def load_results(results: Path, names: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs and curves of every experiment in `results` (or of `names`), one table each."""
-    found = sorted(p.parent.name for p in results.glob("*/runs.csv"))
+    found = stored_experiments(results)
     unknown = [n for n in names or [] if n not in found]
     if unknown or not found:
         raise StoreError(f"no results for {unknown[0]!r} in {results}/" if unknown
@@ -271,7 +276,7 @@ class ExperimentStore:
         run replaces its key; staged runs of other settings than a variant's stored ones
         replace the whole variant."""
         meta = self.meta()
-        runs = self._read("runs.csv", RUN_COLUMNS)
+        runs = self._read("runs.csv", RUN_COLUMNS, (meta or {}).get("settings", {}))
         curves = self._read("curves.csv", CURVE_COLUMNS)
         for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
             _check_experiment(table, self.directory / name, self.name)
@@ -329,20 +334,9 @@ class ExperimentStore:
             staged.append(Staged(path, row, curves, every))
         return staged
 
-    def _with_later_settings(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Settings columns a runs.csv written before their field existed lacks, filled per
-        variant from meta.json's recorded settings, else with the field's default (which is
-        what such runs ran with: a field counts in the hash only away from its default)."""
-        later = [c for c in SETTINGS_COLUMNS if c not in table.columns and c not in FORMAT_1_COLUMNS]
-        if not later or "variant" not in table.columns:
-            return table
-        recorded = (self.meta() or {}).get("settings", {})
-        defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
-        return table.assign(**{c: table["variant"].map(
-            lambda v, c=c: recorded.get(v, {}).get(c, defaults[c])) for c in later})
-
-    def _read(self, name: str, columns: list[str]) -> pd.DataFrame:
-        """A CSV of this store with exactly `columns`, each row numbered by its `line` in the file."""
+    def _read(self, name: str, columns: list[str], recorded: dict | None = None) -> pd.DataFrame:
+        """A CSV of this store with exactly `columns`, each row numbered by its `line` in the file;
+        columns a file predates are filled (`_older_columns`, from the `recorded` settings)."""
         path = self.directory / name
         if not path.exists():
             return pd.DataFrame(columns=columns).astype({c: int for c in INTEGERS[name]})
@@ -351,10 +345,8 @@ class ExperimentStore:
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
             raise StoreError(f"{path} is malformed or unreadable ({_reason(error)}); "
                              "move it away to rerun") from None
-        table = table.assign(**{c: None for c in PROVENANCE_COLUMNS
-                                if c in columns and c not in table.columns})
         if name == "runs.csv":
-            table = self._with_later_settings(table)
+            table = _older_columns(table, recorded or {})
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise StoreError(f"{path} lacks the columns {', '.join(missing)}; "
@@ -397,6 +389,20 @@ class ExperimentStore:
                 for path in folder.glob(pattern):
                     if path.is_file():
                         path.unlink()
+
+
+def _older_columns(runs: pd.DataFrame, recorded: dict) -> pd.DataFrame:
+    """The columns a runs.csv written before they existed lacks: how a run was made, empty; a
+    setting, per variant from meta.json's `recorded` settings, else the field's default (what
+    such runs ran with: a field counts in the hash only away from its default)."""
+    later = [c for c in SETTINGS_COLUMNS if c not in runs.columns and c not in FORMAT_1_COLUMNS]
+    if "variant" not in runs.columns:
+        return runs
+    defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
+    return runs.assign(
+        **{c: None for c in PROVENANCE_COLUMNS if c not in runs.columns},
+        **{c: runs["variant"].map(lambda v, c=c: recorded.get(v, {}).get(c, defaults[c]))
+           for c in later})
 
 
 def _combined_meta(earlier: dict, meta: dict, invocation: dict, runs: pd.DataFrame,

@@ -3,8 +3,8 @@
 Each seed keeps what `echo.protocol.run` gives it (initial weights, training
 and held-out sequences, optimizer state), drawn for the whole chunk at once along
 a leading seed axis (weights from one template model, sequences framed as one
-array, held-out scores counted as one array), and the per-seed program of `echo.training` is mapped over that axis with
-`jax.vmap`, so a chunk of seeds costs one compilation and one call. A seed's
+array, held-out scores counted as one array), and the per-seed program of
+`echo.training` is mapped over that axis with `jax.vmap`, so a chunk of seeds costs one compilation and one call. A seed's
 run equals the per-seed engine's to float tolerance, not bitwise: batched
 kernels add in another order.
 """

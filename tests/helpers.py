@@ -1,4 +1,5 @@
-"""Running `python -m bench` as a user does, from the tests."""
+"""What several test modules share: running `python -m bench` as a user does, and the kinds
+of model the experiments build."""
 
 import os
 import signal
@@ -7,6 +8,25 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def model_kinds() -> dict:
+    """One setup of every kind of model (and compiled program) the experiments build: stateful
+    and unrolled, stateless, state carried across sequences, a Masking layer, masked whole
+    history in a loop, a sequence head with missing targets, an encoder-decoder, GRU, SimpleRNN."""
+    from experiments import EXPERIMENTS
+
+    return {
+        "echo-lag": EXPERIMENTS["echo-lag"].baseline_setup,
+        "stateless": EXPERIMENTS["ignore-state"].variants["stateless"],
+        "stateful-carry": EXPERIMENTS["ignore-state"].variants["stateful-carry"],
+        "masked": EXPERIMENTS["masking"].variants["masking-layer"],
+        "padded-masked": EXPERIMENTS["full-sequence"].variants["padded-masked"],
+        "seq2seq": EXPERIMENTS["lag-sequence"].variants["seq2seq-lag2"],
+        "encoder-decoder": EXPERIMENTS["lag-sequence"].variants["encoder-decoder-last3"],
+        "gru": EXPERIMENTS["cell-type"].variants["gru-lag1"],
+        "simple-rnn": EXPERIMENTS["cell-type"].variants["simplernn-lag1"],
+    }
 
 
 def bench(*args, env=None):

@@ -11,20 +11,9 @@ import pytest
 
 from echo.initial import initial_weights, weights_rng
 from echo.protocol import initial_model, streams, template_model
-from experiments import EXPERIMENTS
-from helpers import ROOT
+from helpers import ROOT, model_kinds
 
-# Every cell, head and masking the experiments use.
-SETUPS = {
-    "echo-lag": EXPERIMENTS["echo-lag"].baseline_setup,
-    "stateless": EXPERIMENTS["ignore-state"].variants["stateless"],
-    "masked": EXPERIMENTS["masking"].variants["masking-layer"],
-    "padded-masked": EXPERIMENTS["full-sequence"].variants["padded-masked"],
-    "seq2seq": EXPERIMENTS["lag-sequence"].variants["seq2seq-lag2"],
-    "encoder-decoder": EXPERIMENTS["lag-sequence"].variants["encoder-decoder-last3"],
-    "gru": EXPERIMENTS["cell-type"].variants["gru-lag1"],
-    "simple-rnn": EXPERIMENTS["cell-type"].variants["simplernn-lag1"],
-}
+SETUPS = model_kinds()
 
 
 @pytest.mark.parametrize("name", SETUPS)

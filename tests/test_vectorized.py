@@ -8,20 +8,10 @@ from bench.tasks import Task
 from echo.protocol import framed_sequences, initial_model, run, streams
 from echo.training import train
 from echo.vectorized import run_seeds, train_seeds
-from experiments import EXPERIMENTS
+from helpers import model_kinds
 
 EPOCHS = 25
-# Every kind of program the per-seed engine compiles: stateful and unrolled, state carried
-# across sequences, masked whole history in a loop, a sequence head with missing targets,
-# an encoder-decoder, and a GRU.
-SETUPS = {
-    "echo-lag": EXPERIMENTS["echo-lag"].baseline_setup,
-    "stateful-carry": EXPERIMENTS["ignore-state"].variants["stateful-carry"],
-    "padded-masked": EXPERIMENTS["full-sequence"].variants["padded-masked"],
-    "seq2seq-lag2": EXPERIMENTS["lag-sequence"].variants["seq2seq-lag2"],
-    "encoder-decoder": EXPERIMENTS["lag-sequence"].variants["encoder-decoder-last3"],
-    "gru": EXPERIMENTS["cell-type"].variants["gru-lag1"],
-}
+SETUPS = model_kinds()
 
 
 def per_seed_weights(setup, seed):
