@@ -221,7 +221,8 @@ class ExperimentStore:
         return meta
 
     def errors(self) -> pd.DataFrame:
-        return self._read("errors.csv", ERROR_COLUMNS)
+        """The runs that failed and were not rerun since, with their messages."""
+        return self._read("errors.csv", ERROR_COLUMNS).drop(columns="line", errors="ignore")
 
     def stage(self, task, result, curve_every: int = 1, made: dict | None = None) -> None:
         """Save one finished run on its own, durably, before anything else is rewritten."""

@@ -235,3 +235,17 @@ def test_settings_columns_a_file_predates_are_read_from_its_meta(tmp_path):
     assert runs["eval_sequences"].tolist() == [setup.eval_sequences] * 2
     assert list(runs.columns) == store_module.RUN_COLUMNS
     assert {c for c in vars(Setup()) if c != "epochs"} <= set(runs.columns)  # every field a column
+
+
+def test_a_run_that_keeps_failing_is_recorded_once_and_the_store_stays_readable(tmp_path):
+    store = ExperimentStore(tmp_path / "exp")
+    failed = {"experiment": "exp", "variant": "v", "seed": 3, "settings_hash": settings_hash(SETUP),
+              "error": "boom"}
+    for attempt in ("t1", "t2", "t3"):
+        with store.writer():
+            store.stage(task(0), result(0))
+            store.merge([failed], meta(), invocation(attempt, runs=1, failed=1))
+    errors = pd.read_csv(store.directory / "errors.csv")
+    assert list(errors.columns) == store_module.ERROR_COLUMNS
+    assert errors[["variant", "seed", "error"]].values.tolist() == [["v", 3, "boom"]]
+    assert store.errors()["seed"].tolist() == [3] and keys(store.load()[0]) == [("v", 0)]
