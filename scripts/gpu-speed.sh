@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time echo-lag on an NVIDIA GPU: the vectorized engine at 4096 and 8192 seeds, then all three
 # ways (tutorial loop, per-seed, vectorized) on 64 seeds; each prints its phases (set-up, compile,
-# train, score) and keeps JSON in $OUT (or here). For a machine with JAX for CUDA
+# train, score) and keeps JSON in $OUT (or here). SEEDS, COMPARE_SEEDS and EPOCHS change the sizes
+# (a trial on a CPU: SEEDS=32 COMPARE_SEEDS=4 EPOCHS=50 scripts/gpu-speed.sh). For a machine with JAX for CUDA
 # installed and no network: Keras and its two pure-Python needs travel as wheels in .whl/, made
 # where pip works with
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
@@ -9,14 +10,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if compgen -G ".whl/*.whl" > /dev/null; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+    python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/site .whl/*.whl
     export PYTHONPATH="/tmp/site:${PYTHONPATH:-}"
 fi
 export PYTHONPATH="$PWD:${PYTHONPATH:-}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 python3 -c "import jax; print('devices:', jax.devices())"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-for seeds in 4096 8192; do
-    python3 -m bench speed echo-lag --engine vectorized --seeds "$seeds" --jobs 1 \
+epochs=(${EPOCHS:+--epochs "$EPOCHS"})
+for seeds in ${SEEDS:-4096 8192}; do
+    python3 -m bench speed echo-lag --engine vectorized --seeds "$seeds" --jobs 1 "${epochs[@]}" \
         --json "${OUT:-.}/speed-$seeds.json"
 done
-python3 -m bench speed echo-lag --seeds 64 --tutorial-epochs 30 --json "${OUT:-.}/speed-64.json"
+compare="${COMPARE_SEEDS:-64}"
+python3 -m bench speed echo-lag --seeds "$compare" --tutorial-epochs 30 "${epochs[@]}" \
+    --json "${OUT:-.}/speed-$compare.json"
