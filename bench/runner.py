@@ -112,14 +112,14 @@ def worker_environment(threads: int) -> dict[str, str]:
 
 def run_tasks(tasks: list[Task], jobs: int, progress: bool = True, backend: str = "loky",
               scheduler: str | None = None, engine: str = "per-seed",
-              chunk: int | None = None) -> Iterator[Outcome]:
-    """Yield an Outcome per task as tasks finish, in worker processes (never this one):
+              chunk: int | None = None) -> Iterator[list[Outcome]]:
+    """Yield the Outcomes of each chunk of tasks as it finishes, in worker processes (never this one):
     `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`).
     The vectorized engine trains `chunk` seeds per call (default: what fits the device)."""
     try:
         yield from _run(tasks, jobs, progress, backend, scheduler, engine, chunk)
     except PlanError as error:
-        yield from (Outcome(task, error=str(error)) for task in tasks)
+        yield [Outcome(task, error=str(error)) for task in tasks]
 
 
 class PlanError(Exception):
@@ -231,12 +231,12 @@ def _drive(chunks: list[Chunk], start_executor, slots: int, progress: bool, isol
                     executor = start_executor()
                     for chunk in suspects:
                         bar.update(len(chunk.tasks))
-                        yield from _isolated(chunk)
+                        yield _isolated(chunk)
                     continue
                 for future in done:
                     chunk = running.pop(future)
                     bar.update(len(chunk.tasks))
-                    yield from _outcomes(future, chunk)
+                    yield _outcomes(future, chunk)
         except BaseException:
             for future in running:
                 future.cancel()

@@ -33,8 +33,8 @@ def execute(plan, stores, experiments, args, argv) -> int:
                              progress=not args.quiet, backend=args.backend,
                              scheduler=args.scheduler, engine=args.engine, chunk=args.chunk)
         with closing(outcomes):
-            for outcome in outcomes:
-                journal.record(outcome, plan.curve_every)
+            for finished in outcomes:
+                journal.record(finished, plan.curve_every)
         journal.merge("finished")
     except ClusterError:
         journal.merge("failed", quietly=True)
@@ -82,24 +82,30 @@ class Journal:
     def stored(self) -> int:
         return sum(stored for stored, _ in self.counts.values())
 
-    def record(self, outcome, curve_every: int) -> None:
-        """Stage a finished run at once (or note its failure); merge every MERGE_EVERY_SECONDS."""
+    def record(self, outcomes: list, curve_every: int) -> None:
+        """Stage the runs a chunk finished at once, one file per variant, and note its failures;
+        merge every MERGE_EVERY_SECONDS."""
         from bench.store import settings_hash
 
-        task = outcome.task
-        if outcome.error is None:
-            try:
-                self.stores[task.experiment].stage(task, outcome.result, curve_every,
-                                                   {"engine": self.engine, "backend": self.backend})
-            except OSError as error:
-                raise WriteFailed() from error
-            self.counts[task.experiment][0] += 1
-            self.devices[task.experiment].add(outcome.result.device)
-        else:
+        finished = {}
+        for outcome in outcomes:
+            task = outcome.task
+            if outcome.error is None:
+                finished.setdefault((task.experiment, task.variant), []).append(
+                    (task, outcome.result))
+                continue
             self.errors[task.experiment].append(
                 {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
                  "settings_hash": settings_hash(task.setup), "error": outcome.error})
             self.counts[task.experiment][1] += 1
+        for (experiment, _), runs in finished.items():
+            try:
+                self.stores[experiment].stage(runs, curve_every,
+                                              {"engine": self.engine, "backend": self.backend})
+            except OSError as error:
+                raise WriteFailed() from error
+            self.counts[experiment][0] += len(runs)
+            self.devices[experiment].update(result.device for _, result in runs)
         if time.monotonic() - self.last_merge > MERGE_EVERY_SECONDS:
             self.merge("running")
 

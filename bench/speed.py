@@ -64,7 +64,8 @@ def measure(experiment, engines, seeds: int, jobs: int, chunk: int | None = None
             speeds.append(_tutorial(experiment, tutorial_epochs))
             continue
         start = time.perf_counter()
-        outcomes = list(run_tasks(tasks, jobs, progress=False, engine=engine, chunk=chunk))
+        chunks = run_tasks(tasks, jobs, progress=False, engine=engine, chunk=chunk)
+        outcomes = [outcome for finished in chunks for outcome in finished]
         seconds = time.perf_counter() - start
         failed = [o.error for o in outcomes if o.error]
         if failed:

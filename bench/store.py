@@ -4,8 +4,8 @@ Layout under DIR/NAME/: `runs.csv` (one row per variant and seed), `curves.csv`
 (one row per variant, seed and curve point), `errors.csv` (runs that failed, with
 their message) and `meta.json` (provenance, format version). One command at a
 time writes a directory (`writer`, an exclusive lock held for the whole command).
-Every finished run is first saved on its own in `.staging/` (written to a
-temporary file, flushed, renamed), then merged into the CSVs, which are replaced
+Every finished run is first saved in `.staging/`, the runs of a vectorized chunk together in
+one file (written to a temporary file, flushed, renamed), then merged into the CSVs, which are replaced
 whole by rename while readers wait on a second, short lock: a reader, or a
 command killed at any instruction, never sees half a file or half a merge, and a
 run present in both places is kept once. Staged runs of other settings than a
@@ -15,9 +15,11 @@ variant's stored ones replace the whole variant, never part of it.
 import dataclasses
 import fcntl
 import hashlib
+import io
 import json
 import os
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,17 +99,18 @@ def run_row(task, result, made: dict | None = None) -> dict:
     }
 
 
-def curve_rows(task, result, every: int = 1) -> pd.DataFrame:
-    """Rows of curves.csv for a finished task: one per epoch (1-based), or with `every` > 1 one
-    per block of that many epochs, holding the block's mean and labelled by its last epoch."""
-    curves = result.curves
-    epochs = np.arange(1, len(curves.loss) + 1)
+def curve_blocks(results, every: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The curve points of runs of one variant, all at once: each point's label (the last epoch of
+    its block of `every` epochs) and the block means of loss and accuracy, one row per run."""
+    loss = np.stack([result.curves.loss for result in results])
+    epochs = np.arange(1, loss.shape[1] + 1)
     block = (epochs - 1) // every
-    table = pd.DataFrame({"block": block, "epoch": epochs, "loss": curves.loss,
-                          "accuracy": curves.accuracy}).groupby("block")
-    table = table.agg(epoch=("epoch", "max"), loss=("loss", "mean"), accuracy=("accuracy", "mean"))
-    return table.assign(experiment=task.experiment, variant=task.variant,
-                        seed=task.seed)[CURVE_COLUMNS].reset_index(drop=True)
+    labels = pd.Series(epochs).groupby(block).max().to_numpy()
+
+    def means(values):
+        return pd.DataFrame(values.T).groupby(block).mean().to_numpy(np.float64).T
+
+    return labels, means(loss), means(np.stack([result.curves.accuracy for result in results]))
 
 
 def curve_points(epochs: int, every: int) -> int:
@@ -117,10 +120,10 @@ def curve_points(epochs: int, every: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Staged:
-    """A finished run saved on its own, not yet merged."""
+    """Finished runs saved together (a chunk's, or one), not yet merged."""
 
     path: Path
-    row: dict
+    rows: list[dict]
     curves: pd.DataFrame
     curve_every: int
 
@@ -224,13 +227,18 @@ class ExperimentStore:
         """The runs that failed and were not rerun since, with their messages."""
         return self._read("errors.csv", ERROR_COLUMNS).drop(columns="line", errors="ignore")
 
-    def stage(self, task, result, curve_every: int = 1, made: dict | None = None) -> None:
-        """Save one finished run on its own, durably, before anything else is rewritten."""
-        curves = curve_rows(task, result, curve_every)
-        payload = {"row": run_row(task, result, made), "curve_every": curve_every,
-                   "curves": {c: curves[c].tolist() for c in ("epoch", "loss", "accuracy")}}
-        _atomic_write(self.staging / f"{task.variant}--seed-{task.seed}.json",
-                      json.dumps(payload, default=_plain).encode())
+    def stage(self, finished: list, curve_every: int = 1, made: dict | None = None) -> None:
+        """Save finished runs of one variant, (task, result) pairs, durably in one file before
+        anything else is rewritten: a chunk's runs cost one write, not one per seed."""
+        tasks = [task for task, _ in finished]
+        epochs, loss, accuracy = curve_blocks([result for _, result in finished], curve_every)
+        header = {"rows": [run_row(task, result, made) for task, result in finished],
+                  "curve_every": curve_every}
+        data = io.BytesIO()
+        np.savez(data, header=np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8),
+                 epoch=epochs, loss=loss, accuracy=accuracy)
+        name = f"{tasks[0].variant}--seeds-{tasks[0].seed}-to-{tasks[-1].seed}-{len(tasks)}.npz"
+        _atomic_write(self.staging / name, data.getvalue())
 
     def merge(self, errors: list[dict], meta: dict, invocation: dict) -> pd.DataFrame:
         """Merge staged runs into the CSVs, record `errors` (dropping those of runs now
@@ -287,10 +295,14 @@ class ExperimentStore:
         for run in staged:
             if every is not None and run.curve_every != every:
                 raise StoreError(f"staged run {run.path} stores curves every {run.curve_every} "
-                                 f"epochs, the results every {every}; remove it to rerun that seed")
+                                 f"epochs, the results every {every}; remove it to rerun its seeds")
             every = run.curve_every
         if staged:
-            fresh = pd.DataFrame([run.row for run in staged], columns=RUN_COLUMNS)
+            fresh = pd.DataFrame([row for run in staged for row in run.rows], columns=RUN_COLUMNS)
+            twice = fresh[fresh.duplicated(KEYS)]
+            if len(twice):
+                raise StoreError(f"{self.staging} holds {twice['variant'].iloc[0]} seed "
+                                 f"{twice['seed'].iloc[0]} twice; remove one of its files")
             hashes = fresh.groupby("variant")["settings_hash"].unique()
             mixed = hashes[hashes.map(len) > 1]
             if len(mixed):
@@ -319,20 +331,24 @@ class ExperimentStore:
             if path.name.startswith(TEMPORARY):
                 continue
             try:
-                payload = json.loads(path.read_bytes())
-                row = {c: payload["row"][c] for c in RUN_COLUMNS if c not in PROVENANCE_COLUMNS}
-                row.update({c: payload["row"].get(c) for c in PROVENANCE_COLUMNS})
-                curves = pd.DataFrame({c: payload["curves"][c] for c in ("epoch", "loss", "accuracy")})
-                every = int(payload["curve_every"])
-            except (OSError, ValueError, KeyError, TypeError) as error:
+                rows, epochs, loss, accuracy, every = _read_staged(path)
+                rows = [{**{c: row[c] for c in RUN_COLUMNS if c not in PROVENANCE_COLUMNS},
+                         **{c: row.get(c) for c in PROVENANCE_COLUMNS}} for row in rows]
+                points = len(epochs)
+                curves = pd.DataFrame({
+                    "experiment": np.repeat([row["experiment"] for row in rows], points),
+                    "variant": np.repeat([row["variant"] for row in rows], points),
+                    "seed": np.repeat([row["seed"] for row in rows], points),
+                    "epoch": np.tile(epochs, len(rows)),
+                    "loss": np.ravel(loss), "accuracy": np.ravel(accuracy)})
+            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
                 raise StoreError(f"staged run {path} is unreadable ({_reason(error)}); "
-                                 "remove it to rerun that seed") from None
-            if row["experiment"] != self.name:
-                raise StoreError(f"staged run {path} belongs to {row['experiment']}, not "
+                                 "remove it to rerun its seeds") from None
+            alien = [row["experiment"] for row in rows if row["experiment"] != self.name]
+            if alien:
+                raise StoreError(f"staged run {path} belongs to {alien[0]}, not "
                                  f"{self.name}; remove it")
-            curves = curves.assign(experiment=row["experiment"], variant=row["variant"],
-                                   seed=row["seed"])[CURVE_COLUMNS]
-            staged.append(Staged(path, row, curves, every))
+            staged.append(Staged(path, rows, curves, every))
         return staged
 
     def _read(self, name: str, columns: list[str], recorded: dict | None = None) -> pd.DataFrame:
@@ -522,6 +538,22 @@ def _reason(error: Exception) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return " ".join(str(error).split()[:20]) or type(error).__name__
+
+
+def _read_staged(path: Path) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray, int]:
+    """A staged file's run rows, curve labels, loss and accuracy (a row per run) and curve_every;
+    also a single run staged as JSON by earlier versions."""
+    if path.suffix == ".json":
+        payload = json.loads(path.read_bytes())
+        curves = payload["curves"]
+        return ([payload["row"]], np.asarray(curves["epoch"]), np.asarray([curves["loss"]]),
+                np.asarray([curves["accuracy"]]), int(payload["curve_every"]))
+    with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as data:
+        header = json.loads(data["header"].tobytes())
+        loss, accuracy = data["loss"], data["accuracy"]
+        if loss.shape != accuracy.shape or loss.shape != (len(header["rows"]), len(data["epoch"])):
+            raise ValueError("its curves do not match its runs")
+        return header["rows"], data["epoch"], loss, accuracy, int(header["curve_every"])
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

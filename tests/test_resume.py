@@ -22,7 +22,7 @@ SAME = ["variant", "seed", "epochs", "eval_accuracy", "final_loss", "epochs_to_9
 
 
 def finished_runs(directory: Path) -> int:
-    staged = len(list((directory / ".staging").glob("*.json"))) if (directory / ".staging").exists() else 0
+    staged = len(list((directory / ".staging").glob("*.npz"))) if (directory / ".staging").exists() else 0
     merged = len(pd.read_csv(directory / "runs.csv")) if (directory / "runs.csv").exists() else 0
     return staged + merged
 
@@ -143,7 +143,8 @@ def test_a_failing_task_is_recorded_and_the_others_go_on():
     good = Setup(epochs=2, eval_sequences=1)
     tasks = [Task("echo-lag", "good", 0, good), Task("echo-lag", "bad", 0, good.replace(batch_size=7)),
              Task("echo-lag", "good", 1, good)]
-    outcomes = {(o.task.variant, o.task.seed): o for o in run_tasks(tasks, 2, progress=False)}
+    outcomes = {(o.task.variant, o.task.seed): o for chunk in run_tasks(tasks, 2, progress=False)
+                for o in chunk}
     assert "do not split into batches of 7" in outcomes["bad", 0].error
     assert outcomes["good", 0].error is None and outcomes["good", 1].result is not None
 
@@ -152,7 +153,8 @@ def test_a_dying_worker_loses_only_its_task():
     good = Setup(epochs=2, eval_sequences=1)
     tasks = [Task("echo-lag", "good", seed, good) for seed in range(3)]
     tasks.insert(1, Task("echo-lag", "crash", 0, Crash()))
-    outcomes = {(o.task.variant, o.task.seed): o for o in run_tasks(tasks, 2, progress=False)}
+    outcomes = {(o.task.variant, o.task.seed): o for chunk in run_tasks(tasks, 2, progress=False)
+                for o in chunk}
     assert len(outcomes) == 4
     assert outcomes["crash", 0].error.startswith("worker died")
     assert all(outcomes["good", s].error is None for s in range(3))

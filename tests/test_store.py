@@ -48,7 +48,7 @@ def filled(directory, seeds, setup=SETUP, every=1):
     store = ExperimentStore(directory / "exp")
     with store.writer():
         for seed in seeds:
-            store.stage(task(seed, setup), result(seed, setup), every)
+            store.stage([(task(seed, setup), result(seed, setup))], every)
         store.merge([], meta(setup, every), invocation(runs=len(seeds)))
     return store
 
@@ -68,6 +68,42 @@ def test_staged_runs_merge_once_and_load_as_they_were_stored(tmp_path):
     assert not list(store.staging.iterdir())
     written = json.loads((store.directory / "meta.json").read_text())
     assert written["seeds"] == [0, 1, 2] and written["invocations"][0]["runs"] == 3
+
+
+def test_a_chunks_runs_are_staged_in_one_file_and_merge_as_if_staged_one_by_one(tmp_path):
+    one_by_one = filled(tmp_path / "single", [0, 1, 2], every=3)
+    together = ExperimentStore(tmp_path / "chunk" / "exp")
+    with together.writer():
+        together.stage([(task(seed), result(seed)) for seed in (0, 1, 2)], 3)
+        assert [p.name for p in together.staging.iterdir()] == ["v--seeds-0-to-2-3.npz"]
+        together.merge([], meta(every=3), invocation(runs=3))
+    (runs, curves), (chunk_runs, chunk_curves) = one_by_one.load(), together.load()
+    pd.testing.assert_frame_equal(curves, chunk_curves)
+    pd.testing.assert_frame_equal(runs.drop(columns="finished_at"),
+                                  chunk_runs.drop(columns="finished_at"))
+    assert (one_by_one.directory / "curves.csv").read_bytes() == (
+        together.directory / "curves.csv").read_bytes()
+
+
+def test_a_run_staged_as_json_by_an_earlier_version_is_merged(tmp_path):
+    store = filled(tmp_path, [0])
+    earlier = result(1)
+    row = store_module.run_row(task(1), earlier)
+    (store.staging / "v--seed-1.json").write_text(json.dumps({
+        "row": row, "curve_every": 1, "curves": {
+            "epoch": list(range(1, 8)), "loss": earlier.curves.loss.tolist(),
+            "accuracy": earlier.curves.accuracy.tolist()}}, default=store_module._plain))
+    runs, curves = store.load()
+    assert keys(runs) == [("v", 0), ("v", 1)]
+    np.testing.assert_array_equal(curves.query("seed == 1")["loss"], earlier.curves.loss)
+
+
+def test_a_seed_staged_twice_is_refused_naming_the_folder(tmp_path):
+    store = filled(tmp_path, [0])
+    store.stage([(task(seed), result(seed)) for seed in (1, 2)])
+    store.stage([(task(2), result(2))])
+    with pytest.raises(StoreError, match="holds v seed 2 twice"):
+        store.load()
 
 
 class Killed(BaseException):
@@ -106,7 +142,7 @@ def test_a_merge_killed_at_any_file_operation_loses_and_mixes_nothing(
         directory = tmp_path / str(operations)
         store = filled(directory, [0, 1])
         for seed in (2, 3):
-            store.stage(task(seed, setup), result(seed, setup))
+            store.stage([(task(seed, setup), result(seed, setup))])
         with monkeypatch.context() as patch:
             killed_after(patch, operations)
             try:
@@ -148,7 +184,7 @@ def test_curves_kept_as_block_means_and_checked_against_their_granularity(tmp_pa
     runs, curves = store.load()
     assert curves["epoch"].tolist() == [3, 6, 7]
     assert curves["loss"].iloc[0] == pytest.approx(result(0).curves.loss[:3].mean())
-    store.stage(task(1), result(1), 1)
+    store.stage([(task(1), result(1))], 1)
     with pytest.raises(StoreError, match="curves every 1 epochs, the results every 3"):
         store.load()
 
@@ -177,6 +213,8 @@ def rewrite(path, change):
     (lambda d: (d / "errors.csv").write_text(""), "errors.csv is malformed"),
     (lambda d: (d / ".staging" / "v--seed-4.json").write_text("{"), "staged run"),
     (lambda d: (d / ".staging" / "x.json").mkdir(), "staged run"),
+    (lambda d: (d / ".staging" / "v--seeds-4-to-5-2.npz").write_bytes(b"PK\x03\x04cut"),
+     "staged run"),
     (lambda d: ((d / "runs.csv").unlink(), (d / "runs.csv").mkdir()), "runs.csv is malformed or unreadable"),
     (lambda d: (d / "meta.json").write_text("[]"), "not a JSON object"),
 ])
@@ -243,7 +281,7 @@ def test_a_run_that_keeps_failing_is_recorded_once_and_the_store_stays_readable(
               "error": "boom"}
     for attempt in ("t1", "t2", "t3"):
         with store.writer():
-            store.stage(task(0), result(0))
+            store.stage([(task(0), result(0))])
             store.merge([failed], meta(), invocation(attempt, runs=1, failed=1))
     errors = pd.read_csv(store.directory / "errors.csv")
     assert list(errors.columns) == store_module.ERROR_COLUMNS

@@ -67,6 +67,6 @@ class Unbuildable:
 
 def test_chunks_that_cannot_be_sized_fail_every_task_with_the_reason():
     tasks = [Task("e", "v", seed, Unbuildable()) for seed in range(3)]
-    outcomes = list(run_tasks(tasks, 1, progress=False, engine="vectorized"))
+    outcomes = [o for chunk in run_tasks(tasks, 1, progress=False, engine="vectorized") for o in chunk]
     assert [o.task.seed for o in outcomes] == [0, 1, 2]
     assert all("could not size" in o.error and "no such model" in o.error for o in outcomes)

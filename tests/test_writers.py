@@ -34,8 +34,8 @@ def trained(task) -> Run:
 def fake_workers(monkeypatch, failing=()):
     def run_tasks(tasks, jobs, **_):
         for task in tasks:
-            yield Outcome(task, error="ValueError: boom") if task.seed in failing else Outcome(
-                task, trained(task))
+            yield [Outcome(task, error="ValueError: boom") if task.seed in failing else Outcome(
+                task, trained(task))]
 
     monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
 
@@ -79,7 +79,7 @@ def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypa
 
 def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypatch, capsys):
     def interrupted(tasks, jobs, **_):
-        yield Outcome(tasks[0], trained(tasks[0]))
+        yield [Outcome(tasks[0], trained(tasks[0]))]
         raise KeyboardInterrupt
 
     monkeypatch.setattr("bench.runner.run_tasks", interrupted)
@@ -178,7 +178,7 @@ def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
     process = start("run", "echo-lag", "--seeds", "40", "--epochs", "600", "--jobs", "2",
                     "--quiet", "--backend", backend, "--results", str(tmp_path))
     staging = tmp_path / "echo-lag" / ".staging"
-    wait_until(lambda: staging.exists() and list(staging.glob("*.json")), process)
+    wait_until(lambda: staging.exists() and list(staging.glob("*.npz")), process)
     assert len(session_members(process.pid)) >= 3  # the command and its two workers
     process.send_signal(stop)
     _, err = process.communicate(timeout=60)
@@ -221,8 +221,8 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
         for task in tasks:  # made-up accuracies that differ by seed, never decidedly
             run = trained(task)
             accuracy = 0.5 + np.random.default_rng([task.seed, len(task.variant)]).normal(0, 0.05)
-            yield Outcome(task, Run({**run.scores, "eval_accuracy": accuracy}, run.final_loss,
-                                    run.train_seconds, run.curves))
+            yield [Outcome(task, Run({**run.scores, "eval_accuracy": accuracy}, run.final_loss,
+                                     run.train_seconds, run.curves))]
 
     monkeypatch.setattr("bench.runner.run_tasks", noisy)
     args = ["run", "ignore-state", "--until-decided", "--seeds", "2", "--round", "3",

@@ -1,6 +1,7 @@
 import pytest
 
 _PER_EPOCH: dict[str, float] = {}
+_STORED: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
@@ -9,9 +10,21 @@ def per_epoch():
     return _PER_EPOCH
 
 
+@pytest.fixture(scope="session")
+def stored_per_seed():
+    """Seconds per seed of storing a chunk's runs, each way, filled in by the benchmarks."""
+    return _STORED
+
+
 def pytest_terminal_summary(terminalreporter):
     """Every measurement with its speed-up over each tutorial loop and over the per-seed
     engine's ten seeds: ratios of things measured in this run, which is what to compare."""
+    if len(_STORED) == 2:
+        terminalreporter.section("storing 64 runs of echo-lag: ms per seed, measured in this run")
+        for name, seconds in _STORED.items():
+            terminalreporter.write_line(f"{name:20s} {1000 * seconds:8.3f} ms")
+        terminalreporter.write_line(f"as one chunk: {_STORED['one by one'] / _STORED['as one chunk']:.1f}x "
+                                    "faster than one by one")
     if not _PER_EPOCH:
         return
     engines = [k for k in _PER_EPOCH if k.startswith("engine")]
