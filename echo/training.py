@@ -56,24 +56,30 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
 
 
 def predict(model: keras.Model, X: np.ndarray, *, missing_value: float = 0.0) -> np.ndarray:
-    """Predicted values for X (sequences, samples, timesteps), state reset per sequence."""
-    return predict_probabilities(model, X, missing_value=missing_value).argmax(-1)
+    """Predicted values for X (sequences, samples, timesteps), state reset per sequence: the
+    argmax taken where the model runs, so only the values come back."""
+    if keras.backend.backend() != "jax":
+        return predict_probabilities(model, X, missing_value=missing_value).argmax(-1)
+    return _predicted(model, X, missing_value, "values", model.output_shape[1:-1])
 
 
 def predict_probabilities(model: keras.Model, X: np.ndarray, *,
                           missing_value: float = 0.0) -> np.ndarray:
     """Softmax outputs (sequences, samples, [steps,] n_unique), batches in order, state reset
     per sequence."""
-    batch_size = batching(model, X)
     if keras.backend.backend() != "jax":
         from echo.reference import predict_reference
 
+        batching(model, X)  # refuses samples that do not split into whole batches
         return predict_reference(model, X, missing_value=missing_value)
+    return _predicted(model, X, missing_value, "predict", model.output_shape[1:])
+
+
+def _predicted(model, X, missing_value, kind, shape):
     arguments = ([v.value for v in model.trainable_variables],
-                 split_batches(X, X[..., 0], batch_size)[0])
-    program, _ = compiled_program(model, "predict", missing_value, True, arguments)
-    probabilities = program(*arguments)
-    return ops.convert_to_numpy(probabilities).reshape(X.shape[:2] + tuple(model.output_shape[1:]))
+                 split_batches(X, X[..., 0], batching(model, X))[0])
+    program, _ = compiled_program(model, kind, missing_value, True, arguments)
+    return ops.convert_to_numpy(program(*arguments)).reshape(X.shape[:2] + tuple(shape))
 
 
 _PROGRAMS: OrderedDict[tuple, object] = OrderedDict()
@@ -103,7 +109,7 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
-    build = _train_program if kind == "train" else _predict_program
+    build = {"train": _train_program, "predict": _predict_program, "values": _values_program}[kind]
     program = build(model, missing_value, reset_per_sequence)
     if over_seeds:
         program = jax.vmap(program)
@@ -155,7 +161,13 @@ def _train_program(model, missing_value, reset_per_sequence):
     return run
 
 
-def _predict_program(model, missing_value, _reset_per_sequence):
+def _values_program(model, missing_value, reset_per_sequence):
+    """`_predict_program` keeping only each output's argmax, the predicted value: a hundredth
+    of the softmax outputs to hold on the device and to move back."""
+    return _predict_program(model, missing_value, reset_per_sequence, values=True)
+
+
+def _predict_program(model, missing_value, _reset_per_sequence, values=False):
     """A pure function (weights, batched X) -> softmax outputs, state reset per sequence.
 
     Held-out sequences are independent (each starts from zeros), so they run side by side
@@ -166,7 +178,7 @@ def _predict_program(model, missing_value, _reset_per_sequence):
     def batch_step(carry, xb):
         trainable, states = carry
         probs, states = forward(trainable, states, xb)
-        return (trainable, states), probs
+        return (trainable, states), ops.argmax(probs, axis=-1) if values else probs
 
     def sequence(trainable, batches):
         return ops.scan(batch_step, (trainable, states0), batches)[1]

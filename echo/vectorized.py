@@ -151,7 +151,6 @@ def _predict(trained: Trained, setup: Setup, held_out: Framed) -> np.ndarray:
     model = trained.model
     X = _batches(model, held_out.X, held_out.X[..., 0])[0]
     arguments = (trained.weights, X)
-    program, _ = compiled_program(model, "predict", setup.missing_value, True, arguments,
+    program, _ = compiled_program(model, "values", setup.missing_value, True, arguments,
                                   over_seeds=True)
-    probabilities = np.asarray(program(*arguments))
-    return probabilities.reshape(held_out.X.shape[:3] + tuple(model.output_shape[1:])).argmax(-1)
+    return np.asarray(program(*arguments)).reshape(held_out.X.shape[:3] + model.output_shape[1:-1])

@@ -9,7 +9,9 @@ from echo.framings import lag_with_window
 from echo.models import ModelSpec, build_model, reset_state, state_variables
 from echo.reference import predict_reference, train_reference
 from echo.sequences import generate_sequences
-from echo.training import predict_probabilities, train
+from echo.training import predict, predict_probabilities, train
+
+from helpers import model_kinds
 
 SPEC = ModelSpec(units=50, timesteps=5, batch_size=5, stateful=True)
 
@@ -127,3 +129,18 @@ def test_sequence_heads_match_the_tutorials_loop(framing, spec):
 @pytest.mark.parametrize("cell", ["gru", "simple_rnn"])
 def test_other_cells_match_the_tutorials_loop(cell):
     train_both(*twin_models(ModelSpec(units=16, cell=cell)), data(8))
+
+
+@pytest.mark.parametrize("kind", list(model_kinds()))
+def test_predicted_values_are_the_argmax_of_the_softmax_outputs(kind):
+    """The argmax is taken on the device; it must pick what the outputs' argmax picks."""
+    from echo.protocol import initial_model
+
+    setup = model_kinds()[kind].replace(eval_sequences=20)
+    framed = setup.frame(generate_sequences(np.random.default_rng(1), setup.eval_sequences,
+                                            setup.length))
+    model = initial_model(setup, 0)
+    probabilities = predict_probabilities(model, framed.X, missing_value=setup.missing_value)
+    values = predict(model, framed.X, missing_value=setup.missing_value)
+    assert values.shape == probabilities.shape[:-1]
+    np.testing.assert_array_equal(values, probabilities.argmax(-1))
