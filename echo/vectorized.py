@@ -23,7 +23,7 @@ from echo.records import Curves, Phases, Run
 from echo.scoring import score_seeds
 from echo.sequences import generate_sequences
 from echo.setup import Setup
-from echo.training import batching, compiled_program, split_batches
+from echo.training import HELD_OUT_AT_ONCE, batching, compiled_program, split_batches
 
 # On a CPU, chunks of about this many parameters (four echo-lag models) keep a chunk's
 # weights, gradients and Adam moments in the core's cache: of chunks of 2, 4, 8 and 16
@@ -61,13 +61,17 @@ def chunk_size(setup: Setup, where: Device) -> int:
 
 def _bytes_per_seed(setup: Setup, parameters: int) -> int:
     """A generous estimate of one seed's memory in a chunk: its sequences, its weights with
-    their gradients, Adam moments and per-step copies, and the activations of one batch."""
+    their gradients, Adam moments and per-step copies, the activations of one batch, its
+    predicted values and the held-out sequences predicted at once (checked against XLA's own
+    count for every kind of model)."""
     framed = setup.probe()
     samples, timesteps = framed.X.shape[1], framed.X.shape[-1]
     data = 4 * (setup.epochs + setup.eval_sequences) * samples * (timesteps + 1)
-    outputs = setup.eval_sequences * samples * max(setup.out_steps, timesteps) * setup.n_unique
+    outputs = setup.eval_sequences * samples * setup.out_steps
+    held_out = min(setup.eval_sequences, HELD_OUT_AT_ONCE)
+    scoring = held_out * samples * max(setup.out_steps, timesteps) * setup.n_unique
     activations = setup.batch_size * timesteps * (setup.n_unique + 8 * setup.units)
-    return data + 4 * (16 * parameters + outputs + 4 * activations)
+    return data + 4 * (16 * parameters + outputs + scoring + 4 * activations)
 
 
 @dataclass(frozen=True)

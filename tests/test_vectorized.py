@@ -5,9 +5,9 @@ import pytest
 
 from bench.runner import Chunk, make_chunks, run_tasks
 from bench.tasks import Task
-from echo.protocol import framed_sequences, initial_model, run, streams
-from echo.training import train
-from echo.vectorized import run_seeds, train_seeds
+from echo.protocol import framed_sequences, initial_model, run, streams, template_model
+from echo.training import _PROGRAMS as PROGRAMS, HELD_OUT_AT_ONCE, clear_programs, train
+from echo.vectorized import _bytes_per_seed, run_seeds, train_seeds
 from helpers import model_kinds
 
 EPOCHS = 25
@@ -70,3 +70,18 @@ def test_chunks_that_cannot_be_sized_fail_every_task_with_the_reason():
     outcomes = [o for chunk in run_tasks(tasks, 1, progress=False, engine="vectorized") for o in chunk]
     assert [o.task.seed for o in outcomes] == [0, 1, 2]
     assert all("could not size" in o.error and "no such model" in o.error for o in outcomes)
+
+
+@pytest.mark.parametrize("name", SETUPS)
+def test_a_chunk_is_sized_on_no_less_than_the_memory_its_programs_take(name):
+    """The estimate a GPU's chunk is sized with, against XLA's own count of the training and
+    held-out programs' buffers (compiled here for two seeds, on the CPU)."""
+    setup = SETUPS[name].replace(epochs=EPOCHS, eval_sequences=2 * HELD_OUT_AT_ONCE + 1)
+    clear_programs()
+    run_seeds(setup, [0, 1])
+    estimate = _bytes_per_seed(setup, template_model(setup).count_params())
+    for program in PROGRAMS.values():
+        used = program.memory_analysis()
+        per_seed = (used.temp_size_in_bytes + used.argument_size_in_bytes
+                    + used.output_size_in_bytes) / 2
+        assert estimate >= per_seed
