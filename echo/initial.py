@@ -25,12 +25,9 @@ def weights_rng(seed: int) -> np.random.Generator:
 def initial_weights(model: keras.Model, seeds: list[int]) -> list[np.ndarray]:
     """Every trainable variable's initial value for each seed, stacked along a leading seed axis
     (float32, in the order of `model.trainable_variables`)."""
-    draws = [_initializer_of(model, variable) for variable in model.trainable_variables]
-    per_seed = []
-    for seed in seeds:
-        rng = weights_rng(seed)
-        per_seed.append([draw(rng) for draw in draws])
-    return [np.stack(values).astype(np.float32) for values in zip(*per_seed)]
+    rngs = [weights_rng(seed) for seed in seeds]
+    return [_initializer_of(model, variable)(rngs).astype(np.float32)
+            for variable in model.trainable_variables]
 
 
 def set_initial_weights(model: keras.Model, seed: int) -> keras.Model:
@@ -41,7 +38,8 @@ def set_initial_weights(model: keras.Model, seed: int) -> keras.Model:
 
 
 def _initializer_of(model: keras.Model, variable):
-    """A function rng -> the variable's initial value, from the initializer its layer declares:
+    """A function (one rng per seed) -> the variable's initial value for each seed, stacked, from
+    the initializer its layer declares:
     for a variable the layer (or its cell) holds as `name`, its `name_initializer` attribute
     (`recurrent_initializer` for `recurrent_kernel`), as Keras's own layers name them."""
     for layer in model.layers:
@@ -52,7 +50,7 @@ def _initializer_of(model: keras.Model, variable):
                 continue
             name, shape = name.lstrip("_"), tuple(variable.shape)  # Dense keeps `_kernel`
             if name == "bias" and getattr(owner, "unit_forget_bias", False):
-                return lambda rng: _forget_bias(shape, owner.units)
+                return lambda rngs: np.stack([_forget_bias(shape, owner.units)] * len(rngs))
             attribute = INITIALIZERS.get(name, f"{name}_initializer")
             if hasattr(owner, attribute):
                 return _draw(getattr(owner, attribute), shape)
@@ -61,31 +59,35 @@ def _initializer_of(model: keras.Model, variable):
 
 
 def _draw(initializer, shape: tuple):
-    """rng -> a value of `shape` drawn as `initializer` draws, with numpy where it is known."""
+    """rngs -> a value of `shape` per seed drawn as `initializer` draws, with numpy where it is
+    known; each seed's rng draws its variables one after another, in the model's order."""
     kind = type(initializer)
     if kind is keras.initializers.Zeros:
-        return lambda rng: np.zeros(shape)
+        return lambda rngs: np.zeros((len(rngs),) + shape)
     if kind is keras.initializers.Ones:
-        return lambda rng: np.ones(shape)
+        return lambda rngs: np.ones((len(rngs),) + shape)
     if isinstance(initializer, keras.initializers.Orthogonal):
-        return lambda rng: initializer.gain * _orthogonal(rng, shape)
+        return lambda rngs: initializer.gain * _orthogonal(rngs, shape)
     if (isinstance(initializer, keras.initializers.VarianceScaling)
             and initializer.distribution == "uniform"):
         limit = np.sqrt(3 * initializer.scale / _fan(shape, initializer.mode))
-        return lambda rng: rng.uniform(-limit, limit, shape)
+        return lambda rngs: np.stack([rng.uniform(-limit, limit, shape) for rng in rngs])
     config = initializer.get_config()
     if "seed" not in config:  # a constant, drawn the same whatever the seed
-        return lambda rng: np.asarray(initializer(shape, "float32"))
-    return lambda rng: np.asarray(type(initializer).from_config(
-        {**config, "seed": int(rng.integers(2**31))})(shape, "float32"))
+        return lambda rngs: np.stack([np.asarray(initializer(shape, "float32"))] * len(rngs))
+    return lambda rngs: np.stack([np.asarray(type(initializer).from_config(
+        {**config, "seed": int(rng.integers(2**31))})(shape, "float32")) for rng in rngs])
 
 
-def _orthogonal(rng: np.random.Generator, shape: tuple) -> np.ndarray:
-    """A random orthogonal matrix (rows or columns orthonormal), as keras.initializers.Orthogonal."""
+def _orthogonal(rngs: list, shape: tuple) -> np.ndarray:
+    """A random orthogonal matrix per seed (rows or columns orthonormal), as
+    keras.initializers.Orthogonal; the seeds' QR decompositions in one call."""
     rows, columns = int(np.prod(shape[:-1])), shape[-1]
-    q, r = np.linalg.qr(rng.standard_normal((max(rows, columns), min(rows, columns))))
-    q = q * np.sign(np.diag(r))
-    return (q.T if rows < columns else q).reshape(shape)
+    normal = np.stack([rng.standard_normal((max(rows, columns), min(rows, columns)))
+                       for rng in rngs])
+    q, r = np.linalg.qr(normal)
+    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
+    return (q.transpose(0, 2, 1) if rows < columns else q).reshape((len(rngs),) + shape)
 
 
 def _fan(shape: tuple, mode: str) -> float:
