@@ -113,8 +113,8 @@ def worker_environment(threads: int) -> dict[str, str]:
 def run_tasks(tasks: list[Task], jobs: int, progress: bool = True, backend: str = "loky",
               scheduler: str | None = None, engine: str = "per-seed",
               chunk: int | None = None) -> Iterator[list[Outcome]]:
-    """Yield the Outcomes of each chunk of tasks as it finishes, in worker processes (never this one):
-    `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`).
+    """Yield the Outcomes of each chunk of tasks as it finishes, in worker processes (never
+    this one): `jobs` loky workers, or a Dask cluster (at `scheduler`, else a LocalCluster of `jobs`).
     The vectorized engine trains `chunk` seeds per call (default: what fits the device)."""
     try:
         yield from _run(tasks, jobs, progress, backend, scheduler, engine, chunk)

@@ -10,6 +10,7 @@ on JAX a stateful layer's state is not among the model's variables, and
 `fit`/`stateless_call` would silently drop it.
 """
 
+import functools
 import json
 import time
 from collections import OrderedDict
@@ -82,10 +83,10 @@ def _predicted(model, X, missing_value, kind, shape):
     return ops.convert_to_numpy(program(*arguments)).reshape(X.shape[:2] + tuple(shape))
 
 
-_PROGRAMS: OrderedDict[tuple, object] = OrderedDict()
-# Held-out sequences predicted side by side; more at a time are looped over. Bounds a seed's
-# working memory (echo-lag: 6 MB at 200, 27 MB at 1000) and is as fast on a CPU (measured).
+# Held-out sequences predicted side by side; more are looped over in groups of this many. Bounds
+# a seed's working memory (echo-lag: 6 MB at 200, 27 MB at 1000) and is as fast on a CPU.
 HELD_OUT_AT_ONCE = 200
+_PROGRAMS: OrderedDict[tuple, object] = OrderedDict()
 PROGRAMS_KEPT = 16  # compiled programs kept per process, least recently used dropped first
 
 
@@ -112,7 +113,8 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
-    build = {"train": _train_program, "predict": _predict_program, "values": _values_program}[kind]
+    build = {"train": _train_program, "predict": _predict_program,
+             "values": functools.partial(_predict_program, values=True)}[kind]
     program = build(model, missing_value, reset_per_sequence)
     if over_seeds:
         program = jax.vmap(program)
@@ -164,14 +166,10 @@ def _train_program(model, missing_value, reset_per_sequence):
     return run
 
 
-def _values_program(model, missing_value, reset_per_sequence):
-    """`_predict_program` keeping only each output's argmax, the predicted value: a hundredth
-    of the softmax outputs to hold on the device and to move back."""
-    return _predict_program(model, missing_value, reset_per_sequence, values=True)
-
-
 def _predict_program(model, missing_value, _reset_per_sequence, values=False):
-    """A pure function (weights, batched X) -> softmax outputs, state reset per sequence.
+    """A pure function (weights, batched X) -> softmax outputs, state reset per sequence; with
+    `values`, only each output's argmax, the predicted value (a hundredth of the outputs to
+    hold on the device and to move back).
 
     Held-out sequences are independent (each starts from zeros), so they run side by side
     (vmapped, HELD_OUT_AT_ONCE at a time) rather than one after another: the batches of a
