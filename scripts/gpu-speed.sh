@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time echo-lag on an NVIDIA GPU: the vectorized engine at 4096 and 8192 seeds, then all three
 # ways (tutorial loop, per-seed, vectorized) on 64 seeds; each prints its phases (set-up, compile,
-# train, score) and keeps JSON in $OUT (or here). SEEDS, COMPARE_SEEDS and EPOCHS change the sizes
+# train, score) and keeps JSON in $OUT (or here). Last, what a user runs: `bench run` of 4096
+# seeds end to end, results stored (its meta.json kept beside the JSON). SEEDS, COMPARE_SEEDS and EPOCHS change the sizes
 # (a trial on a CPU: SEEDS=32 COMPARE_SEEDS=4 EPOCHS=50 scripts/gpu-speed.sh). For a machine with JAX for CUDA
 # installed and no network: Keras and its two pure-Python needs travel as wheels in .whl/, made
 # where pip works with
@@ -17,10 +18,15 @@ export PYTHONPATH="$PWD:${PYTHONPATH:-}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 python3 -c "import jax; print('devices:', jax.devices())"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 epochs=(${EPOCHS:+--epochs "$EPOCHS"})
-for seeds in ${SEEDS:-4096 8192}; do
+sizes="${SEEDS:-4096 8192}"
+for seeds in $sizes; do
     python3 -m bench speed echo-lag --engine vectorized --seeds "$seeds" --jobs 1 "${epochs[@]}" \
         --json "${OUT:-.}/speed-$seeds.json"
 done
 compare="${COMPARE_SEEDS:-64}"
 python3 -m bench speed echo-lag --seeds "$compare" --tutorial-epochs 30 "${epochs[@]}" \
     --json "${OUT:-.}/speed-$compare.json"
+results="$(mktemp -d)"
+time python3 -m bench run echo-lag --engine vectorized --seeds "${sizes%% *}" --jobs 1 "${epochs[@]}" \
+    --curve-every 10 --quiet --results "$results"
+cp "$results/echo-lag/meta.json" "${OUT:-.}/run-meta.json"
