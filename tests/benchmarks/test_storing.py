@@ -1,6 +1,8 @@
 """Storing a chunk's runs: staged in one file and merged, against the same runs staged one by one
 (as the per-seed engine stages them), measured in one run; the ratio is printed at the end."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -30,7 +32,7 @@ def test_store_a_chunk(benchmark, tmp_path, stored_per_seed, staged):
     runs = finished()
     batches = [runs] if staged == "as one chunk" else [[run] for run in runs]
     meta = provenance(EXPERIMENT, [task for task, _ in runs], EVERY)
-    rounds = iter(range(100))
+    rounds = itertools.count()
 
     def store_all():
         store = ExperimentStore(tmp_path / str(next(rounds)) / EXPERIMENT.name)
