@@ -1,10 +1,12 @@
-"""The command line: `python -m bench list | run | report | speed`."""
+"""The command line: `python -m bench list | run | report | speed | compare | scorecard |
+abandon`."""
 
 import argparse
 import dataclasses
 import difflib
 import importlib.util
 import itertools
+import json
 import os
 import sys
 from contextlib import ExitStack
@@ -23,12 +25,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def positive_int(text: str) -> int:
+    """An integer option's value: at least 1 and at most what every backend's int32 holds."""
+    from echo.setup import LARGEST
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if not 1 <= value <= LARGEST:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to {LARGEST:,}, "
+                                         f"got {value:,}")
     return value
 
 
@@ -120,6 +126,12 @@ def parser() -> argparse.ArgumentParser:
     card.add_argument("--reference", type=Path, default=Path("results"),
                       help="the declared variants' runs to pair with (default results/)")
     card.add_argument("--out", type=Path, metavar="FILE", help="write the page here (default: print it)")
+    abandon = commands.add_parser("abandon", help="drop an unfinished --force, keeping the "
+                                                  "stored variant as it is", allow_abbrev=False)
+    abandon.add_argument("names", nargs="+", metavar="NAME", help="experiments")
+    abandon.add_argument("--variants", nargs="+", metavar="VARIANT",
+                         help="only these variants' replacements (default: all)")
+    abandon.add_argument("--results", type=Path, default=Path("results"), help="results directory")
     report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)",
                                  allow_abbrev=False)
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
@@ -145,7 +157,7 @@ def load_user_experiments(paths: list[Path] | None) -> None:
             experiments.load_path(path)
         except ValueError as error:
             raise UsageError(str(error)) from None
-    os.environ[experiments.USER_PATHS] = os.pathsep.join(str(p.resolve()) for p in paths)
+    os.environ[experiments.USER_PATHS] = json.dumps([str(p.resolve()) for p in paths])
 
 
 def command_report(args) -> int:
@@ -185,6 +197,10 @@ def command_compare(args) -> int:
         raise UsageError(str(error)) from None
     print(f"B = {args.b}/ against A = {args.a}/, paired by variant, seed and settings:")
     print("\n".join(table(compared)))
+    if not any(c.pairs for c in compared):
+        print(f"bench: {args.a}/ and {args.b}/ share no run of the same variant, seed and "
+              "settings: nothing was compared", file=sys.stderr)
+        return 1
     if args.tolerance is None:
         return 0
     beyond = [f"{c.experiment}/{c.variant} ({c.largest:.4f})" for c in compared
@@ -214,6 +230,28 @@ def command_scorecard(args) -> int:
     except OSError as error:
         raise UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
     print(f"scorecard of {args.cell} in {args.out}")
+    return 0
+
+
+def command_abandon(args) -> int:
+    """Drop the named experiments' unfinished replacements and the runs they held back."""
+    from bench.store import ExperimentStore, StoreError
+
+    results_directories(args.results)
+    for name in dict.fromkeys(args.names):
+        if not (args.results / name).is_dir():
+            raise UsageError(f"no results for {name!r} in {args.results}/")
+        store = ExperimentStore(args.results / name)
+        try:
+            with store.writer():
+                dropped = store.abandon(args.variants)
+        except StoreError as error:
+            raise UsageError(str(error)) from None
+        for replacement in dropped:
+            print(f"{name} / {replacement.variant}: unfinished --force dropped; the stored runs "
+                  "stand")
+        if not dropped:
+            print(f"{name}: no unfinished --force to drop")
     return 0
 
 
@@ -283,14 +321,35 @@ def _only_variants(experiments, variants: list[str]):
 
 
 def check_cells(experiments) -> None:
-    """A cell given as package.module:Name must import here, as its workers will import it."""
-    for cell in sorted({s.cell for e in experiments for s in e.variants.values() if ":" in s.cell}):
+    """A cell given as package.module:Name must import here, as its workers will import it, and
+    be a Keras recurrent layer, or a cell (it has a state_size) that keras.layers.RNN can wrap."""
+    units = {s.cell: s.units for e in experiments for s in e.variants.values() if ":" in s.cell}
+    for cell in sorted(units):
         module, _, name = cell.partition(":")
         try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError) as error:
+            found = getattr(importlib.import_module(module), name)
+        except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, as one line)
             raise UsageError(f"cell {cell!r} cannot be imported ({type(error).__name__}: "
-                             f"{error}); is its package installed or on PYTHONPATH?") from None
+                             f"{_one_line(error)}); is its package installed or on PYTHONPATH?"
+                             ) from None
+        import keras
+
+        if not (isinstance(found, type) and issubclass(found, keras.layers.Layer)):
+            raise UsageError(f"cell {cell!r} is not a Keras layer or cell class")
+        if issubclass(found, keras.layers.RNN):
+            continue
+        try:
+            made = found(units[cell])
+        except Exception as error:  # noqa: BLE001  (the user's class, as one line)
+            raise UsageError(f"cell {cell!r} cannot be made with {units[cell]} units "
+                             f"({type(error).__name__}: {_one_line(error)})") from None
+        if not hasattr(made, "state_size"):
+            raise UsageError(f"cell {cell!r} is neither a keras.layers.RNN nor a recurrent cell "
+                             "(it has no state_size)")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300]
 
 
 def override_grid(overrides: list[str]) -> list[dict]:
@@ -382,10 +441,10 @@ def _plan(experiments, stores, seeds: int, args, force: bool):
     stored = {}
     for experiment in experiments:
         store = stores[experiment.name]
-        runs, _, every = store.contents()
+        runs, _, every, pending = store.contents()
         store.errors()  # a damaged errors.csv is refused now, not after training
         stored[experiment.name] = Stored(str(store.directory), dict(zip(
-            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every)
+            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every, pending)
     return plan_run(make_tasks(experiments, seeds, args.epochs), stored, force, args.curve_every)
 
 
@@ -409,6 +468,7 @@ def _until_decided(schedule, experiments, declared, stores, args, argv) -> int:
             return status
         for experiment in list(active):
             runs = stores[experiment.name].load()[0]
+            runs = runs[runs["seed"] < target]  # this look's seeds, whatever else is stored
             still = open_questions(runs, definitions[experiment.name], schedule.alpha)
             if still and target < schedule.most:
                 print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")
@@ -485,11 +545,15 @@ def main(argv: list[str] | None = None) -> int:
             return command_compare(args)
         if args.command == "scorecard":
             return command_scorecard(args)
+        if args.command == "abandon":
+            return command_abandon(args)
         return command_run(args, argv)
     except UsageError as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("bench: interrupted; finished experiments were written, rerun to complete the rest",
               file=sys.stderr)
-        return 130
+        from bench.session import Terminated
+
+        return 143 if isinstance(stop, Terminated) else 130

@@ -1,9 +1,9 @@
 """Planning a `run`: the tasks to train and those already stored, checked against the
 results before anything trains. Pure: it reads and writes nothing."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bench.store import settings_hash
+from bench.schema import settings_hash
 from bench.tasks import Task
 
 
@@ -14,20 +14,24 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Stored:
     """What one experiment's results directory holds: each stored run's settings hash by
-    (variant, seed), and the epochs per curve point (None without runs)."""
+    (variant, seed), the epochs per curve point (None without runs), and the settings hash of
+    each run an unfinished replacement (`--force`) holds back."""
 
     directory: str
     hashes: dict
     curve_every: int | None
+    pending: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Every task asked for, those to train now, and the curves' epochs per point."""
+    """Every task asked for, those to train now, the curves' epochs per point, and with
+    `--force` the variants it replaces: (experiment, variant) -> (settings hash, seeds)."""
 
     tasks: list
     todo: list
     curve_every: int
+    replacing: dict = field(default_factory=dict)
 
     @property
     def skipped(self) -> int:
@@ -36,9 +40,10 @@ class Plan:
 
 def plan_run(tasks: list[Task], stored: dict[str, Stored], force: bool = False,
              curve_every: int | None = None) -> Plan:
-    """Train what is not stored (everything with `force`). Refused: another curve granularity
-    than the stored runs', or a variant stored with other settings unless `force` (which then
-    replaces the whole variant)."""
+    """Train what is not stored. With `force`, every variant asked for is replaced: train
+    all its seeds but those an unfinished replacement of the same settings already holds (a
+    resumed `--force`). Refused: another curve granularity than the stored runs', or a variant
+    stored with other settings unless `force` (which then replaces the whole variant)."""
     kept = {s.curve_every for s in stored.values()} - {None}
     every = curve_every if curve_every is not None else kept.pop() if len(kept) == 1 else 1
     for s in stored.values():
@@ -55,6 +60,16 @@ def plan_run(tasks: list[Task], stored: dict[str, Stored], force: bool = False,
                     raise Refused(f"{s.directory} holds {variant} seed {seed} made with other "
                                   "settings; use another --results directory, or --force to "
                                   "replace the whole variant")
+    if force:
+        replacing = {}
+        for task in tasks:
+            key = (task.experiment, task.variant)
+            replacing.setdefault(key, (wanted[key], []))[1].append(task.seed)
+        held = {(name, *key): found for name, s in stored.items()
+                for key, found in s.pending.items()}
+        todo = [t for t in tasks if held.get((t.experiment, t.variant, t.seed))
+                != wanted[t.experiment, t.variant]]
+        return Plan(tasks, todo, every, replacing)
     done = {(name, *key) for name, s in stored.items() for key in s.hashes}
-    todo = [t for t in tasks if force or (t.experiment, t.variant, t.seed) not in done]
+    todo = [t for t in tasks if (t.experiment, t.variant, t.seed) not in done]
     return Plan(tasks, todo, every)

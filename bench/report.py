@@ -70,7 +70,7 @@ def claim(out: Path) -> None:
     """Make `out` a reports folder, refusing one that holds files `bench report` did not write."""
     if out.exists() and not out.is_dir():
         raise StoreError(f"--out {out} is a file, not a folder")
-    if out.is_dir() and not (out / MARKER).exists() and not _legacy_reports(out):
+    if out.is_dir() and not (out / MARKER).is_file():
         others = sorted(p.name for p in out.iterdir())
         if others:
             raise StoreError(f"{out}/ holds files `bench report` did not write ({', '.join(others[:3])}"
@@ -80,15 +80,6 @@ def claim(out: Path) -> None:
         (out / MARKER).write_text("Written by `python -m bench report`; it rewrites this folder.\n")
     except OSError as error:
         raise StoreError(f"cannot write reports in {out}: {error.strerror or error}") from None
-
-
-def _legacy_reports(out: Path) -> bool:
-    """A reports folder written before the marker existed: its index says who made it."""
-    index = out / "README.md"
-    try:
-        return index.is_file() and index.read_text().startswith(INDEX_TITLE)
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 def _load(directory: Path):

@@ -11,6 +11,7 @@ is recorded as failed.
 """
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -155,8 +156,10 @@ def stop_workers(jobs: int) -> None:
 
 
 def start_worker() -> None:
-    """In a loky worker: die with the command, keep compiled programs, and know the user's own
-    experiments (and any framing they add) that the command loaded."""
+    """In a loky worker: leave Ctrl-C to the command (which stops its workers, so none prints a
+    traceback), die with it, keep compiled programs, and know the user's own experiments (and
+    any framing they add) that the command loaded."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command stops its workers on Ctrl-C
     die_with_parent()
     keep_compiled_programs()
     from experiments import load_user_paths

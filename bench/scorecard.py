@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from bench.stats import accuracy_interval, decide, median_epochs, units_needed
-from bench.store import (RUN_COLUMNS, SETTINGS_COLUMNS, ExperimentStore, StoreError,
-                         stored_experiments)
+from bench.store import ExperimentStore, StoreError, stored_experiments
 from echo.experiment import Contrast, UnitsNeeded, derived_name
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.

@@ -28,6 +28,7 @@ def execute(plan, stores, experiments, args, argv) -> int:
     journal = Journal(stores, experiments, plan, argv, args.engine, args.backend)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        _begin_replacements(plan, stores, args.results)
         journal.merge("running")
         outcomes = run_tasks(plan.todo, min(args.jobs, max(1, len(plan.todo))),
                              progress=not args.quiet, backend=args.backend,
@@ -54,6 +55,23 @@ def execute(plan, stores, experiments, args, argv) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return journal.verdict(args.results)
+
+
+def _begin_replacements(plan, stores, results: Path) -> None:
+    """Record each variant `--force` replaces before anything trains, and say which unfinished
+    replacements of earlier commands this one leaves as they are."""
+    for (experiment, variant), (settings, seeds) in plan.replacing.items():
+        try:
+            stores[experiment].begin_replacement(variant, settings, seeds)
+        except OSError as error:
+            raise WriteFailed() from error
+    for name, store in stores.items():
+        for replacement in store.replacements():
+            if (name, replacement.variant) not in plan.replacing:
+                print(f"bench: {name} / {replacement.variant} has an unfinished --force, its "
+                      "runs held back (the stored ones stand): run that command again to finish "
+                      f"it, or `python -m bench abandon {name} --results {results}` to drop it",
+                      file=sys.stderr)
 
 
 class WriteFailed(Exception):
@@ -85,7 +103,7 @@ class Journal:
     def record(self, outcomes: list, curve_every: int) -> None:
         """Stage the runs a chunk finished at once, one file per variant, and note its failures;
         merge every MERGE_EVERY_SECONDS."""
-        from bench.store import settings_hash
+        from bench.schema import settings_hash
 
         finished = {}
         for outcome in outcomes:
@@ -133,7 +151,7 @@ class Journal:
 
     def verdict(self, results: Path) -> int:
         """Summarise; 0 only when every task asked for is stored with its settings."""
-        from bench.store import settings_hash
+        from bench.schema import settings_hash
 
         for name, runs in self.stored_runs.items():
             _summarise(name, runs)
@@ -159,4 +177,7 @@ def _summarise(name: str, runs) -> None:
 
 
 def _terminate(signum, frame):
+    """The first SIGTERM stops the command; later ones are ignored while it saves and ends, so
+    that its status stays 143."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated()

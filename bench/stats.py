@@ -133,7 +133,7 @@ def sign_flip_p(differences) -> float:
     """Two-sided p of a sign-flip permutation test of the mean per-seed difference: exact
     (every sign pattern) up to 16 seeds, else 100,000 seeded random patterns."""
     d = _finite(differences)
-    if d.size == 0 or np.all(d == 0):
+    if d.size < 2 or np.all(d == 0):  # one seed's two sign patterns are as extreme: p = 1
         return 1.0
     result = stats.permutation_test((d,), np.mean, permutation_type="samples",
                                     n_resamples=100_000, alternative="two-sided",

@@ -9,15 +9,20 @@ one file (written to a temporary file, flushed, renamed), then merged into the C
 whole by rename while readers wait on a second, short lock: a reader, or a
 command killed at any instruction, never sees half a file or half a merge, and a
 run present in both places is kept once. Staged runs of other settings than a
-variant's stored ones replace the whole variant, never part of it.
+variant's stored ones replace the whole variant, never part of it. A `--force` is a
+replacement recorded in `.staging/` before anything trains: the runs it stages stay out of
+every reader's view until all of its seeds are staged, then replace the variant in one merge.
 """
 
 import dataclasses
+import errno
 import fcntl
 import hashlib
 import io
 import json
 import os
+import re
+import stat
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -27,37 +32,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from echo.scoring import SCORES, epochs_to_reach
+from bench.schema import (CURVE_COLUMNS, ERROR_COLUMNS, FORMAT, PROVENANCE_COLUMNS, RUN_COLUMNS,
+                          SCHEMAS, SETTINGS_COLUMNS, TEXT, hash_of_settings, meta_problem,
+                          settings_hash, settings_problem, table_problem)
+from echo.scoring import epochs_to_reach
 from echo.setup import Setup
 
-FORMAT = 1
-FORMAT_1_FIELDS = ("framing", "lag", "window", "units", "batch_size", "stateful", "carry_state",
-                   "missing", "out_steps", "cell", "epochs", "length", "n_unique", "eval_sequences")
 # The settings columns every runs.csv has had (frozen: files of format 1 hold at least these).
 FORMAT_1_COLUMNS = ("lag", "window", "units", "batch_size", "stateful", "carry_state", "missing",
                     "out_steps", "cell", "framing")
-# A run's settings, one column each, derived from Setup's fields (epochs comes earlier): a field
-# added later adds its column, and files written before it read it from their meta.json.
-SETTINGS_COLUMNS = [f.name for f in dataclasses.fields(Setup) if f.name != "epochs"]
-# How a run was made: its engine, the workers' backend, the device it trained on and when it
-# finished. Optional: results stored before these columns existed read them as empty.
-PROVENANCE_COLUMNS = ["engine", "backend", "device", "finished_at"]
-RUN_COLUMNS = ["experiment", "variant", "seed", "epochs", *SCORES, "final_loss", "train_seconds",
-               "compile_seconds", "ms_per_epoch", "epochs_to_99", "settings_hash",
-               *PROVENANCE_COLUMNS, *SETTINGS_COLUMNS]
-CURVE_COLUMNS = ["experiment", "variant", "seed", "epoch", "loss", "accuracy"]
-ERROR_COLUMNS = ["experiment", "variant", "seed", "settings_hash", "error"]
 KEYS = ["variant", "seed"]
-# Never empty in a sound file; the last column of each is among them, so a cut row shows.
-REQUIRED = {"runs.csv": ["experiment", "variant", "seed", "epochs", "eval_accuracy", "final_loss",
-                         "train_seconds", "settings_hash", *SETTINGS_COLUMNS],
-            "curves.csv": CURVE_COLUMNS, "errors.csv": ["experiment", "variant", "seed", "error"]}
-INTEGERS = {"runs.csv": ["seed", "epochs"], "curves.csv": ["seed", "epoch"], "errors.csv": ["seed"]}
-TEXT = ["experiment", "variant", "settings_hash", "missing", "cell", "framing", "error",
-        *PROVENANCE_COLUMNS]
+INTEGERS = {name: [c.name for c in schema if c.kind == "integer" and c.required]
+            for name, schema in SCHEMAS.items()}
 WRITER_LOCK = ".writer.lock"  # held by the one command writing this directory
 READ_LOCK = ".read.lock"  # held briefly: exclusively while merging, shared while loading
 TEMPORARY = ".tmp-"  # prefix of files being written; any left behind are removed by the next writer
+# The names the store's temporary files have (mkstemp's 8 characters after the prefix, and
+# after the name of the file they will replace): the only files clean-up removes.
+REPLACEMENT = ".replacing.json"  # suffix of a staged record of an unfinished --force
+MADE_TEMPORARY = re.compile(rf"{re.escape(TEMPORARY)}(?:.+\.)?[a-z0-9_]{{8}}")
 
 
 class StoreError(Exception):
@@ -66,20 +59,6 @@ class StoreError(Exception):
 
 class Busy(StoreError):
     """Another command is writing the directory."""
-
-
-def settings_hash(setup) -> str:
-    """A short fingerprint of a variant's settings and the results format."""
-    return hash_of_settings(dataclasses.asdict(setup))
-
-
-def hash_of_settings(settings: dict) -> str:
-    """Fields added to Setup after format 1 count only where they differ from their default,
-    so that adding a field leaves every stored run's fingerprint as it was."""
-    defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
-    kept = {k: v for k, v in settings.items() if k in FORMAT_1_FIELDS or v != defaults.get(k)}
-    text = json.dumps({"format": FORMAT, **kept}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def run_row(task, result, made: dict | None = None) -> dict:
@@ -123,9 +102,35 @@ class Staged:
     """Finished runs saved together (a chunk's, or one), not yet merged."""
 
     path: Path
-    rows: list[dict]
+    runs: pd.DataFrame
     curves: pd.DataFrame
     curve_every: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Replacement:
+    """An unfinished `--force`: the variant it replaces, with the runs of `seeds` under
+    `settings_hash`, recorded in `path`."""
+
+    path: Path
+    variant: str
+    settings_hash: str
+    seeds: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Combined:
+    """What a store holds as a reader sees it (runs, curves, epochs per curve point, meta.json),
+    the staged runs folded into it, those an unfinished replacement holds back, and the
+    replacements this fold finishes."""
+
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    every: int | None
+    staged: list
+    meta: dict | None
+    held: list
+    finished: list
 
 
 def stored_experiments(results: Path) -> list[str]:
@@ -162,8 +167,7 @@ class ExperimentStore:
         free), and remove temporary files a killed writer left. The lock dies with the process."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            handle = os.open(self.directory / WRITER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                             0o666)
+            handle = _open_lock(self.directory / WRITER_LOCK)
         except OSError as error:
             raise StoreError(f"cannot write results in {self.directory}: {_reason(error)}") from None
         try:
@@ -197,14 +201,19 @@ class ExperimentStore:
         """Finished runs and their curves (staged ones included), validated: results of another
         format, malformed files, duplicated or mixed runs and curves that do not match their
         runs are refused with a StoreError naming the file and line."""
-        runs, curves, _ = self.contents()
-        return runs, curves
-
-    def contents(self) -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
-        """As `load`, with the epochs per curve point of the runs (None without runs)."""
         with self._read_lock(fcntl.LOCK_SH):
-            runs, curves, every, _, _ = self._combined()
-        return runs, curves, every
+            found = self._combined()
+        return found.runs, found.curves
+
+    def contents(self) -> tuple[pd.DataFrame, pd.DataFrame, int | None, dict]:
+        """As `load`, with the epochs per curve point of the runs (None without runs) and the
+        runs an unfinished replacement holds back, their settings hash by (variant, seed)."""
+        with self._read_lock(fcntl.LOCK_SH):
+            found = self._combined()
+        held = _stacked([run.runs for run in found.held]) if found.held else None
+        pending = {} if held is None else dict(zip(zip(held["variant"], held["seed"]),
+                                                   held["settings_hash"]))
+        return found.runs, found.curves, found.every, pending
 
     def meta(self) -> dict | None:
         """The provenance in meta.json, or None when there is none."""
@@ -221,6 +230,10 @@ class ExperimentStore:
         if meta.get("format") != FORMAT:
             raise StoreError(f"{path} was written by results format {meta.get('format')}, this "
                              f"version reads format {FORMAT}; use another --results directory")
+        problem = meta_problem(meta)
+        if problem:
+            raise StoreError(f"{path} is not as this version writes it: {problem}; restore it, "
+                             "or move it away and run again to rewrite it")
         return meta
 
     def errors(self) -> pd.DataFrame:
@@ -237,7 +250,7 @@ class ExperimentStore:
         data = io.BytesIO()
         np.savez(data, header=np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8),
                  epoch=epochs, loss=loss, accuracy=accuracy)
-        name = f"{tasks[0].variant}--seeds-{tasks[0].seed}-to-{tasks[-1].seed}-{len(tasks)}.npz"
+        name = f"{file_stem(tasks[0].variant)}--seeds-{tasks[0].seed}-to-{tasks[-1].seed}-{len(tasks)}.npz"
         _atomic_write(self.staging / name, data.getvalue())
 
     def merge(self, errors: list[dict], meta: dict, invocation: dict) -> pd.DataFrame:
@@ -245,7 +258,9 @@ class ExperimentStore:
         finished), and rewrite meta.json with this command's provenance and `invocation`.
         Returns the runs now stored."""
         with self._read_lock(fcntl.LOCK_EX):
-            runs, curves, every, staged, earlier = self._combined()
+            found = self._combined()
+            runs, curves, every, staged, earlier = (found.runs, found.curves, found.every,
+                                                    found.staged, found.meta)
             old_errors = self.errors()
             retried = {(e["variant"], e["seed"]) for e in errors}
             finished = set(zip(runs["variant"], runs["seed"]))
@@ -263,11 +278,62 @@ class ExperimentStore:
                               all_errors.sort_values(KEYS).to_csv(index=False).encode())
             elif not len(all_errors) and (self.directory / "errors.csv").exists():
                 (self.directory / "errors.csv").unlink()
+            if staged and not invocation["runs"]:  # runs a command killed before it merged
+                invocation = {**invocation, "recovered": sum(len(run.runs) for run in staged)}
             self._write_meta(_combined_meta(earlier or {}, meta, invocation, runs,
                                             every or meta["curve_every"]))
+            # A finished replacement's record goes before its runs: the runs are in the CSVs.
+            for replacement in found.finished:
+                replacement.path.unlink()
             for run in staged:
                 run.path.unlink()
         return runs
+
+    def begin_replacement(self, variant: str, settings_hash: str, seeds: list[int]) -> None:
+        """Record, before anything trains, that `--force` replaces `variant` with the runs of
+        `seeds` under `settings_hash`: its staged runs stay out of every reader's view until
+        all are staged, then replace the variant in one merge. Staged runs of other settings
+        that an earlier, unfinished replacement held are dropped (they can never finish)."""
+        for run in self._staged():
+            if run.runs["variant"].iloc[0] == variant and (
+                    run.runs["settings_hash"].iloc[0] != settings_hash):
+                run.path.unlink()
+        record = {"variant": variant, "settings_hash": settings_hash, "seeds": sorted(seeds)}
+        _atomic_write(self._replacement_path(variant), json.dumps(record).encode())
+
+    def replacements(self) -> list["Replacement"]:
+        """The unfinished replacements (`--force`) recorded here."""
+        if not self.staging.is_dir():
+            return []
+        found = []
+        for path in sorted(self.staging.glob(f"*{REPLACEMENT}")):
+            try:
+                record = json.loads(path.read_bytes())
+                variant, settings, seeds = (record["variant"], record["settings_hash"],
+                                            record["seeds"])
+                if not (isinstance(variant, str) and isinstance(settings, str)
+                        and isinstance(seeds, list) and all(type(s) is int for s in seeds)):
+                    raise ValueError("a field of the wrong type")
+                found.append(Replacement(path, variant, settings, tuple(seeds)))
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise StoreError(f"{path} is not a replacement record ({_reason(error)}); remove "
+                                 "it to abandon that replacement") from None
+        return found
+
+    def abandon(self, variants: list[str] | None = None) -> list["Replacement"]:
+        """Drop unfinished replacements (of `variants`, else all) and the runs they held back,
+        leaving the stored variants as they are. Returns those dropped."""
+        dropped = [r for r in self.replacements() if variants is None or r.variant in variants]
+        names = {r.variant for r in dropped}
+        for replacement in dropped:
+            replacement.path.unlink()
+        for run in self._staged():
+            if run.runs["variant"].iloc[0] in names:
+                run.path.unlink()
+        return dropped
+
+    def _replacement_path(self, variant: str) -> Path:
+        return self.staging / f"{file_stem(variant)}{REPLACEMENT}"
 
     def annotate(self, updates: dict) -> None:
         """Add `updates` to meta.json (a writer's account that no merge makes)."""
@@ -290,15 +356,21 @@ class ExperimentStore:
         for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
             _check_experiment(table, self.directory / name, self.name)
         _check_runs(runs, self.directory / "runs.csv")
-        staged = self._staged()
+        staged, held, finished = self._replacing(self._staged())
         every = meta.get("curve_every", 1) if meta and len(runs) else _inferred_every(curves)
-        for run in staged:
+        for run in [*staged, *held]:
             if every is not None and run.curve_every != every:
                 raise StoreError(f"staged run {run.path} stores curves every {run.curve_every} "
                                  f"epochs, the results every {every}; remove it to rerun its seeds")
             every = run.curve_every
+        if staged or held:
+            twice = _stacked([run.runs for run in [*staged, *held]])
+            twice = twice[twice.duplicated(KEYS)]
+            if len(twice):
+                raise StoreError(f"{self.staging} holds {twice['variant'].iloc[0]} seed "
+                                 f"{twice['seed'].iloc[0]} twice; remove one of its files")
         if staged:
-            fresh = pd.DataFrame([row for run in staged for row in run.rows], columns=RUN_COLUMNS)
+            fresh = _stacked([run.runs for run in staged])
             twice = fresh[fresh.duplicated(KEYS)]
             if len(twice):
                 raise StoreError(f"{self.staging} holds {twice['variant'].iloc[0]} seed "
@@ -320,15 +392,36 @@ class ExperimentStore:
         runs = runs.sort_values(KEYS).reset_index(drop=True)
         curves = curves.sort_values(KEYS + ["epoch"]).reset_index(drop=True)
         _check_curves(runs, curves, self.directory / "curves.csv", every or 1)
-        return (runs.drop(columns="line", errors="ignore"),
-                curves.drop(columns="line", errors="ignore"), every, staged, meta)
+        return Combined(runs.drop(columns="line", errors="ignore"),
+                        curves.drop(columns="line", errors="ignore"), every, staged, meta, held,
+                        finished)
+
+    def _replacing(self, staged: list["Staged"]):
+        """Staged runs split by the replacements recorded here: those to fold in now, those an
+        unfinished replacement holds back, and the replacements whose every seed is staged."""
+        replacements = {r.variant: r for r in self.replacements()}
+        ready, held, finished = [], [], []
+        waiting = {}
+        for run in staged:
+            variant = run.runs["variant"].iloc[0]
+            (waiting.setdefault(variant, []) if variant in replacements else ready).append(run)
+        for variant, replacement in replacements.items():
+            runs = waiting.get(variant, [])
+            seeds = {seed for run in runs if run.runs["settings_hash"].iloc[0]
+                     == replacement.settings_hash for seed in run.runs["seed"]}
+            if seeds >= set(replacement.seeds):
+                ready += runs
+                finished.append(replacement)
+            else:
+                held += runs
+        return sorted(ready, key=lambda run: run.path), held, finished
 
     def _staged(self) -> list[Staged]:
         if not self.staging.is_dir():
             return []
         staged = []
         for path in sorted(self.staging.iterdir()):
-            if path.name.startswith(TEMPORARY):
+            if path.name.startswith(TEMPORARY) or path.name.endswith(REPLACEMENT):
                 continue
             try:
                 rows, epochs, loss, accuracy, every = _read_staged(path)
@@ -348,7 +441,14 @@ class ExperimentStore:
             if alien:
                 raise StoreError(f"staged run {path} belongs to {alien[0]}, not "
                                  f"{self.name}; remove it")
-            staged.append(Staged(path, rows, curves, every))
+            runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
+            for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
+                where = pd.Series([f"{name[:-5]} row {i + 1}" for i in range(len(table))],
+                                  index=table.index)
+                _check_values(table, name, path, where, "remove it to rerun its seeds",
+                              staged=True)
+            staged.append(Staged(path, _typed(runs, "runs.csv"), _typed(curves, "curves.csv"),
+                                 every))
         return staged
 
     def _read(self, name: str, columns: list[str], recorded: dict | None = None) -> pd.DataFrame:
@@ -358,10 +458,14 @@ class ExperimentStore:
         if not path.exists():
             return pd.DataFrame(columns=columns).astype({c: int for c in INTEGERS[name]})
         try:
-            table = pd.read_csv(path, dtype={c: str for c in TEXT if c in columns})
+            data = path.read_bytes()
+            table = pd.read_csv(io.BytesIO(data), dtype={c: str for c in TEXT if c in columns})
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
             raise StoreError(f"{path} is malformed or unreadable ({_reason(error)}); "
                              "move it away to rerun") from None
+        if not data.endswith(b"\n"):
+            raise StoreError(f"{path} line {len(table) + 1} is cut short (the file does not end "
+                             "with a newline); restore it, or move the file away to rerun")
         if name == "runs.csv":
             table = _older_columns(table, recorded or {})
         missing = [c for c in columns if c not in table.columns]
@@ -373,19 +477,14 @@ class ExperimentStore:
             raise StoreError(f"{path} has unknown columns {', '.join(map(str, extra))}; "
                              "it was not written by this version")
         table = table.assign(line=np.arange(2, len(table) + 2))
-        bad = table[REQUIRED[name]].isna().any(axis=1)
-        for column in INTEGERS[name]:
-            bad |= ~_integral(table[column])
-        if bad.any():
-            raise StoreError(f"{path} line {table.loc[bad, 'line'].iloc[0]} is truncated or malformed "
-                             "(empty or non-numeric fields); move the file away to rerun")
-        return table[columns + ["line"]].astype({c: int for c in INTEGERS[name]})
+        _check_values(table, name, path, "line " + table["line"].astype(str))
+        return _typed(table[columns + ["line"]], name)
 
     @contextmanager
     def _read_lock(self, kind: int):
         """Readers wait while a merge rewrites the files (where the directory lets them lock)."""
         try:
-            handle = os.open(self.directory / READ_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            handle = _open_lock(self.directory / READ_LOCK)
         except OSError:
             if kind == fcntl.LOCK_EX:
                 raise
@@ -398,14 +497,35 @@ class ExperimentStore:
             os.close(handle)
 
     def _remove_temporaries(self) -> None:
-        """Files a killed writer left half-written (also under the names earlier versions used)."""
-        patterns = [f"{TEMPORARY}*", *[f".{name}.*" for name in
-                                       ("runs.csv", "curves.csv", "errors.csv", "meta.json")]]
+        """Files a killed writer left half-written: only names the store itself makes."""
         for folder in (self.directory, self.staging):
-            for pattern in patterns:
-                for path in folder.glob(pattern):
-                    if path.is_file():
-                        path.unlink()
+            for path in folder.glob(f"{TEMPORARY}*"):
+                if MADE_TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                    path.unlink()
+
+
+def _open_lock(path: Path) -> int:
+    """Open (or create) a lock file, never through a symbolic link and only if it is a regular
+    file: a lock must not truncate or write a file that is not the store's own."""
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        handle = None
+    if handle is not None and stat.S_ISREG(os.fstat(handle).st_mode):
+        return handle
+    if handle is not None:
+        os.close(handle)
+    raise StoreError(f"{path} is a symbolic link or not a regular file; the store locks its own "
+                     "file there: remove it and run again")
+
+
+def file_stem(variant: str) -> str:
+    """A variant's name made safe and short for a file name: its plain characters (at most 60,
+    no path separators, no leading dot) and a digest of the whole name, so two stems never meet."""
+    plain = re.sub(r"[^A-Za-z0-9_=,+\[\]-]", "_", variant)[:60]
+    return f"{plain}-{hashlib.sha256(variant.encode()).hexdigest()[:8]}"
 
 
 def _older_columns(runs: pd.DataFrame, recorded: dict) -> pd.DataFrame:
@@ -422,12 +542,31 @@ def _older_columns(runs: pd.DataFrame, recorded: dict) -> pd.DataFrame:
            for c in later})
 
 
+def _check_values(table: pd.DataFrame, name: str, path: Path, where: pd.Series,
+                  remedy: str = "correct it, or move the file away to rerun",
+                  staged: bool = False) -> None:
+    """Refuse, naming `path`, row and column and saying what to do, a value the schema of `name`
+    does not allow (for runs, also settings that are not those their hash stands for)."""
+    problem = table_problem(table, SCHEMAS[name], where)
+    if problem is None and name == "runs.csv":
+        problem = settings_problem(table, where)
+    if problem:
+        raise StoreError(f"{'staged run ' if staged else ''}{path} {problem}; {remedy}")
+
+
+def _typed(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A checked table with its integers as int and its other numbers as float."""
+    numbers = {c.name: pd.to_numeric(table[c.name]).astype(float) for c in SCHEMAS[name]
+               if c.kind == "number" or (c.kind == "integer" and not c.required)}
+    return table.assign(**numbers).astype({c: int for c in INTEGERS[name]})
+
+
 def _combined_meta(earlier: dict, meta: dict, invocation: dict, runs: pd.DataFrame,
                    curve_every: int) -> dict:
     """This command's provenance on top of the earlier ones' (under them if it stored
     nothing): variants are united (a variant's settings follow its stored runs), and every
-    command that stored or failed runs is kept in `invocations`, the latest that stored
-    runs also at the top level."""
+    command that stored, failed or `recovered` runs (merged those a killed command staged) is
+    kept in `invocations`, the latest that stored runs also at the top level."""
     stored = runs.groupby("variant")["settings_hash"].first().to_dict()
     # Provenance describes the commands that stored runs: one that stored none only heals.
     newest = (earlier, meta) if invocation["runs"] else (meta, earlier)
@@ -442,7 +581,7 @@ def _combined_meta(earlier: dict, meta: dict, invocation: dict, runs: pd.DataFra
     combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
     invocations = [i for i in earlier.get("invocations", [])
                    if i.get("started") != invocation["started"]]
-    if invocation["runs"] or invocation["failed"]:
+    if invocation["runs"] or invocation["failed"] or invocation.get("recovered"):
         invocations.append(invocation)
     combined["invocations"] = invocations
     latest = [i for i in invocations if i["runs"]] or [invocation]
@@ -520,11 +659,6 @@ def _line(row) -> str:
 
 def _in(table: pd.DataFrame, other: pd.DataFrame):
     return pd.MultiIndex.from_frame(table[KEYS]).isin(pd.MultiIndex.from_frame(other[KEYS]))
-
-
-def _integral(values: pd.Series) -> pd.Series:
-    numeric = pd.to_numeric(values, errors="coerce")
-    return numeric.notna() & (numeric == numeric.round())
 
 
 def _plain(value):

@@ -2,12 +2,15 @@
 contrasts that answer the question, and the analysis its report adds to the standard one."""
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from echo.setup import Setup
 
 # One held-out value in 500: the smallest difference in accuracy that matters near the ceiling.
 DELTA = 0.002
+# An experiment's name is its results folder's: a plain file name, never a path.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 def derived_name(variant: str, changes: dict) -> str:
@@ -68,12 +71,20 @@ class Experiment:
     analysis: LagGrid | UnitsNeeded | LagProfile | None = None
 
     def __post_init__(self):
+        if not NAME.fullmatch(self.name):
+            raise ValueError(f"experiment name {self.name!r} is not a plain folder name (letters, "
+                             "digits, '_', '.' and '-', at most 100, not starting with a dot)")
         if not self.variants:
             raise ValueError(f"experiment {self.name} has no variants")
         if not self.baseline:
             object.__setattr__(self, "baseline", next(iter(self.variants)))
         if self.baseline not in self.variants:
             raise ValueError(f"baseline {self.baseline!r} is not a variant of {self.name}")
+        for variant, setup in self.variants.items():
+            try:
+                setup.check_rows()
+            except ValueError as error:
+                raise ValueError(f"{self.name} / {variant}: {error}") from None
         for contrast in self.contrasts:
             unknown = {contrast.variant, contrast.reference} - set(self.variants)
             if unknown or contrast.variant == contrast.reference:

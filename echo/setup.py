@@ -53,6 +53,7 @@ CELLS = ("lstm", "gru", "simple_rnn")
 # dropped (the tutorial), kept with the missing steps marked -1, the same behind
 # a Masking layer, or kept with the missing steps all zeros.
 MISSING = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
+LARGEST = 2**31 - 1  # the largest integer setting: one that fits every backend's int32
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ class Setup:
         for name in ("epochs", "length", "n_unique", "eval_sequences", "units", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for field in dataclasses.fields(self):
+            if field.type is int and getattr(self, field.name) > LARGEST:
+                raise ValueError(f"{field.name} must be at most {LARGEST:,}, got "
+                                 f"{getattr(self, field.name):,}")
         if self.missing not in MISSING:
             raise ValueError(f"unknown missing-value treatment {self.missing!r}; "
                              f"choose from {', '.join(MISSING)}")
@@ -99,11 +104,31 @@ class Setup:
         if self.score_from < 0:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
         module, colon, name = self.cell.partition(":")
-        if self.cell not in CELLS and not (colon and module and name.isidentifier()):
+        importable = all(part.isidentifier() for part in module.split(".")) and name.isidentifier()
+        if self.cell not in CELLS and not (colon and importable):
             raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}, or "
                              "name an importable layer or cell as package.module:Name")
         if self.carry_state and not self.stateful:
             raise ValueError("only a stateful layer can carry state across sequences")
+
+    def check_rows(self) -> None:
+        """Refuse settings the framing cannot train or score: no rows, rows that do not fill
+        whole batches, or nothing left to score from `score_from` on (a ValueError). Not in
+        `__post_init__`: a setup built by steps of `replace` may pass through such settings."""
+        from echo.scoring import counted_values
+
+        probe = self.probe()
+        rows = probe.X.shape[-2]
+        if rows == 0:
+            raise ValueError(f"the {self.framing} framing makes no rows of a sequence of length "
+                             f"{self.length} (window {self.window}, lag {self.lag})")
+        if rows % self.batch_size:
+            raise ValueError(f"the {self.framing} framing makes {rows} rows per sequence, not a "
+                             f"whole number of batches of {self.batch_size}")
+        if not counted_values(probe, self.whole_history, self.score_from):
+            last = int(probe.t.max()) if probe.t is not None else rows - 1
+            raise ValueError(f"score_from {self.score_from} leaves no row with full history to "
+                             f"score (the last row is t = {last})")
 
     def frame(self, sequences: np.ndarray) -> framings.Framed:
         """Apply this setup's framing to a stack of sequences."""

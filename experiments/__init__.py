@@ -6,6 +6,7 @@ modules loaded from a path (`bench ... --experiments PATH`, `load_path`).
 
 import importlib
 import importlib.util
+import json
 import math
 import os
 import pkgutil
@@ -63,7 +64,7 @@ def load_path(path) -> list[Experiment]:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-        except Exception as error:  # noqa: BLE001  (the user's module: its failure as one line)
+        except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, one line)
             sys.modules.pop(name, None)
             message = " ".join(str(error).split())
             raise ValueError(f"cannot load experiments from {file}: {type(error).__name__}: "
@@ -77,7 +78,7 @@ def load_path(path) -> list[Experiment]:
 
 def load_user_paths() -> None:
     """In a worker process: load the user's modules its command loaded (they may add framings)."""
-    for path in filter(None, os.environ.get(USER_PATHS, "").split(os.pathsep)):
+    for path in json.loads(os.environ.get(USER_PATHS, "[]")):
         load_path(path)
 
 

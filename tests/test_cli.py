@@ -90,7 +90,7 @@ def test_list_shows_questions_and_variants():
 
 @pytest.mark.parametrize("args, message", [
     (["run", "no-such"], "unknown experiment 'no-such'"),
-    (["run", "echo-lag", "--seeds", "0"], "expected a positive integer, got 0"),
+    (["run", "echo-lag", "--seeds", "0"], "expected a positive integer up to 2,147,483,647, got 0"),
     (["run", "echo-lag", "--seeds", "many"], "expected a positive integer, got 'many'"),
     (["run", "echo-lag", "--epochs", "-3"], "expected a positive integer"),
     (["run", "echo-lag", "--jobs", "0"], "expected a positive integer"),

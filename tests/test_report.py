@@ -58,14 +58,15 @@ def test_report_of_missing_results_is_refused(results, tmp_path, args, message):
 
 
 def test_report_writes_only_folders_it_owns(results, tmp_path):
-    theirs = tmp_path / "theirs"
-    theirs.mkdir()
-    (theirs / "README.md").write_text("a user's own notes\n")
-    refused = bench("report", "echo-lag", "--results", str(results), "--out", str(theirs))
-    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
-    assert "did not write (README.md)" in refused.stderr
-    assert [p.name for p in theirs.iterdir()] == ["README.md"]
-    assert (theirs / "README.md").read_text() == "a user's own notes\n"
+    for notes in ("a user's own notes\n", "# echo-bench reports\n\nmy notes, titled alike\n"):
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(exist_ok=True)
+        (theirs / "README.md").write_text(notes)
+        refused = bench("report", "echo-lag", "--results", str(results), "--out", str(theirs))
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+        assert "did not write (README.md)" in refused.stderr
+        assert [p.name for p in theirs.iterdir()] == ["README.md"]
+        assert (theirs / "README.md").read_text() == notes
     a_file = tmp_path / "file"
     a_file.write_text("x")
     refused = bench("report", "echo-lag", "--results", str(results), "--out", str(a_file))

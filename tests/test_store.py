@@ -2,15 +2,18 @@
 operation, whole-variant replacement, one writer at a time, and validation on load."""
 
 import json
+import re
 import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from bench import schema
 from bench import store as store_module
 from bench.plan import Refused, Stored, plan_run
-from bench.store import Busy, ExperimentStore, StoreError, settings_hash
+from bench.schema import settings_hash
+from bench.store import Busy, ExperimentStore, StoreError
 from bench.tasks import Task
 from echo.records import Curves, Run
 from echo.setup import Setup
@@ -75,7 +78,7 @@ def test_a_chunks_runs_are_staged_in_one_file_and_merge_as_if_staged_one_by_one(
     together = ExperimentStore(tmp_path / "chunk" / "exp")
     with together.writer():
         together.stage([(task(seed), result(seed)) for seed in (0, 1, 2)], 3)
-        assert [p.name for p in together.staging.iterdir()] == ["v--seeds-0-to-2-3.npz"]
+        assert [p.name for p in together.staging.iterdir()] == [f"{store_module.file_stem('v')}--seeds-0-to-2-3.npz"]
         together.merge([], meta(every=3), invocation(runs=3))
     (runs, curves), (chunk_runs, chunk_curves) = one_by_one.load(), together.load()
     pd.testing.assert_frame_equal(curves, chunk_curves)
@@ -164,10 +167,16 @@ def test_one_writer_at_a_time_and_temporaries_cleaned(tmp_path):
         with pytest.raises(Busy, match=f"pid {os.getpid()}"):
             with ExperimentStore(tmp_path / "exp").writer():
                 pass
-        (store.directory / ".tmp-runs.csv.abc").write_text("half")
-        (store.staging / ".tmp-v--seed-1.json.abc").write_text("half")
+        (store.directory / ".tmp-runs.csv.k2j_9x0a").write_text("half")
+        (store.staging / ".tmp-v-4c94485e--seeds-0-to-2-3.npz.abcdefgh").write_text("half")
+        (store.directory / ".tmp-a1b2c3d4").write_text("a writability probe")
+        users = [store.directory / name for name in (".runs.csv.old", ".tmp-notes", "tmp-x.abcdefgh")]
+        for path in users:
+            path.write_text("the user's")
     with store.writer():
-        assert not list(store.directory.glob(".tmp-*")) and not list(store.staging.iterdir())
+        assert not list(store.staging.iterdir())
+        assert sorted(store.directory.glob(".tmp-*")) == [store.directory / ".tmp-notes"]
+        assert all(path.read_text() == "the user's" for path in users)
 
 
 def test_meta_is_rewritten_by_the_next_merge_when_lost(tmp_path):
@@ -198,7 +207,8 @@ def rewrite(path, change):
     (lambda d: rewrite(d / "runs.csv", lambda t: pd.concat([t, t.iloc[[1]]])),
      "runs.csv line 4 repeats v seed 1"),
     (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(
-        settings_hash=["aaaaaaaaaaaa", *t["settings_hash"][1:]])), "runs.csv line 3 holds v seed 1"),
+        settings_hash=["aaaaaaaaaaaa", *t["settings_hash"][1:]])),
+     "runs.csv line 2: its settings columns are not those its settings_hash aaaaaaaaaaaa"),
     (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(extra=1)), "unknown columns extra"),
     (lambda d: rewrite(d / "runs.csv", lambda t: t.drop(columns="cell")), "lacks the columns cell"),
     (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(experiment="other")),
@@ -244,7 +254,7 @@ def test_the_plan_skips_what_is_stored_and_refuses_other_settings_unless_forced(
 def test_a_field_added_with_its_default_leaves_every_fingerprint_as_it_was():
     settings = dict(vars(SETUP))
     settings.pop("score_from")
-    assert store_module.hash_of_settings(settings) == settings_hash(SETUP)
+    assert schema.hash_of_settings(settings) == settings_hash(SETUP)
     assert settings_hash(SETUP.replace(score_from=5)) != settings_hash(SETUP)
 
 
@@ -266,12 +276,12 @@ def test_settings_columns_a_file_predates_are_read_from_its_meta(tmp_path):
     store = filled(tmp_path, [0, 1], setup)
     path = store.directory / "runs.csv"
     table = pd.read_csv(path, dtype={"settings_hash": str})
-    later = ["length", "n_unique", "eval_sequences", "score_from", *store_module.PROVENANCE_COLUMNS]
+    later = ["length", "n_unique", "eval_sequences", "score_from", *schema.PROVENANCE_COLUMNS]
     table.drop(columns=later).to_csv(path, index=False)  # as format 1 wrote it
     runs, _ = store.load()
     assert runs["length"].tolist() == [30, 30] and runs["score_from"].tolist() == [4, 4]
     assert runs["eval_sequences"].tolist() == [setup.eval_sequences] * 2
-    assert list(runs.columns) == store_module.RUN_COLUMNS
+    assert list(runs.columns) == schema.RUN_COLUMNS
     assert {c for c in vars(Setup()) if c != "epochs"} <= set(runs.columns)  # every field a column
 
 
@@ -284,6 +294,186 @@ def test_a_run_that_keeps_failing_is_recorded_once_and_the_store_stays_readable(
             store.stage([(task(0), result(0))])
             store.merge([failed], meta(), invocation(attempt, runs=1, failed=1))
     errors = pd.read_csv(store.directory / "errors.csv")
-    assert list(errors.columns) == store_module.ERROR_COLUMNS
+    assert list(errors.columns) == schema.ERROR_COLUMNS
     assert errors[["variant", "seed", "error"]].values.tolist() == [["v", 3, "boom"]]
     assert store.errors()["seed"].tolist() == [3] and keys(store.load()[0]) == [("v", 0)]
+
+
+def edit_meta(directory, change):
+    path = directory / "meta.json"
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+
+def restage(directory, change):
+    """Stage seed 5 again with its row changed by `change`, as a damaged or forged file would."""
+    store = ExperimentStore(directory)
+    store.stage([(task(5), result(5))])
+    path = next(store.staging.iterdir())
+    with np.load(path) as data:
+        arrays = dict(data)
+    header = json.loads(arrays["header"].tobytes())
+    header["rows"][0] = change(header["rows"][0])
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    np.savez(path.with_suffix(""), **arrays)
+
+
+def cut(path, characters):
+    path.write_bytes(path.read_bytes()[:-characters])
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(eval_accuracy=["0.5", "abc"])),
+     "runs.csv line 3, column eval_accuracy: 'abc' is not a finite number in [0, 1]"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(eval_accuracy=["7.5", "0.5"])),
+     "runs.csv line 2, column eval_accuracy: 7.5 is not a finite number in [0, 1]"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(eval_accuracy=["inf", "0.5"])),
+     "runs.csv line 2, column eval_accuracy: inf is not"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(eval_accuracy=["", "0.5"])),
+     "runs.csv line 2, column eval_accuracy: empty is not"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(final_loss=["-1", "0.5"])),
+     "column final_loss: -1.0 is not a finite number of at least 0"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(stateful=["yes", "True"])),
+     "column stateful: 'yes' is not True or False"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(units=["99", "50"])),
+     "runs.csv line 2: its settings columns are not those its settings_hash"),
+    (lambda d: rewrite(d / "runs.csv", lambda t: t.assign(epochs_to_99=["9", ""])),
+     "runs.csv line 2, column epochs_to_99: 9.0 lies beyond the run's 7 epochs"),
+    (lambda d: (rewrite(d / "runs.csv", lambda t: t.assign(seed=["-1", "1"])),
+                rewrite(d / "curves.csv", lambda t: t.assign(seed=t["seed"].replace("0", "-1")))),
+     "runs.csv line 2, column seed: -1 is not an integer of at least 0"),
+    (lambda d: rewrite(d / "curves.csv", lambda t: t.assign(loss=["inf", *t["loss"][1:]])),
+     "curves.csv line 2, column loss: inf is not a finite number of at least 0"),
+    (lambda d: rewrite(d / "curves.csv", lambda t: t.assign(accuracy=[*t["accuracy"][:-1], "1.5"])),
+     "curves.csv line 15, column accuracy: 1.5 is not"),
+    (lambda d: cut(d / "curves.csv", 4), "curves.csv line 15 is cut short"),
+    (lambda d: cut(d / "runs.csv", 1), "runs.csv line 3 is cut short"),
+    (lambda d: edit_meta(d, lambda m: {**m, "settings": 5}), "settings is 5, not an object"),
+    (lambda d: edit_meta(d, lambda m: {**m, "curve_every": "abc"}),
+     'curve_every is "abc", not an integer'),
+    (lambda d: edit_meta(d, lambda m: {**m, "curve_every": 0}), "curve_every is 0"),
+    (lambda d: edit_meta(d, lambda m: {**m, "invocations": "x"}), 'invocations is "x", not a list'),
+    (lambda d: edit_meta(d, lambda m: {**m, "invocations": [{"command": 1}]}),
+     "invocations[0].command is 1, not text"),
+    (lambda d: edit_meta(d, lambda m: {"format": 1}), "the key experiment is missing"),
+    (lambda d: restage(d, lambda row: {**row, "eval_accuracy": float("nan")}),
+     "run row 1, column eval_accuracy: empty is not"),
+    (lambda d: restage(d, lambda row: {**row, "seed": 2.5}),
+     "run row 1, column seed: 2.5 is not an integer"),
+    (lambda d: restage(d, lambda row: {**row, "seed": "x"}),
+     "run row 1, column seed: 'x' is not an integer"),
+    (lambda d: restage(d, lambda row: {**row, "settings_hash": None}),
+     "run row 1, column settings_hash: empty is not text"),
+    (lambda d: restage(d, lambda row: {**row, "units": 99}), "run row 1: its settings columns"),
+])
+def test_values_a_file_cannot_hold_are_refused_and_nothing_is_rewritten(tmp_path, damage, message):
+    store = filled(tmp_path, [0, 1])
+    damage(store.directory)
+    files = {p: p.read_bytes() for p in store.directory.rglob("*") if p.is_file()}
+    with pytest.raises(StoreError, match=re.escape(message)) as refused:
+        store.load()
+    assert "\n" not in str(refused.value)
+    with store.writer(), pytest.raises(StoreError, match=re.escape(message)):
+        store.merge([], meta(), invocation("t1"))
+    assert {p: p.read_bytes() for p in files} == files
+
+
+@pytest.mark.parametrize("setup", [SETUP, OTHER])
+def test_a_replacement_stays_out_of_view_until_every_seed_is_staged(tmp_path, setup):
+    store = filled(tmp_path, [0, 1, 2])
+    with store.writer():
+        store.begin_replacement("v", settings_hash(setup), [0, 1])
+        store.stage([(task(0, setup), result(0, setup))])
+        store.merge([], meta(setup), invocation("t1", runs=1))
+        runs, curves, _, pending = store.contents()
+        assert keys(runs) == [("v", 0), ("v", 1), ("v", 2)]
+        assert set(runs["settings_hash"]) == {settings_hash(SETUP)}
+        assert pending == {("v", 0): settings_hash(setup)}
+        assert curves.groupby("seed").size().to_dict() == {0: 7, 1: 7, 2: 7}
+        store.stage([(task(1, setup), result(1, setup))])
+        store.merge([], meta(setup), invocation("t1", runs=2))
+    runs, _, _, pending = store.contents()
+    kept = [0, 1, 2] if setup == SETUP else [0, 1]
+    assert runs["seed"].tolist() == kept and not pending and not list(store.staging.iterdir())
+    assert (runs.loc[runs["seed"] < 2, "settings_hash"] == settings_hash(setup)).all()
+
+
+@pytest.mark.parametrize("operations", range(6))
+def test_a_replacement_killed_at_any_file_operation_shows_the_old_variant_or_the_new(
+        tmp_path, monkeypatch, operations):
+    store = filled(tmp_path, [0, 1, 2])
+    with store.writer():
+        store.begin_replacement("v", settings_hash(OTHER), [0, 1])
+        store.stage([(task(0, OTHER), result(0, OTHER))])
+        store.merge([], meta(OTHER), invocation("t1", runs=1))
+        store.stage([(task(1, OTHER), result(1, OTHER))])
+        with monkeypatch.context() as patch:
+            killed_after(patch, operations)
+            try:
+                store.merge([], meta(OTHER), invocation("t1", runs=2))
+            except Killed:
+                pass
+        for _ in range(2):  # every seed is staged: a reader sees the new variant whole
+            runs, curves = store.load()
+            assert runs["seed"].tolist() == [0, 1], operations
+            assert set(runs["settings_hash"]) == {settings_hash(OTHER)}
+            assert curves.groupby("seed").size().to_dict() == {0: 9, 1: 9}
+            store.merge([], meta(OTHER), invocation("t2"))
+    assert not list(store.staging.iterdir())
+
+
+def test_an_abandoned_replacement_leaves_the_stored_variant_and_nothing_staged(tmp_path):
+    store = filled(tmp_path, [0, 1])
+    with store.writer():
+        store.begin_replacement("v", settings_hash(OTHER), [0, 1])
+        store.stage([(task(0, OTHER), result(0, OTHER))])
+        before = store.load()[0]
+        assert [r.variant for r in store.abandon()] == ["v"]
+        assert not list(store.staging.iterdir()) and not store.replacements()
+        pd.testing.assert_frame_equal(store.load()[0], before)
+
+
+def test_a_new_replacement_drops_the_runs_an_unfinished_one_of_other_settings_held(tmp_path):
+    store = filled(tmp_path, [0, 1])
+    with store.writer():
+        store.begin_replacement("v", settings_hash(OTHER), [0, 1])
+        store.stage([(task(0, OTHER), result(0, OTHER))])
+        store.begin_replacement("v", settings_hash(SETUP), [0, 1])
+        assert store.contents()[3] == {}
+        assert [r.settings_hash for r in store.replacements()] == [settings_hash(SETUP)]
+
+
+def test_a_damaged_replacement_record_is_one_line(tmp_path):
+    store = filled(tmp_path, [0])
+    (store.staging / f"{store_module.file_stem('v')}{store_module.REPLACEMENT}").write_text(
+        '{"variant": "v", "settings_hash": 5, "seeds": [0]}')
+    with pytest.raises(StoreError, match="is not a replacement record"):
+        store.load()
+
+
+def test_any_variant_name_stages_inside_staging_under_a_bounded_name(tmp_path):
+    long = "v[" + ",".join(f"setting{i}=value{i}" for i in range(40)) + "]"
+    for variant in ("../../escaped", long, ".hidden", "a/b"):
+        store = ExperimentStore(tmp_path / "exp")
+        with store.writer():
+            store.stage([(Task("exp", variant, 0, SETUP), result(0))])
+            staged = list(store.staging.iterdir())
+            assert len(staged) == 1 and len(staged[0].name) < 120
+            assert not staged[0].name.startswith(".")
+            store.merge([], {**meta(), "variants": [variant], "descriptions": {variant: "d"},
+                             "settings": {variant: dict(vars(SETUP))}}, invocation(runs=1))
+        assert store.load()[0]["variant"].tolist() == [variant]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
+        store.directory.joinpath("runs.csv").unlink()
+        store.directory.joinpath("curves.csv").unlink()
+
+
+def test_runs_a_killed_command_staged_are_accounted_for_by_the_command_that_merges_them(tmp_path):
+    store = ExperimentStore(tmp_path / "exp")
+    with store.writer():  # killed before its first merge: three runs staged, no meta.json
+        for seed in (0, 1, 2):
+            store.stage([(task(seed), result(seed))])
+    with store.writer():
+        store.merge([], meta(), invocation("t1"))
+    written = json.loads((store.directory / "meta.json").read_text())
+    assert written["seeds"] == [0, 1, 2]
+    assert [(i["runs"], i.get("recovered")) for i in written["invocations"]] == [(0, 3)]

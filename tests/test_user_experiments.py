@@ -31,7 +31,7 @@ EXPERIMENT = Experiment(
 
 @pytest.mark.slow
 def test_an_experiment_outside_the_package_is_listed_run_and_reported(tmp_path):
-    module = tmp_path / "mine" / "reversed_echo.py"
+    module = tmp_path / "mine:v2" / "reversed_echo.py"  # a ':' in the path reaches the workers
     module.parent.mkdir()
     module.write_text(MODULE)
     listed = bench("list", "reversed-echo", "--experiments", str(module.parent))
@@ -54,6 +54,13 @@ def test_an_experiment_outside_the_package_is_listed_run_and_reported(tmp_path):
     (None, "not a Python module or a folder of them"),
     ("def broken(:\n", "cannot load experiments from"),
     ("X = 1\n", "declares no experiment"),
+    ("import sys\nsys.exit(0)\n", "SystemExit: 0"),
+    ("from echo.experiment import Experiment\nfrom echo.setup import Setup\n"
+     "EXPERIMENT = Experiment(name='../escaped', question='q', variants={'a': Setup()})\n",
+     "is not a plain folder name"),
+    ("from echo.experiment import Experiment\nfrom echo.setup import Setup\n"
+     "EXPERIMENT = Experiment(name='short', question='q', variants={'a': Setup(length=3)})\n",
+     "short / a: the lag_with_window framing makes no rows"),
     ("from experiments.echo_lag import EXPERIMENT as E\nfrom dataclasses import replace\n"
      "EXPERIMENT = replace(E, notes='again')\n", "has the name of another experiment"),
 ])

@@ -3,6 +3,7 @@ fails or a signal costs no finished run, and no worker outlives its command."""
 
 import errno
 import json
+import os
 import signal
 import subprocess
 import time
@@ -119,7 +120,9 @@ def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
 
 @pytest.mark.parametrize("args, message", [
     (["--seeds", "1000000000"], "more than 1,000,000 in one command"),
-    (["--epochs", "1000000000000"], "ask for fewer epochs"),
+    (["--epochs", "2000000000"], "ask for fewer epochs"),
+    (["--epochs", "1000000000000"], "expected a positive integer up to 2,147,483,647"),
+    (["--curve-every", "100000000000000000000"], "expected a positive integer up to"),
 ])
 def test_absurd_sizes_are_refused_before_anything_starts(tmp_path, capsys, args, message):
     assert cli.main(["run", "echo-current", *args, "--results", str(tmp_path)]) == 2
@@ -173,18 +176,28 @@ def session_members(session: int) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop, status, backend", [
-    (signal.SIGTERM, 143, "loky"), (signal.SIGKILL, -9, "loky"), (signal.SIGKILL, -9, "dask")])
+    (signal.SIGTERM, 143, "loky"), (signal.SIGINT, 130, "loky"), (signal.SIGKILL, -9, "loky"),
+    (signal.SIGKILL, -9, "dask")])
 def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
+    """SIGTERM sent twice (the second while the command saves), Ctrl-C as a terminal sends it
+    (to the whole group, workers too), SIGKILL."""
     process = start("run", "echo-lag", "--seeds", "40", "--epochs", "600", "--jobs", "2",
                     "--quiet", "--backend", backend, "--results", str(tmp_path))
     staging = tmp_path / "echo-lag" / ".staging"
     wait_until(lambda: staging.exists() and list(staging.glob("*.npz")), process)
     assert len(session_members(process.pid)) >= 3  # the command and its two workers
-    process.send_signal(stop)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == status
+    if stop == signal.SIGINT:
+        os.killpg(process.pid, stop)
+    else:
+        process.send_signal(stop)
     if stop == signal.SIGTERM:
-        assert "terminated" in err and "Traceback" not in err
+        time.sleep(0.05)
+        process.send_signal(stop)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status, err
+    if stop != signal.SIGKILL:
+        assert ("terminated" if stop == signal.SIGTERM else "interrupted") in err
+        assert "Traceback" not in err, err
         assert len(pd.read_csv(tmp_path / "echo-lag" / "runs.csv")) >= 1
     deadline = time.monotonic() + 20
     while session_members(process.pid) and time.monotonic() < deadline:
@@ -264,3 +277,86 @@ def test_report_writes_beside_results_that_are_not_the_default(tmp_path, monkeyp
     assert cli.main([*QUICK, "--seeds", "2", "--results", str(tmp_path)]) == 0
     assert cli.main(["report", "--results", str(tmp_path)]) == 0
     assert (tmp_path / "reports" / "echo-current.md").exists()
+
+
+def interrupted_after(monkeypatch, runs: int):
+    """Workers that finish `runs` runs, then the user presses Ctrl-C."""
+    def run_tasks(tasks, jobs, **_):
+        for task in tasks[:runs]:
+            yield [Outcome(task, trained(task))]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+
+
+def test_an_interrupted_force_keeps_the_old_variant_whole_and_is_resumed_or_abandoned(
+        tmp_path, monkeypatch, capsys):
+    import bench
+
+    results = ["--results", str(tmp_path)]
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, *results]) == 0
+    old = bench.load(tmp_path)[0]
+    forced = [*QUICK, "--epochs", "6", "--force", *results]
+    interrupted_after(monkeypatch, 1)
+    assert cli.main(forced) == 130
+    runs = bench.load(tmp_path)[0]
+    pd.testing.assert_frame_equal(runs, old)
+    capsys.readouterr()
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, *results]) == 0  # the old command still finds all its runs
+    out, err = capsys.readouterr()
+    assert "4 of 4 runs already in" in out and "unfinished --force" in err and err.count("\n") == 1
+    trained_now = []
+
+    def run_tasks(tasks, jobs, **_):
+        for task in tasks:
+            trained_now.append(task.seed)
+            yield [Outcome(task, trained(task))]
+
+    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+    assert cli.main(forced) == 0
+    assert trained_now == [1, 2, 3]  # the replacement resumed: seed 0 was staged already
+    runs = bench.load(tmp_path)[0]
+    assert runs["seed"].tolist() == [0, 1, 2, 3] and set(runs["epochs"]) == {6}
+    assert not list((tmp_path / "echo-current" / ".staging").iterdir())
+    interrupted_after(monkeypatch, 2)
+    assert cli.main([*QUICK, "--force", *results]) == 130
+    capsys.readouterr()
+    assert cli.main(["abandon", "echo-current", *results]) == 0
+    assert "unfinished --force dropped" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(bench.load(tmp_path)[0], runs)
+    assert not list((tmp_path / "echo-current" / ".staging").iterdir())
+
+
+def test_until_decided_resumed_after_an_interrupt_makes_the_same_looks(tmp_path, monkeypatch,
+                                                                        capsys):
+    def scores(stop_after=None):
+        finished = []
+
+        def run_tasks(tasks, jobs, **_):
+            for task in sorted(tasks, key=lambda t: t.seed):  # seed by seed, as workers may
+                if len(finished) == stop_after:
+                    raise KeyboardInterrupt
+                finished.append(task)
+                run = trained(task)
+                accuracy = {"stateless": 0.52, "stateful-reset": 0.5,  # carry: equivalent at 5
+                            "stateful-carry": 0.5 + 0.0006 * (-1) ** task.seed}[task.variant]
+                yield [Outcome(task, Run({**run.scores, "eval_accuracy": accuracy}, run.final_loss,
+                                         run.train_seconds, run.curves))]
+        return run_tasks
+
+    def command(results):
+        return ["run", "ignore-state", "--until-decided", "--seeds", "3", "--round", "3",
+                "--max-seeds", "15", "--epochs", "5", "--quiet", "--results", str(results)]
+
+    monkeypatch.setattr("bench.runner.run_tasks", scores())
+    assert cli.main(command(tmp_path / "whole")) == 0
+    whole = json.loads((tmp_path / "whole" / "ignore-state" / "meta.json").read_text())["seeding"]
+    assert whole["seeds"] == 6  # decided at the second look (the first has 3 seeds)
+    monkeypatch.setattr("bench.runner.run_tasks", scores(3 * 3 + 6))  # Ctrl-C at seed 5
+    assert cli.main(command(tmp_path / "resumed")) == 130
+    monkeypatch.setattr("bench.runner.run_tasks", scores())
+    assert cli.main(command(tmp_path / "resumed")) == 0
+    resumed = json.loads((tmp_path / "resumed" / "ignore-state" / "meta.json").read_text())
+    assert {**resumed["seeding"], "command": ""} == {**whole, "command": ""}

@@ -1,0 +1,80 @@
+"""Bad arguments and settings, each refused before anything trains: one line, status 2, nothing
+written; and the statuses of commands that find nothing to do or compare."""
+
+import pytest
+
+from bench import cli
+
+from test_writers import QUICK, fake_workers
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "cell=..foo:Cell"], "unknown cell '..foo:Cell'"),
+    (["--set", "cell=../../x:Y"], "unknown cell '../../x:Y'"),
+    (["--set", "cell=no_such_package.cells:Cell"], "cannot be imported (ModuleNotFoundError"),
+    (["--set", "cell=keras.layers:Dense"], "neither a keras.layers.RNN nor a recurrent cell"),
+    (["--set", "cell=keras.layers:LSTMCellX"], "cannot be imported (AttributeError"),
+    (["--set", "cell=json:dumps"], "is not a Keras layer or cell class"),
+    (["--set", "score_from=30"], "score_from 30 leaves no row with full history to score"),
+    (["--set", "batch_size=3"], "makes 25 rows per sequence, not a whole number of batches of 3"),
+    (["--set", "units=99999999999"], "units must be at most 2,147,483,647"),
+    (["--set", "units=0"], "units must be at least 1"),
+    (["--set", "stateful=maybe"], "stateful is true or false"),
+    (["--curve-every", "100000000000000000000"], "expected a positive integer up to 2,147,483,647"),
+    (["--seeds", "99999999999"], "expected a positive integer up to"),
+])
+def test_bad_settings_are_one_line_and_status_2_before_anything_is_written(
+        tmp_path, monkeypatch, capsys, args, message):
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, *args, "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["length=2"], "echo-lag / stateful-lstm50[length=2]: the lag_with_window framing makes no rows"),
+    (["lag=5"], "the window (5) must contain X(t-lag) (lag 5)"),
+    (["window=30"], "makes no rows of a sequence of length 25 (window 30, lag 1)"),
+])
+def test_settings_a_framing_cannot_frame_are_refused(tmp_path, monkeypatch, capsys, overrides,
+                                                     message):
+    fake_workers(monkeypatch)
+    args = ["run", "echo-lag", "--seeds", "1", "--quiet", "--results", str(tmp_path)]
+    assert cli.main([*args, *[a for o in overrides for a in ("--set", o)]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_compare_without_a_paired_run_is_not_a_pass(tmp_path, monkeypatch, capsys):
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--results", str(tmp_path / "a")]) == 0
+    assert cli.main([*QUICK, "--epochs", "6", "--results", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    for tolerance in ([], ["--tolerance", "0.01"]):
+        assert cli.main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), *tolerance]) == 1
+        assert "nothing was compared" in capsys.readouterr().err
+    assert cli.main(["compare", str(tmp_path / "a"), str(tmp_path / "a"), "--tolerance",
+                     "0.01"]) == 0
+
+
+def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, monkeypatch, capsys):
+    fake_workers(monkeypatch)
+    base = ["run", "echo-lag", "--seeds", "1", "--quiet"]
+    assert cli.main([*base, "--results", str(tmp_path / "lstm")]) == 0
+    assert cli.main([*base, "--set", "cell=gru", "--results", str(tmp_path / "gru")]) == 0
+    capsys.readouterr()
+    assert cli.main(["scorecard", "gru", "--results", str(tmp_path / "gru"), "--reference",
+                     str(tmp_path / "lstm")]) == 0
+    out, err = capsys.readouterr()
+    assert "# Scorecard: gru" in out and "undecided (n = 1)" in out and not err
+
+
+def test_abandon_with_nothing_to_drop_says_so(tmp_path, monkeypatch, capsys):
+    fake_workers(monkeypatch)
+    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert cli.main(["abandon", "echo-current", "--results", str(tmp_path)]) == 0
+    assert "no unfinished --force to drop" in capsys.readouterr().out
+    assert cli.main(["abandon", "echo-lag", "--results", str(tmp_path)]) == 2
+    assert "no results for 'echo-lag'" in capsys.readouterr().err
