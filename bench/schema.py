@@ -92,23 +92,37 @@ def table_problem(table: pd.DataFrame, schema: list[Column], where: pd.Series) -
     ...' (`where` names each row: 'line 3', 'row 2'); None when every value is allowed."""
     for column in schema:
         values = table[column.name]
-        empty = values.isna() | (values.astype(str).str.strip() == "")
+        empty = np.array(values.isna(), bool)
+        if values.dtype == object:  # values as staged, not as parsed: "" is empty too
+            empty |= values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
+        optional = empty if not column.required else np.zeros(len(values), bool)
         if column.kind == "text":
-            bad = empty if column.required else pd.Series(False, index=table.index)
+            bad = empty & ~optional
         elif column.kind == "flag":
-            bad = ~values.isin([True, False, "True", "False"]) & ~(empty & ~column.required)
+            bad = (np.zeros(len(values), bool) if pd.api.types.is_bool_dtype(values)
+                   else ~values.isin([True, False, "True", "False"]).to_numpy() & ~optional)
         else:
-            numbers = pd.to_numeric(values.where(~values.map(_is_flag), None), errors="coerce")
-            allowed = numbers.between(column.low, column.high) & np.isfinite(numbers)
-            if column.kind == "integer":
-                allowed &= numbers == numbers.round()
-            bad = ~allowed & ~(empty & ~column.required)
+            bad = ~_allowed_numbers(values, column) & ~optional
         if bad.any():
-            row = bad.to_numpy().argmax()
-            value = values.iloc[row]
-            shown = "empty" if empty.iloc[row] else repr(_plain(value))
+            row = bad.argmax()
+            shown = "empty" if empty[row] else repr(_plain(values.iloc[row]))
             return f"{where.iloc[row]}, column {column.name}: {shown} is not {column.describe()}"
     return None
+
+
+def _allowed_numbers(values: pd.Series, column: Column) -> np.ndarray:
+    """Where `values` are finite numbers within the column's bounds (integers, if it holds
+    them); parsed columns are checked as arrays, staged values one by one (a flag is no number)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.to_numpy(float)
+    else:
+        numbers = pd.to_numeric(values.where(~values.map(_is_flag), None),
+                                errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        allowed = np.isfinite(numbers) & (numbers >= column.low) & (numbers <= column.high)
+        if column.kind == "integer":
+            allowed &= numbers == np.round(numbers)
+    return allowed
 
 
 def settings_problem(runs: pd.DataFrame, where: pd.Series) -> str | None:

@@ -613,7 +613,8 @@ def _check_runs(runs: pd.DataFrame, path: Path) -> None:
 
 
 def _check_curves(runs: pd.DataFrame, curves: pd.DataFrame, path: Path, every: int) -> None:
-    """Every run has its curve, with exactly the points its epochs and `every` give."""
+    """Every run has its curve, with exactly the points its epochs and `every` give (and, with a
+    point every epoch, its last point's loss the run's final loss)."""
     repeated = curves[curves.duplicated(KEYS + ["epoch"])]
     if len(repeated):
         row = repeated.iloc[0]
@@ -639,6 +640,16 @@ def _check_curves(runs: pd.DataFrame, curves: pd.DataFrame, path: Path, every: i
         variant, seed = short.index[0]
         raise StoreError(f"{path} lacks curve points of {variant} seed {seed} "
                          f"({short.iloc[0]} of {curve_points(epochs[(variant, seed)], every)})")
+    if every == 1:  # a run's final loss is its last epoch's: the curve's last point
+        last = points[points["epoch"] == points["run_epochs"]].join(
+            runs.set_index(KEYS)["final_loss"], on=KEYS)
+        other = last[~np.isclose(last["loss"].to_numpy(float), last["final_loss"].to_numpy(float),
+                                 rtol=1e-6, atol=0)]
+        if len(other):
+            row = other.iloc[0]
+            raise StoreError(f"{path} line {_line(row)}: loss {row['loss']:g} is not the final "
+                             f"loss of {row['variant']} seed {row['seed']} in runs.csv "
+                             f"({row['final_loss']:g}); restore it, or move both files away")
 
 
 def _stacked(tables: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Reports come from results alone, identically every time, and refuse what is not there."""
 
+import json
 import shutil
 
 import pytest
@@ -76,16 +77,28 @@ def test_report_writes_only_folders_it_owns(results, tmp_path):
         assert bench("report", "echo-lag", "--results", str(results), "--out", str(ours)).returncode == 0
 
 
-def test_each_experiment_is_read_on_its_own(results, tmp_path):
+def repeat_a_row(directory):
+    runs = directory / "runs.csv"
+    runs.write_text(runs.read_text() + runs.read_text().splitlines()[1] + "\n")
+
+
+def settings_not_an_object(directory):
+    meta = json.loads((directory / "meta.json").read_text())
+    (directory / "meta.json").write_text(json.dumps({**meta, "settings": 5}))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (repeat_a_row, "line 14 repeats drop seed 0"), (settings_not_an_object, "settings is 5")])
+def test_each_experiment_is_read_on_its_own(results, tmp_path, damage, message):
     copy = tmp_path / "results"
     shutil.copytree(results, copy)
+    damage(copy / "masking")
     runs = copy / "masking" / "runs.csv"
-    runs.write_text(runs.read_text() + runs.read_text().splitlines()[1] + "\n")
     (copy / "empty").mkdir()
     (copy / "empty" / "runs.csv").write_text(runs.read_text().splitlines()[0] + "\n")
     done = bench("report", "--results", str(copy), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and done.stderr.count("\n") == 1
-    assert "not reported" in done.stderr and "line 14 repeats drop seed 0" in done.stderr
+    assert "not reported" in done.stderr and message in done.stderr
     assert (tmp_path / "out" / "echo-lag.md").exists()
     assert not (tmp_path / "out" / "masking.md").exists() and not (tmp_path / "out" / "empty.md").exists()
 

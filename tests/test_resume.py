@@ -102,7 +102,7 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path):
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "runs.csv").write_text((d / "runs.csv").read_text()[:-40]), "truncated or malformed"),
+    (lambda d: (d / "runs.csv").write_text((d / "runs.csv").read_text()[:-40]), "is cut short"),
     (lambda d: (d / "runs.csv").write_text("garbage\n\x00\x01,,\n"), "lacks the columns"),
     (lambda d: (d / "curves.csv").write_text('a,"b\n'), "malformed"),
     (lambda d: (d / "meta.json").write_text(json.dumps({"format": 99})), "format 99"),

@@ -346,6 +346,8 @@ def cut(path, characters):
     (lambda d: rewrite(d / "curves.csv", lambda t: t.assign(accuracy=[*t["accuracy"][:-1], "1.5"])),
      "curves.csv line 15, column accuracy: 1.5 is not"),
     (lambda d: cut(d / "curves.csv", 4), "curves.csv line 15 is cut short"),
+    (lambda d: rewrite(d / "curves.csv", lambda t: t.assign(loss=[*t["loss"][:-1], "0.25"])),
+     "curves.csv line 15: loss 0.25 is not the final loss of v seed 1"),
     (lambda d: cut(d / "runs.csv", 1), "runs.csv line 3 is cut short"),
     (lambda d: edit_meta(d, lambda m: {**m, "settings": 5}), "settings is 5, not an object"),
     (lambda d: edit_meta(d, lambda m: {**m, "curve_every": "abc"}),
