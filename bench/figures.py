@@ -87,7 +87,7 @@ def contrasts(decisions, path: Path | None) -> plt.Figure:
         axis.plot(d.value, row, "o", color=VERDICT_COLOURS[decision.verdict])
     axis.axvline(0, color="grey", linewidth=0.8)
     axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
-    axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({d.verdict})" for d in decisions])
+    axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({d.label})" for d in decisions])
     axis.set_xlabel("difference in held-out accuracy (variant minus reference), per seed")
     return _save(figure, path)
 

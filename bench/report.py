@@ -18,6 +18,8 @@ from bench.store import ExperimentStore, StoreError
 from echo.scoring import TRAILING
 from echo.setup import Setup
 
+LEARNING_RATE = Setup.learning_rate  # the default, at which runs made before the setting ran
+
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
                 "eval_sequence_accuracy": "whole rows exact"}
 INDEX_TITLE = "# echo-bench reports"
@@ -116,9 +118,10 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
               f"{meta['keras_backend']}.", ""]
     if alpha != ALPHA:
         lines += [seeding_sentence(meta["seeding"], alpha), ""]
-    lines += ["| variant | settings |", "|---|---|"]
+    lines += ["| variant | settings | Adam's learning rate |", "|---|---|---|"]
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
-              f"{meta['descriptions'].get(v, 'settings not recorded')} |" for v in order]
+              f"{meta['descriptions'].get(v, 'settings not recorded')} | "
+              f"{_learning_rate(meta, v)} |" for v in order]
     lines += ["", "## Answer", "",
               *[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
               "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
@@ -138,6 +141,14 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, _chance(meta, baseline),
                                        analysis, decisions)
     return "\n".join(lines) + "\n"
+
+
+def _learning_rate(meta: dict, variant: str) -> str:
+    """A variant's learning rate as its settings record it."""
+    if variant not in meta["settings"]:
+        return "-"
+    rate = meta["settings"][variant].get("learning_rate", LEARNING_RATE)
+    return f"{rate:g}"
 
 
 def _experiment(name: str):
@@ -232,14 +243,16 @@ def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
              "*p*: paired t test, and Holm-adjusted; *sign-flip p*: exact permutation test of "
              "the mean (no normality assumed); *P(improvement)*: the share of seeds on which the "
              "variant scores higher, ties counting half, with a Wilson 95% interval. "
-             f"**Better/worse** when the Holm-adjusted p is under {alpha:.3g}; **equivalent** "
-             "when the TOST interval lies inside ±δ; otherwise "
-             "**undecided**, with the paired seeds that would decide it if the mean difference "
-             "and its spread stayed as observed.", "",
+             f"**Better/worse** when the Holm-adjusted p is under {alpha:.3g}, and then by how "
+             "much against δ: by more than δ when the difference interval lies beyond it, "
+             "**negligibly** when the TOST interval lies inside ±δ, **size undecided** when the "
+             "interval crosses δ; **equivalent** when the TOST interval lies inside ±δ without a "
+             "significant difference; otherwise **undecided**, with the paired seeds that would "
+             "decide it if the mean difference and its spread stayed as observed.", "",
              "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
              "P(improvement) | decision |", "|---|---|---|---|---|---|---|---|---|---|"]
     for d in decisions:
-        decision = d.verdict + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
+        decision = d.label + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
         lines.append(f"| {d.variant} vs {d.reference} | {d.n} | {d.delta:g} | "
                      f"{estimate_text(d.difference, '{:+.4f}')} | "
                      f"{estimate_text(d.equivalence, '{:+.4f}')} | {d.p:.2g} | {d.p_holm:.2g} | "

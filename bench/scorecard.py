@@ -75,7 +75,7 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
         if len(declared):
             decision = decide(pd.concat([group, declared]), [Contrast(variant, base)])[0]
             theirs_text = _interval(accuracy_interval(declared["eval_accuracy"]))
-            verdict = f"{decision.verdict} (n = {decision.n})"
+            verdict = f"{decision.label} (n = {decision.n})"
         else:
             theirs_text, verdict = "-", "no reference runs of these settings"
         lines.append(f"| {base} | {_interval(accuracy_interval(group['eval_accuracy']))} | "

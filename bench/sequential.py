@@ -38,12 +38,13 @@ class Schedule:
 
 
 def open_questions(runs: pd.DataFrame, experiment, alpha: float) -> list[str]:
-    """What the experiment still leaves undecided at `alpha`: its contrasts, and its claim
-    (experiments that declare neither, the grids, are decided by their first look)."""
+    """What the experiment still leaves undecided at `alpha`: its contrasts (undecided, or
+    better or worse by a size not yet known against δ), and its claim (experiments that declare
+    neither, the grids, are decided by their first look)."""
     present = set(runs["variant"])
-    still = [f"{d.variant} vs {d.reference}" for d in
-             decide(runs, experiment.contrasts_among(present), alpha=alpha, details=False)
-             if d.verdict == "undecided"]
+    still = [f"{d.variant} vs {d.reference}" + (" (its size)" if d.verdict != "undecided" else "")
+             for d in decide(runs, experiment.contrasts_among(present), alpha=alpha,
+                             details=False) if d.open]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]
         claim = judge_claim(values, experiment.claimed_accuracy, experiment.claim_tolerance,

@@ -182,12 +182,48 @@ class Decision:
     verdict: str  # better, worse, equivalent or undecided
     seeds_needed: int | None  # paired seeds that would decide it at the observed spread
 
+    @property
+    def size(self) -> str | None:
+        """For a better or worse verdict, whether the difference matters: 'beyond' δ (the
+        interval lies beyond it), 'negligible' (the TOST interval lies inside ±δ), or
+        'undecided' (the interval crosses δ); None for other verdicts."""
+        if self.verdict not in ("better", "worse"):
+            return None
+        d, e = self.difference, self.equivalence
+        if d.low > self.delta or d.high < -self.delta:
+            return "beyond"
+        if -self.delta < e.low and e.high < self.delta:
+            return "negligible"
+        return "undecided"
+
+    @property
+    def open(self) -> bool:
+        """Whether more seeds could still change what the decision says: undecided, or better
+        or worse by a size not yet decided."""
+        return self.verdict == "undecided" or self.size == "undecided"
+
+    @property
+    def label(self) -> str:
+        """The decision in a few words, as tables and figures show it."""
+        return {"beyond": self.verdict, "negligible": f"negligibly {self.verdict}",
+                "undecided": f"{self.verdict}, size undecided"}.get(self.size, self.verdict)
+
     def sentence(self) -> str:
         """The decision in words, never stronger than its interval."""
         d = self.difference
-        if self.verdict in ("better", "worse"):
-            return (f"{self.variant} is {self.verdict} than {self.reference} by "
-                    f"{abs(d.value):.4f} [{d.low:+.4f}, {d.high:+.4f}] (n = {self.n})")
+        shown = f"{d.value:+.4f} [{d.low:+.4f}, {d.high:+.4f}], n = {self.n}"
+        if self.size == "beyond":
+            return (f"{self.variant} is {self.verdict} than {self.reference} by more than "
+                    f"δ = {self.delta:g}: by {abs(d.value):.4f} [{d.low:+.4f}, {d.high:+.4f}] "
+                    f"(n = {self.n})")
+        if self.size == "negligible":
+            e = self.equivalence
+            return (f"{self.variant} is {self.verdict} than {self.reference}, but by less than "
+                    f"δ = {self.delta:g}, a negligible difference ({e.value:+.4f}, TOST interval "
+                    f"[{e.low:+.4f}, {e.high:+.4f}], n = {self.n})")
+        if self.size == "undecided":
+            return (f"{self.variant} is {self.verdict} than {self.reference} ({shown}); whether "
+                    f"by more than δ = {self.delta:g} is undecided")
         if self.verdict == "equivalent":
             e = self.equivalence
             return (f"{self.variant} is equivalent to {self.reference} within ±{self.delta:g} "
@@ -197,8 +233,7 @@ class Decision:
                     f"{'' if self.n == 1 else 's'} run with both, no interval")
         needed = (f"about {self.seeds_needed} paired seeds would decide it at the observed spread"
                   if self.seeds_needed else f"more than {MOST_SEEDS:,} paired seeds would be needed")
-        return (f"{self.variant} vs {self.reference} is undecided ({d.value:+.4f} "
-                f"[{d.low:+.4f}, {d.high:+.4f}], n = {self.n}); {needed}")
+        return f"{self.variant} vs {self.reference} is undecided ({shown}); {needed}"
 
 
 def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy", alpha: float = ALPHA,

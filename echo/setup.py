@@ -64,7 +64,7 @@ class Setup:
     (never reset) instead of the tutorial's reset per sequence; evaluation
     always starts each held-out sequence from zeros, on `eval_sequences` of them
     (1000, so that held-out noise is a small part of the spread between seeds).
-    `score_from` leaves rows
+    `learning_rate` is Adam's (the tutorial's default, 1e-3). `score_from` leaves rows
     before that time step out of `eval_accuracy` (they count as incomplete), so
     that variants framed with more rows are scored on the same rows as the others.
     """
@@ -84,6 +84,7 @@ class Setup:
     n_unique: int = 100
     eval_sequences: int = 1000
     score_from: int = 0
+    learning_rate: float = 1e-3
 
     def __post_init__(self):
         if self.framing not in FRAMINGS:
@@ -103,6 +104,8 @@ class Setup:
                              "or 'zero'")
         if self.score_from < 0:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
+        if not 0 < self.learning_rate <= 1:
+            raise ValueError(f"learning_rate must lie in (0, 1], got {self.learning_rate:g}")
         module, colon, name = self.cell.partition(":")
         importable = all(part.isidentifier() for part in module.split(".")) and name.isidentifier()
         if self.cell not in CELLS and not (colon and importable):
@@ -151,7 +154,8 @@ class Setup:
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
                          stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
                          mask_value=MISSING[self.missing] if self.missing == "mask" else None,
-                         head=FRAMINGS[self.framing].head, out_steps=self.out_steps)
+                         head=FRAMINGS[self.framing].head, out_steps=self.out_steps,
+                         learning_rate=self.learning_rate)
 
     def data_bytes(self) -> int:
         """A lower bound on the memory one run's sequences take (training and held-out, as
@@ -188,9 +192,12 @@ class Setup:
                 raise ValueError(f"{key} is true or false, got {text!r}")
             return text.lower() == "true"
         try:
-            return kind(text)
+            value = kind(text)
         except ValueError:
             raise ValueError(f"{key} takes {kind.__name__} values, got {text!r}") from None
+        if kind is float and not np.isfinite(value):
+            raise ValueError(f"{key} takes finite numbers, got {text!r}")
+        return value
 
     def describe(self) -> str:
         """One line a reader can check against the tutorial."""
@@ -200,4 +207,4 @@ class Setup:
         scored = f", scored from t = {self.score_from}" if self.score_from else ""
         cell = self.cell.upper() if self.cell in CELLS else self.cell.rpartition(":")[2]
         return (f"{state} {cell}({self.units}), {shape}, batch {self.batch_size}, "
-                f"{self.epochs} epochs{scored}")
+                f"{self.epochs} epochs, Adam {self.learning_rate:g}{scored}")

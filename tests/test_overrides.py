@@ -59,3 +59,21 @@ def test_a_derived_variant_is_stored_resumed_and_reported(tmp_path):
     reported = bench("report", "--results", str(tmp_path))
     assert reported.returncode == 0, reported.stderr
     assert "mark[units=5] vs drop[units=5]" in (tmp_path / "reports" / "masking.md").read_text()
+
+
+def test_the_learning_rate_is_a_setting_that_reaches_adam_and_leaves_stored_hashes():
+    from bench.schema import settings_hash
+    from echo.protocol import run
+
+    assert override_grid(["learning_rate=0.003,1e-2"]) == [{"learning_rate": 0.003},
+                                                          {"learning_rate": 0.01}]
+    with pytest.raises(UsageError, match="learning_rate takes finite numbers"):
+        override_grid(["learning_rate=nan"])
+    with pytest.raises(ValueError, match=r"learning_rate must lie in \(0, 1\]"):
+        setup.Setup(learning_rate=0)
+    tutorial = EXPERIMENTS["echo-current"].baseline_setup.replace(epochs=3, eval_sequences=5)
+    faster = tutorial.replace(learning_rate=0.01)
+    assert settings_hash(tutorial.replace(learning_rate=1e-3)) == settings_hash(tutorial)
+    assert settings_hash(faster) != settings_hash(tutorial)
+    assert faster.model_spec().learning_rate == 0.01 and "Adam 0.01" in faster.describe()
+    assert run(faster, 0).final_loss != run(tutorial, 0).final_loss

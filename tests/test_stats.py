@@ -127,3 +127,30 @@ def test_claims_are_judged_by_their_interval_and_a_zero_claim_against_chance():
     at_chance = judge_claim(0.0102 + rng.normal(0, 0.0015, 10), 0.0, 0.002, chance=0.01)
     assert at_chance.verdict == "fails" and at_chance.against_chance.startswith("equivalent")
     assert judge_claim([0.99, 1.0], 1.0, 0.002).verdict == "undecided"
+
+
+def test_a_significant_difference_is_worded_by_its_size_against_delta():
+    """Exact differences (a symmetric spread around a set mean): beyond δ, inside ±δ, across δ."""
+    reference = np.linspace(0.90, 0.99, 10)
+    spread = np.array([-1, 1] * 5, float)
+    runs = paired(reference, large=reference + 0.02 + 0.001 * spread,
+                  tiny=reference - 0.001 + 0.0001 * spread,
+                  unsure=reference + 0.003 + 0.002 * spread)
+    decisions = {d.variant: d for d in decide(runs, [Contrast(v, "ref") for v in
+                                                     ("large", "tiny", "unsure")])}
+    large, tiny, unsure = decisions["large"], decisions["tiny"], decisions["unsure"]
+    assert (large.verdict, large.size, large.label) == ("better", "beyond", "better")
+    assert large.difference.low > 0.002 and "by more than δ = 0.002" in large.sentence()
+    assert (tiny.verdict, tiny.size, tiny.label) == ("worse", "negligible", "negligibly worse")
+    assert -0.002 < tiny.equivalence.low < tiny.equivalence.high < 0.002
+    assert "but by less than δ = 0.002, a negligible difference" in tiny.sentence()
+    assert (unsure.verdict, unsure.size) == ("better", "undecided")
+    assert unsure.difference.low < 0.002 < unsure.difference.high
+    assert unsure.label == "better, size undecided" and "is undecided" in unsure.sentence()
+    assert [d.open for d in (large, tiny, unsure)] == [False, False, True]
+    # by hand: the t interval at Holm's level for its rank among the three p values
+    rank = sorted(decisions, key=lambda v: decisions[v].p).index("unsure")
+    sd = 0.002 * np.sqrt(10 / 9)
+    half = stats.t.ppf(1 - 0.05 / (3 - rank) / 2, 9) * sd / np.sqrt(10)
+    assert unsure.difference.value == pytest.approx(0.003)
+    assert unsure.difference.low == pytest.approx(0.003 - half)
