@@ -117,7 +117,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += [f"**Made by** {'; then '.join(made)}: {len(seeds)} seeds, Keras backend "
               f"{meta['keras_backend']}.", ""]
     if alpha != ALPHA:
-        lines += [seeding_sentence(meta["seeding"], alpha), ""]
+        lines += [seeding_sentence(meta["seeding"], alpha, decisions), ""]
     lines += ["| variant | settings | Adam's learning rate |", "|---|---|---|"]
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
               f"{meta['descriptions'].get(v, 'settings not recorded')} | "
@@ -187,10 +187,15 @@ def _alpha(meta: dict, runs: pd.DataFrame) -> float:
     return ALPHA
 
 
-def seeding_sentence(seeding: dict, alpha: float) -> str:
-    """How many seeds an experiment got until decided, and why it stopped."""
+def seeding_sentence(seeding: dict, alpha: float, decisions=()) -> str:
+    """How many seeds an experiment got until decided, and why it stopped; and which of its
+    `decisions` are open all the same (a rule that stopped before sizes were judged)."""
     stopped = ("every contrast and claim decided" if seeding["stopped"] == "decided" else
                f"the most allowed, still undecided: {', '.join(seeding['undecided'])}")
+    still = [f"{d.variant} vs {d.reference}" for d in decisions if d.open]
+    if still and seeding["stopped"] == "decided":
+        stopped += (f" as its rule then judged (which did not ask whether a difference exceeds "
+                    f"δ); open by that question: {', '.join(still)}")
     return (f"**Seeds.** Added {seeding['round']} at a time from {seeding['first']} until "
             f"decided, at most {seeding['max_seeds']} (`{seeding['command']}`): "
             f"{seeding['seeds']} seeds, {stopped}. Each of its at most {seeding['looks']} looks "
