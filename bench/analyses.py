@@ -17,6 +17,7 @@ from bench.stats import accuracy_interval, share_interval, units_needed
 from echo.experiment import LagGrid, LagProfile, UnitsNeeded
 
 LEARNED = 0.99  # a cell counts as learned when its mean's whole 95% interval is above this
+CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,27 @@ def estimate_text(estimate, form: str = "{:.4f}") -> str:
     if not np.isfinite(estimate.low):
         return f"{form.format(estimate.value)} (n = 1, no interval)"
     return f"{form.format(estimate.value)} [{form.format(estimate.low)}, {form.format(estimate.high)}]"
+
+
+def protocol(runs: pd.DataFrame) -> str:
+    """The settings a grid's answer holds at, as its runs share them: the layer and whether it
+    carries state, the window (a size, lag + 1, or the whole history), the epochs and Adam's
+    learning rate."""
+    def shared(column: str, names) -> str | None:
+        values = set(runs[column])
+        return names(values.pop()) if len(values) == 1 else None
+
+    state = shared("stateful", lambda v: "stateful" if v else "stateless") or "stateful or stateless"
+    cell = shared("cell", lambda v: CELL_NAMES.get(v, v.rpartition(":")[2])) or "recurrent layer"
+    if (runs["framing"] == "history").all():
+        window = "the whole history"
+    elif (runs["window"] == runs["lag"] + 1).all():
+        window = "window lag + 1 (the target its oldest step)"
+    else:
+        window = shared("window", lambda v: f"window {v}") or "windows of several sizes"
+    epochs = shared("epochs", lambda v: f"{v} epochs") or "several epoch budgets"
+    rate = shared("learning_rate", lambda v: f"Adam {v:g}") or "several learning rates"
+    return f"{state} {cell}, {window}, {epochs}, {rate}"
 
 
 def _lag_grid_section(runs: pd.DataFrame, _analysis) -> list[str]:
@@ -68,7 +90,8 @@ def _lag_grid_answer(runs: pd.DataFrame, _analysis) -> str:
     largest = runs[runs["units"] == max(_sizes(runs))]
     by_lag = largest.groupby("lag")["eval_accuracy"]
     means = ", ".join(f"lag {lag} {accuracy_interval(v).value:.2f}" for lag, v in by_lag)
-    return (f"lags learned (mean's 95% interval above {LEARNED:.0%}): " + "; ".join(parts)
+    return (f"at {protocol(runs)}: lags learned (mean's 95% interval above {LEARNED:.0%}): "
+            + "; ".join(parts)
             + f". Mean held-out accuracy at {max(_sizes(runs))} units, by lag: {means}")
 
 
@@ -114,7 +137,8 @@ def _units_needed_section(runs: pd.DataFrame, enough: UnitsNeeded) -> list[str]:
 def _units_needed_answer(runs: pd.DataFrame, enough: UnitsNeeded) -> str:
     largest = int(runs["units"].max())
     table = units_needed(runs, enough.learned, enough.share)
-    return (f"units with which {enough.share:.0%} of these seeds reach {enough.learned:.0%} "
+    return (f"at {protocol(runs)}: units with which {enough.share:.0%} of these seeds reach "
+            f"{enough.learned:.0%} "
             "(seeds that learned there; the share's exact 95% lower bound): "
             + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
                         f"[{_units(r.low, largest)}, {_units(r.high, largest)}] ({r.seeds_learned} "
@@ -160,7 +184,7 @@ def _lag_profile_answer(runs: pd.DataFrame, _analysis) -> str:
         by_lag = ", ".join(f"lag {lag} {estimate_text(accuracy_interval(v), '{:.2f}')}"
                            for lag, v in group.groupby("lag")["eval_accuracy"])
         parts.append(f"{epochs} epochs: learned {_lags(learned)} ({by_lag})")
-    return "mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
+    return f"at {protocol(runs)}: mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
 
 
 def _lag_profile_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) -> list[str]:

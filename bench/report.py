@@ -63,7 +63,8 @@ def write_reports(results: Path, out: Path, names: list[str] | None = None, prog
     for number, name in enumerate(chosen, 1):
         if progress:
             progress(f"[{number}/{len(chosen)}] {name}")
-        (out / f"{name}.md").write_text(experiment_report(name, *loaded[name], out, decided[name]))
+        (out / f"{name}.md").write_text(experiment_report(
+            name, *loaded[name], out, decided[name], qualifications(name, loaded, decided)))
     (out / "README.md").write_text(index(loaded, decided, results))
     return chosen, problems
 
@@ -97,8 +98,21 @@ def _load(directory: Path):
     return runs, curves, meta
 
 
+def qualifications(name: str, loaded: dict, decided: dict) -> list[str]:
+    """The answers of the experiments that qualify `name`'s (its `qualified_by`, those with
+    results), a line each with a link to its page."""
+    lines = []
+    for other in getattr(_experiment(name), "qualified_by", ()):
+        if other in loaded:
+            runs, _, meta = loaded[other]
+            sentences = answers(runs, meta, _experiment(other), decided[other].decisions,
+                                decided[other].alpha)
+            lines.append(f"[{other}]({other}.md) ({meta['question']}): {'; '.join(sentences)}")
+    return lines
+
+
 def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
-                      out: Path, decided: "Decided") -> str:
+                      out: Path, decided: "Decided", qualified: list[str] = ()) -> str:
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present
                                                               if v not in meta["variants"]]
@@ -124,6 +138,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
               f"{_learning_rate(meta, v)} |" for v in order]
     lines += ["", "## Answer", "",
               *[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
+              *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
               "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
               "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
@@ -367,8 +382,11 @@ def index(loaded: dict, decided: dict, results: Path) -> str:
         if getattr(experiment, "claimed_accuracy", None) is None:
             answer = decided[name]
             sentences = answers(runs, meta, experiment, answer.decisions, answer.alpha)
+            see = [f"[{q}]({q}.md)" for q in getattr(experiment, "qualified_by", ())
+                   if q in loaded]
+            where = f" (where it holds: {', '.join(see)})" if see else ""
             extensions.append(f"| [{name}]({name}.md) | {meta['question']} | "
-                              f"{'; '.join(sentences)} |")
+                              f"{'; '.join(sentences)}{where} |")
     if extensions:
         lines += ["", "## The extensions", "", "| experiment | question | answer |", "|---|---|---|",
                   *extensions]

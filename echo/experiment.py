@@ -56,7 +56,9 @@ class Experiment:
     gives one, so reports can set the measurement against it: it holds within
     `claim_tolerance`. A claim of 0% is also judged against chance, which no echo
     falls below. `contrasts` are the paired comparisons the report decides; grids
-    declare a trend `analysis` instead.
+    declare a trend `analysis` instead. `qualified_by` names experiments that test where
+    this one's answer holds (another protocol, a factor it holds fixed): the report sets their
+    answers beside its own.
     """
 
     name: str
@@ -69,6 +71,7 @@ class Experiment:
     claim_tolerance: float = DELTA
     contrasts: tuple[Contrast, ...] = ()
     analysis: LagGrid | UnitsNeeded | LagProfile | None = None
+    qualified_by: tuple[str, ...] = ()  # experiments whose answers bound this one's protocol
 
     def __post_init__(self):
         if not NAME.fullmatch(self.name):

@@ -28,5 +28,6 @@ EXPERIMENT = Experiment(
            "2-5 at 50 units in 2000 epochs in this framing (seed 0: 0.41, 0.28, 0.27 at lags 2, 3, 5)."),
     baseline="lag1-units50",
     analysis=ENOUGH,
+    qualified_by=("state-window",),
     variants={f"lag{lag}-units{units}": _setup(lag, units) for lag in LAGS for units in UNITS},
 )

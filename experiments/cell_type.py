@@ -15,6 +15,7 @@ EXPERIMENT = Experiment(
     notes=("echo-lag's setting (window 5, lag 1) and the lag experiment's longest lag "
            "(window 9, lag 8), each with 50 units of every cell."),
     baseline="lstm-lag1",
+    qualified_by=("state-window",),
     contrasts=(
         Contrast("gru-lag1", "lstm-lag1"),
         Contrast("simplernn-lag1", "lstm-lag1"),

@@ -17,6 +17,7 @@ EXPERIMENT = Experiment(
            "batch 4 keeps echo-lag's 4 updates per sequence."),
     baseline="lag1-units50",
     analysis=LagGrid(),
+    qualified_by=("state-window",),
     variants={
         f"lag{lag}-units{units}": Setup(framing="lag_with_window", window=WINDOW, lag=lag,
                                         units=units, batch_size=4, stateful=True, epochs=2000)

@@ -115,3 +115,18 @@ def test_a_command_run_in_rounds_is_one_line_with_its_times_summed():
         "- `python -m bench run a b --until-decided`: 1.5 minutes wall time in 2 invocations "
         "(a: 20 runs; b: 20 runs)",
         "- `python -m bench run b`: 0.1 minutes wall time (b: 5 runs)"]
+
+
+def test_a_grids_answer_names_the_protocol_it_holds_for():
+    import pandas as pd
+
+    from bench.analyses import protocol
+
+    grid = pd.DataFrame({"stateful": [True, True], "cell": ["lstm", "lstm"], "lag": [1, 2],
+                         "window": [9, 9], "framing": ["lag_with_window"] * 2,
+                         "epochs": [2000, 2000], "learning_rate": [0.001, 0.001]})
+    assert protocol(grid) == "stateful LSTM, window 9, 2000 epochs, Adam 0.001"
+    tight = grid.assign(stateful=[False, True], window=[2, 3], learning_rate=[0.001, 0.003],
+                        cell="my.cells:Minimal")
+    assert protocol(tight) == ("stateful or stateless Minimal, window lag + 1 (the target its "
+                               "oldest step), 2000 epochs, several learning rates")
