@@ -86,6 +86,9 @@ def parser() -> argparse.ArgumentParser:
                      help="with --until-decided: the most seeds per variant (default 50)")
     run.add_argument("--round", type=positive_int, metavar="K",
                      help="with --until-decided: seeds added per round (default 10)")
+    run.add_argument("--tuned", action="store_true",
+                     help="train each variant at the learning rate its tuning runs chose (run "
+                          "NAME-tuning first): the tuned comparison")
     run.add_argument("--set", action="append", metavar="KEY=VALUES", dest="overrides",
                      help="derive variants with a setting changed, e.g. units=25 (a sweep: "
                           "units=25,50; repeat for more settings); names show the override")
@@ -352,6 +355,30 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:300]
 
 
+def tuned(experiment, results: Path):
+    """The experiment at the learning rates its tuning runs in `results` chose."""
+    from bench.store import ExperimentStore, StoreError
+    from bench.tuning import chosen_rates
+    from experiments import EXPERIMENTS
+
+    budget = EXPERIMENTS.get(f"{experiment.name}-tuning")
+    if budget is None:
+        raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
+    directory = results / budget.name
+    if not (directory / "runs.csv").exists():
+        raise UsageError(f"--tuned: no tuning runs of {experiment.name} in {results}/; run "
+                         f"`python -m bench run {budget.name} --results {results}` first")
+    try:
+        runs = ExperimentStore(directory).load()[0]
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    chosen = chosen_rates(runs, EXPERIMENTS[experiment.name], budget.analysis.rates)
+    if chosen is None:
+        raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant at "
+                         "every rate on the same seeds; complete it first")
+    return experiment.at_rates(chosen)
+
+
 def override_grid(overrides: list[str]) -> list[dict]:
     """`--set key=v1,v2 ...` -> every combination of the values, as dicts of typed settings."""
     from echo.setup import Setup
@@ -406,6 +433,11 @@ def command_run(args, argv: list[str]) -> int:
     check_engine(args.engine, args.chunk)
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
+    if args.tuned:
+        if args.overrides:
+            raise UsageError("--tuned chooses each variant's learning rate; it does not combine "
+                             "with --set")
+        experiments = [tuned(e, args.results) for e in experiments]
     if args.overrides:
         grid = override_grid(args.overrides)
         try:
@@ -468,7 +500,8 @@ def _until_decided(schedule, experiments, declared, stores, args, argv) -> int:
             return status
         for experiment in list(active):
             runs = stores[experiment.name].load()[0]
-            runs = runs[runs["seed"] < target]  # this look's seeds, whatever else is stored
+            # this look's seeds, whatever else is stored
+            runs = runs[runs["seed"] < experiment.first_seed + target]
             still = open_questions(runs, definitions[experiment.name], schedule.alpha)
             if still and target < schedule.most:
                 print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")

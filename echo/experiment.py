@@ -13,9 +13,19 @@ DELTA = 0.002
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
+# Adam's learning rates a tuning budget tries: log-spaced around the tutorial's 1e-3.
+RATES = (3e-4, 1e-3, 3e-3, 1e-2)
+TUNING_SEEDS = 1_000_000  # the first tuning seed: tuning never sees an evaluation seed (0, 1, ...)
+
+
 def derived_name(variant: str, changes: dict) -> str:
     """A derived variant's name shows its overrides: `drop[units=25]`."""
     return f"{variant}[{','.join(f'{key}={value}' for key, value in changes.items())}]"
+
+
+def at_rate(variant: str, rate: float) -> str:
+    """The name of a variant derived at Adam's learning rate `rate`, as `--set` names it."""
+    return derived_name(variant, {"learning_rate": float(rate)})
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,15 @@ class LagProfile:
 
 
 @dataclass(frozen=True)
+class TuningCurve:
+    """Report held-out accuracy against Adam's learning rate for each variant of the experiment
+    `source`, and the rate each variant chooses: its best mean over the tuning seeds."""
+
+    source: str
+    rates: tuple[float, ...] = RATES
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A question answered by comparing variants (the first is the baseline).
 
@@ -70,8 +89,9 @@ class Experiment:
     claimed_accuracy: float | None = None
     claim_tolerance: float = DELTA
     contrasts: tuple[Contrast, ...] = ()
-    analysis: LagGrid | UnitsNeeded | LagProfile | None = None
+    analysis: LagGrid | UnitsNeeded | LagProfile | TuningCurve | None = None
     qualified_by: tuple[str, ...] = ()  # experiments whose answers bound this one's protocol
+    first_seed: int = 0  # its seeds are first_seed, first_seed + 1, ...
 
     def __post_init__(self):
         if not NAME.fullmatch(self.name):
@@ -117,7 +137,40 @@ class Experiment:
         return dataclasses.replace(self, variants=variants, contrasts=contrasts,
                                    baseline=derived_name(self.baseline, grid[0]))
 
+    def at_rates(self, chosen: dict[str, float]) -> "Experiment":
+        """The experiment with each variant at its `chosen` learning rate (named as `--set`
+        names it where that is not its own rate), and its contrasts between them: the tuned
+        comparison."""
+        names = {v: v if chosen[v] == s.learning_rate else at_rate(v, chosen[v])
+                 for v, s in self.variants.items()}
+        return dataclasses.replace(
+            self, variants={names[v]: s.replace(learning_rate=chosen[v])
+                            for v, s in self.variants.items()},
+            contrasts=tuple(Contrast(names[c.variant], names[c.reference], c.delta)
+                            for c in self.contrasts),
+            baseline=names[self.baseline], qualified_by=())
+
     @property
     def baseline_setup(self) -> Setup:
         """The baseline variant's settings, which other experiments start from."""
         return self.variants[self.baseline]
+
+
+def tuning(experiment: Experiment, rates: tuple[float, ...] = RATES,
+           first_seed: int = TUNING_SEEDS) -> Experiment:
+    """An experiment's tuning budget as an experiment of its own: every variant at every rate
+    (the same budget for each), on seeds apart from the evaluation seeds. Its results choose
+    each variant's rate (`TuningCurve`); `bench run NAME --tuned` then trains the evaluation
+    seeds at those rates."""
+    return Experiment(
+        name=f"{experiment.name}-tuning",
+        question=(f"At which of Adam's learning rates {', '.join(f'{r:g}' for r in rates)} does "
+                  f"each variant of {experiment.name} reach its best mean held-out accuracy, on "
+                  "tuning seeds kept apart from the evaluation seeds?"),
+        notes=(f"The tuning budget of {experiment.name}: each variant as declared but for the "
+               f"learning rate, on seeds {first_seed:,} on. The rate chosen is the best mean; a "
+               "tie goes to the rate nearest the variant's own."),
+        variants={at_rate(v, r): s.replace(learning_rate=r)
+                  for v, s in experiment.variants.items() for r in rates},
+        baseline=at_rate(experiment.baseline, experiment.baseline_setup.learning_rate),
+        analysis=TuningCurve(experiment.name, tuple(rates)), first_seed=first_seed)
