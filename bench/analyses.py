@@ -14,10 +14,13 @@ import pandas as pd
 
 from bench import figures
 from bench.stats import accuracy_interval, share_interval, units_needed
-from echo.experiment import LagGrid, LagProfile, UnitsNeeded
+from bench.tuning import chosen_rates, tuning_curve
+from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
+from echo.setup import Setup
 
 LEARNED = 0.99  # a cell counts as learned when its mean's whole 95% interval is above this
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
+LEARNING_RATE = Setup.learning_rate  # a variant's rate where its declaration is not known
 
 
 @dataclass(frozen=True)
@@ -193,9 +196,58 @@ def _lag_profile_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) ->
             f"interval over seeds]({name}/lag-profile.png)", ""]
 
 
+def _tuning_section(runs: pd.DataFrame, analysis: TuningCurve) -> list[str]:
+    """Mean held-out accuracy per variant and rate, with its interval; the chosen rate bold."""
+    curve, chosen = tuning_curve(runs), _chosen(runs, analysis)
+    rates = sorted(set(curve["learning_rate"]))
+    lines = ["## Tuning curve", "",
+             f"Mean held-out accuracy over the tuning seeds with its 95% t interval, per variant "
+             f"of {analysis.source} and Adam learning rate; **bold**, the rate each variant "
+             "chooses (its best mean; a tie goes to the rate nearest its own). The evaluation "
+             f"seeds of {analysis.source} are never among these.", "",
+             "| variant | " + " | ".join(f"{r:g}" for r in rates) + " |",
+             "|---|" + "---|" * len(rates)]
+    for variant, group in curve.groupby("variant", sort=False):
+        cells = []
+        for rate in rates:
+            values = group.loc[group["learning_rate"] == rate, "values"]
+            text = estimate_text(accuracy_interval(values.iloc[0]), "{:.4f}") if len(values) else "-"
+            cells.append(f"**{text}**" if chosen and chosen.get(variant) == rate else text)
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _tuning_answer(runs: pd.DataFrame, analysis: TuningCurve) -> str:
+    chosen = _chosen(runs, analysis)
+    if chosen is None:
+        return "the tuning budget is not complete (every variant at every rate, the same seeds)"
+    curve = tuning_curve(runs).set_index(["variant", "learning_rate"])["mean"]
+    seeds = runs["seed"].nunique()
+    return (f"learning rates chosen on {seeds} tuning seeds (mean held-out accuracy there): "
+            + ", ".join(f"{v} {r:g} ({curve[v, r]:.4f})" for v, r in chosen.items()))
+
+
+def _tuning_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) -> list[str]:
+    figures.tuning_curve(tuning_curve(runs), folder / "tuning.png")
+    return [f"![held-out accuracy against Adam's learning rate, a line per variant, 95% "
+            f"interval over the tuning seeds]({name}/tuning.png)", ""]
+
+
+def _chosen(runs: pd.DataFrame, analysis: TuningCurve) -> dict | None:
+    """The rates chosen, each variant's own rate read from its tuning runs' source where known."""
+    from experiments import EXPERIMENTS
+
+    source = EXPERIMENTS.get(analysis.source)
+    declared = dict.fromkeys(tuning_curve(runs)["variant"])
+    own = {v: source.variants[v].learning_rate if source and v in source.variants
+           else LEARNING_RATE for v in declared}
+    return chosen_rates(runs, own)
+
+
 KINDS = {
     LagGrid: Kind(_lag_grid_section, _lag_grid_draw, _lag_grid_answer, facet=("lag", "units")),
     UnitsNeeded: Kind(_units_needed_section, _units_needed_draw, _units_needed_answer,
                       facet=("lag", "units")),
     LagProfile: Kind(_lag_profile_section, _lag_profile_draw, _lag_profile_answer),
+    TuningCurve: Kind(_tuning_section, _tuning_draw, _tuning_answer),
 }

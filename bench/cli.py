@@ -372,7 +372,8 @@ def tuned(experiment, results: Path):
         runs = ExperimentStore(directory).load()[0]
     except StoreError as error:
         raise UsageError(str(error)) from None
-    chosen = chosen_rates(runs, EXPERIMENTS[experiment.name], budget.analysis.rates)
+    chosen = chosen_rates(runs, {v: s.learning_rate for v, s in
+                                 EXPERIMENTS[experiment.name].variants.items()})
     if chosen is None:
         raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant at "
                          "every rate on the same seeds; complete it first")

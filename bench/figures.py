@@ -159,6 +159,29 @@ def lag_profile(runs: pd.DataFrame, path: Path | None) -> plt.Figure:
     return _save(figure, path)
 
 
+def tuning_curve(curve: pd.DataFrame, path: Path | None) -> plt.Figure:
+    """Mean held-out accuracy against Adam's learning rate (log scale), a line per variant, with
+    its 95% t interval over the tuning seeds."""
+    figure, axis = plt.subplots(figsize=(6, 4))
+    palette = sns.color_palette("colorblind", curve["variant"].nunique())
+    for colour, (variant, group) in zip(palette, curve.groupby("variant", sort=False)):
+        estimates = [mean_interval(values) for values in group["values"]]
+        axis.errorbar(group["learning_rate"], [e.value for e in estimates],
+                      yerr=_error_bars(estimates), marker="o", capsize=3, label=variant,
+                      color=colour)
+    axis.set_xscale("log")
+    axis.set_xlabel("Adam's learning rate")
+    axis.set_ylabel("held-out accuracy (tuning seeds)")
+    axis.legend(fontsize="small")
+    return _save(figure, path)
+
+
+def _error_bars(estimates) -> np.ndarray:
+    """Distances from each mean to its interval's ends (0 where there is no interval)."""
+    return np.nan_to_num(np.array([[e.value - e.low for e in estimates],
+                                   [e.high - e.value for e in estimates]]))
+
+
 @contextmanager
 def _seeded_numpy(seed: int):
     """Seed NumPy's global generator for a block, then give back its former state."""

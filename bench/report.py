@@ -15,6 +15,7 @@ from bench.analyses import estimate_text, kind
 from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
                          median_epochs, noise_share)
 from bench.store import ExperimentStore, StoreError
+from bench.tuning import chosen_rates
 from echo.scoring import TRAILING
 from echo.setup import Setup
 
@@ -64,7 +65,8 @@ def write_reports(results: Path, out: Path, names: list[str] | None = None, prog
         if progress:
             progress(f"[{number}/{len(chosen)}] {name}")
         (out / f"{name}.md").write_text(experiment_report(
-            name, *loaded[name], out, decided[name], qualifications(name, loaded, decided)))
+            name, *loaded[name], out, decided[name], qualifications(name, loaded, decided),
+            tuned_comparison(name, loaded, decided[name].alpha)))
     (out / "README.md").write_text(index(loaded, decided, results))
     return chosen, problems
 
@@ -111,8 +113,65 @@ def qualifications(name: str, loaded: dict, decided: dict) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class Tuned:
+    """An experiment's contrasts decided at the protocol's rates and at the rates its tuning
+    budget chose: the page's section, and the index's summary in a line."""
+
+    lines: list
+    summary: str
+
+
+def tuned_comparison(name: str, loaded: dict, alpha: float) -> Tuned | None:
+    """The tuned comparison of `name`, where its tuning budget (NAME-tuning) has results."""
+    experiment, budget = _experiment(name), f"{name}-tuning"
+    if experiment is None or budget not in loaded or not experiment.contrasts:
+        return None
+    chosen = chosen_rates(loaded[budget][0], {v: s.learning_rate
+                                              for v, s in experiment.variants.items()})
+    lines = ["## Tuned comparison", "",
+             f"Each variant's learning rate chosen on its tuning runs ([{budget}]({budget}.md): "
+             "every variant at every rate, on seeds apart from these), then the contrasts decided "
+             "again on these seeds with each variant at its chosen rate (a family of its own, "
+             f"Holm-corrected, at alpha {alpha:.3g}), beside the decision at the protocol's rates "
+             "(the same family as declared).", ""]
+    if chosen is None:
+        return Tuned(lines + [f"The tuning budget in {budget} is not complete.", ""],
+                     "tuning budget incomplete")
+    runs = loaded[name][0]
+    tuned = experiment.at_rates(chosen)
+    present = set(runs["variant"])
+    missing = [v for v in dict.fromkeys([*experiment.variants, *tuned.variants])
+               if v not in present]
+    if missing:
+        return Tuned(lines + [f"Not yet trained: {', '.join(missing)} (`python -m bench run "
+                              f"{name}`, then `python -m bench run {name} --tuned`).", ""],
+                     "not every variant is trained at both its rates yet")
+    at_protocol = decide(runs, experiment.contrasts, alpha=alpha)
+    at_chosen = decide(runs, tuned.contrasts, alpha=alpha)
+    lines += ["| contrast | rates (variant, reference) | at the protocol's rates | tuned | "
+              "the same answer |", "|---|---|---|---|---|"]
+    changed = []
+    for contrast, before, after in zip(experiment.contrasts, at_protocol, at_chosen):
+        same = before.label == after.label
+        if not same:
+            changed.append(f"{contrast.variant} vs {contrast.reference} ({before.label} -> "
+                           f"{after.label})")
+        lines.append(f"| {contrast.variant} vs {contrast.reference} | "
+                     f"{chosen[contrast.variant]:g}, {chosen[contrast.reference]:g} | "
+                     f"{before.label} ({estimate_text(before.difference, '{:+.4f}')}) | "
+                     f"{after.label} ({estimate_text(after.difference, '{:+.4f}')}) | "
+                     f"{'yes' if same else '**no**'} |")
+    lines += ["", *[f"- Tuned: {d.sentence()}." for d in at_chosen], ""]
+    held = len(at_protocol) - len(changed)
+    summary = (f"under tuning, {held} of {len(at_protocol)} answers hold"
+               + (f"; changed: {', '.join(changed)}" if changed else ""))
+    return Tuned(lines, summary)
+
+
 def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
-                      out: Path, decided: "Decided", qualified: list[str] = ()) -> str:
+                      out: Path, decided: "Decided", qualified: list[str] = (),
+                      tuned: Tuned | None = None) -> str:
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present
                                                               if v not in meta["variants"]]
@@ -151,6 +210,8 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
               "between seeds is mostly held-out noise; - where the seeds do not differ).", ""]
     if decisions:
         lines += contrasts_section(decisions, alpha)
+    if tuned is not None:
+        lines += tuned.lines
     if kind(analysis):
         lines += kind(analysis).section(runs, analysis)
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, _chance(meta, baseline),
@@ -385,6 +446,9 @@ def index(loaded: dict, decided: dict, results: Path) -> str:
             see = [f"[{q}]({q}.md)" for q in getattr(experiment, "qualified_by", ())
                    if q in loaded]
             where = f" (where it holds: {', '.join(see)})" if see else ""
+            tuned = tuned_comparison(name, loaded, answer.alpha)
+            if tuned is not None:
+                where += f". At tuned learning rates: {tuned.summary}"
             extensions.append(f"| [{name}]({name}.md) | {meta['question']} | "
                               f"{'; '.join(sentences)}{where} |")
     if extensions:

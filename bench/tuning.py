@@ -3,38 +3,41 @@ every variant, and the experiment's contrasts decided again at the chosen rates.
 
 The tuning runs live in their own experiment (`echo.experiment.tuning`: NAME-tuning, on seeds
 apart from the evaluation seeds), so choosing a rate never looks at a seed the tuned
-comparison is decided on. Arrays in, choices out: nothing here reads or writes files.
+comparison is decided on. Tables in, choices out: nothing here reads or writes files.
 """
 
 import numpy as np
 import pandas as pd
 
-from echo.experiment import Experiment, at_rate
+SUFFIX = "[learning_rate="  # how a variant derived at a learning rate is named
 
 
-def tuning_curve(runs: pd.DataFrame, source: Experiment, rates) -> pd.DataFrame:
-    """Per declared variant and rate: the tuning runs' mean held-out accuracy and their count."""
-    rows = []
-    for variant in source.variants:
-        for rate in rates:
-            values = runs.loc[runs["variant"] == at_rate(variant, rate), "eval_accuracy"]
-            rows.append({"variant": variant, "learning_rate": float(rate),
-                         "mean": float(values.mean()) if len(values) else float("nan"),
-                         "seeds": len(values)})
-    return pd.DataFrame(rows, columns=["variant", "learning_rate", "mean", "seeds"])
+def declared_variant(name: str) -> str:
+    """The declared variant a tuning run's variant was derived from."""
+    return name.rsplit(SUFFIX, 1)[0]
 
 
-def chosen_rates(runs: pd.DataFrame, source: Experiment, rates) -> dict[str, float] | None:
+def tuning_curve(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per declared variant and learning rate (both sorted): the tuning runs' held-out
+    accuracies (a list), their mean and their count."""
+    table = runs.assign(variant=runs["variant"].map(declared_variant))
+    return (table.groupby(["variant", "learning_rate"])["eval_accuracy"]
+            .agg(values=list, mean="mean", seeds="size").reset_index())
+
+
+def chosen_rates(runs: pd.DataFrame, own: dict[str, float]) -> dict[str, float] | None:
     """Each variant's rate: its best mean over the tuning seeds, a tie going to the rate nearest
-    its own (on a log scale). None until every variant has run every rate on the same seeds
-    (the same budget for each)."""
-    curve = tuning_curve(runs, source, rates)
-    if curve["seeds"].nunique() != 1 or curve["seeds"].iloc[0] == 0:
+    its `own` (on a log scale). None until every variant of `own` has run the same rates on the
+    same number of seeds (the same budget for each)."""
+    curve = tuning_curve(runs)
+    rates = curve.groupby("variant")["learning_rate"].apply(frozenset)
+    if (set(curve["variant"]) != set(own) or curve["seeds"].nunique() != 1
+            or rates.nunique() != 1):
         return None
     chosen = {}
-    for variant, group in curve.groupby("variant", sort=False):
-        own = source.variants[variant].learning_rate
-        distance = np.abs(np.log(group["learning_rate"].to_numpy() / own))
+    for variant in own:
+        group = curve[curve["variant"] == variant]
+        distance = np.abs(np.log(group["learning_rate"].to_numpy() / own[variant]))
         best = group["mean"].to_numpy() == group["mean"].max()
         chosen[variant] = float(group["learning_rate"].to_numpy()[best][distance[best].argmin()])
     return chosen
