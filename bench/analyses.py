@@ -15,6 +15,7 @@ import pandas as pd
 from bench import figures
 from bench.stats import accuracy_interval, share_interval, units_needed
 from bench.tuning import chosen_rates, tuning_curve
+from bench.wording import estimate_text
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
 from echo.setup import Setup
 
@@ -35,15 +36,6 @@ class Kind:
 
 def kind(analysis) -> Kind | None:
     return KINDS.get(type(analysis))
-
-
-def estimate_text(estimate, form: str = "{:.4f}") -> str:
-    """A value with its interval, the value alone where there is no interval (one seed)."""
-    if estimate.n == 0:
-        return "-"
-    if not np.isfinite(estimate.low):
-        return f"{form.format(estimate.value)} (n = 1, no interval)"
-    return f"{form.format(estimate.value)} [{form.format(estimate.low)}, {form.format(estimate.high)}]"
 
 
 def protocol(runs: pd.DataFrame) -> str:

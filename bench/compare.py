@@ -15,6 +15,7 @@ import pandas as pd
 
 from bench.stats import mean_interval
 from bench.store import ExperimentStore, StoreError, stored_experiments
+from bench.wording import estimate_text
 
 PAIRED = ["variant", "seed", "settings_hash"]
 
@@ -75,14 +76,7 @@ def table(compared: list[VariantComparison]) -> list[str]:
              "largest on one seed | final loss B - A [95%] | only in A | only in B |",
              "|---|---|---|---|---|---|---|---|"]
     for c in compared:
-        lines.append(f"| {c.experiment} | {c.variant} | {c.pairs} | {_estimate(c.accuracy)} | "
-                     f"{c.largest:.4f} | {_estimate(c.loss)} | {c.only_a} | {c.only_b} |")
+        accuracy, loss = (estimate_text(e, "{:+.4f}") for e in (c.accuracy, c.loss))
+        lines.append(f"| {c.experiment} | {c.variant} | {c.pairs} | {accuracy} | "
+                     f"{c.largest:.4f} | {loss} | {c.only_a} | {c.only_b} |")
     return lines
-
-
-def _estimate(e) -> str:
-    if e.n == 0:
-        return "-"
-    if e.n == 1 or not np.isfinite(e.low):
-        return f"{e.value:+.4f}"
-    return f"{e.value:+.4f} [{e.low:+.4f}, {e.high:+.4f}]"

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from bench import figures
-from bench.analyses import estimate_text, kind
+from bench.analyses import kind
 from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
                          median_epochs, noise_share)
 from bench.store import ExperimentStore, StoreError
 from bench.tuning import chosen_rates
+from bench.wording import estimate_text
 from echo.scoring import TRAILING
 from echo.setup import Setup
 
@@ -358,17 +359,10 @@ def summary_table(runs: pd.DataFrame, order: list[str], settings: dict) -> list[
                  f"{interquartile_mean(group['eval_accuracy']):.4f}",
                  *[estimate_text(accuracy_interval(group[c])) for c in extras],
                  f"{values:,}" if values else "-", "-" if np.isnan(share) else f"{share:.2f}",
-                 _epochs_text(epochs), f"{never} of {len(group)}",
+                 estimate_text(epochs, "{:.0f}"), f"{never} of {len(group)}",
                  f"{group['ms_per_epoch'].mean():.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
-
-
-def _epochs_text(estimate) -> str:
-    if not np.isfinite(estimate.value):
-        return "-"
-    bounds = [f"{b:.0f}" if np.isfinite(b) else "-" for b in (estimate.low, estimate.high)]
-    return f"{estimate.value:.0f} [{bounds[0]}, {bounds[1]}]"
 
 
 def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None,

@@ -15,6 +15,7 @@ import pandas as pd
 from bench.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from bench.stats import accuracy_interval, decide, median_epochs, units_needed
 from bench.store import ExperimentStore, StoreError, stored_experiments
+from bench.wording import estimate_text
 from echo.experiment import Contrast, UnitsNeeded, derived_name
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
@@ -74,13 +75,11 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
         declared = declared[(declared[SAME_SETTINGS] == group[SAME_SETTINGS].iloc[0]).all(axis=1)]
         if len(declared):
             decision = decide(pd.concat([group, declared]), [Contrast(variant, base)])[0]
-            theirs_text = _interval(accuracy_interval(declared["eval_accuracy"]))
+            theirs_text = _skill(declared)[0]
             verdict = f"{decision.label} (n = {decision.n})"
         else:
             theirs_text, verdict = "-", "no reference runs of these settings"
-        lines.append(f"| {base} | {_interval(accuracy_interval(group['eval_accuracy']))} | "
-                     f"{_interval(median_epochs(group['epochs_to_99'], group['epochs']), 0)} | "
-                     f"{theirs_text} | {verdict} |")
+        lines.append(f"| {base} | {' | '.join(_skill(group))} | {theirs_text} | {verdict} |")
     return lines + [""]
 
 
@@ -101,18 +100,11 @@ def _side_by_side(reference: Path) -> list[str]:
     lines = [f"## Side by side: LSTM, GRU and SimpleRNN ({SIDE_BY_SIDE} in `{reference}/`)", "",
              "| variant | held-out accuracy | epochs to 99% |", "|---|---|---|"]
     for variant, group in runs.groupby("variant", sort=False):
-        lines.append(f"| {variant} | {_interval(accuracy_interval(group['eval_accuracy']))} | "
-                     f"{_interval(median_epochs(group['epochs_to_99'], group['epochs']), 0)} |")
+        lines.append(f"| {variant} | {' | '.join(_skill(group))} |")
     return lines + [""]
 
 
-def _interval(e, digits: int = 4) -> str:
-    """`value [low, high] (n = N)`, a bound that does not exist shown as -."""
-    def number(x):
-        return "-" if x != x else f"{x:.{digits}f}"
-
-    if e.n == 0 or e.value != e.value:
-        return "-"
-    if e.low != e.low and e.high != e.high:
-        return f"{number(e.value)} (n = {e.n})"
-    return f"{number(e.value)} [{number(e.low)}, {number(e.high)}] (n = {e.n})"
+def _skill(runs: pd.DataFrame) -> tuple[str, str]:
+    """Held-out accuracy and Kaplan-Meier epochs to 99%, each with its interval and seeds."""
+    return (estimate_text(accuracy_interval(runs["eval_accuracy"]), count=True),
+            estimate_text(median_epochs(runs["epochs_to_99"], runs["epochs"]), "{:.0f}", True))

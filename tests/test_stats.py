@@ -8,7 +8,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from bench.stats import (Estimate, decide, holm, holm_levels, improvement,
+from bench.stats import (NO_SEEDS, Estimate, decide, holm, holm_levels, improvement,
                          interquartile_mean, judge_claim, mean_interval, median_epochs,
                          paired_t_p, share_interval, sign_flip_p)
 from echo.experiment import Contrast
@@ -154,3 +154,15 @@ def test_a_significant_difference_is_worded_by_its_size_against_delta():
     half = stats.t.ppf(1 - 0.05 / (3 - rank) / 2, 9) * sd / np.sqrt(10)
     assert unsure.difference.value == pytest.approx(0.003)
     assert unsure.difference.low == pytest.approx(0.003 - half)
+
+
+def test_one_formatter_writes_every_interval():
+    from bench.wording import estimate_text
+
+    nan = float("nan")
+    assert estimate_text(Estimate(0.5, 0.25, 0.75, 10)) == "0.5000 [0.2500, 0.7500]"
+    assert estimate_text(Estimate(0.5, 0.25, 0.75, 10), "{:+.2f}", count=True) == \
+        "+0.50 [+0.25, +0.75] (n = 10)"
+    assert estimate_text(Estimate(1200.0, 900.0, nan, 8), "{:.0f}") == "1200 [900, -]"
+    assert estimate_text(Estimate(0.7, nan, nan, 1)) == "0.7000 (n = 1, no interval)"
+    assert estimate_text(Estimate(nan, nan, nan, 5)) == "-" == estimate_text(NO_SEEDS)
