@@ -14,14 +14,12 @@ import pandas as pd
 
 from bench import figures
 from bench.stats import accuracy_interval, share_interval, units_needed
-from bench.tuning import chosen_rates, tuning_curve
+from bench.tuning import rates_chosen, tuning_curve
 from bench.wording import estimate_text
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
-from echo.setup import Setup
 
 LEARNED = 0.99  # a cell counts as learned when its mean's whole 95% interval is above this
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
-LEARNING_RATE = Setup.learning_rate  # a variant's rate where its declaration is not known
 
 
 @dataclass(frozen=True)
@@ -226,14 +224,10 @@ def _tuning_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) -> list
 
 
 def _chosen(runs: pd.DataFrame, analysis: TuningCurve) -> dict | None:
-    """The rates chosen, each variant's own rate read from its tuning runs' source where known."""
+    """The rates the tuning runs of `analysis.source` choose."""
     from experiments import EXPERIMENTS
 
-    source = EXPERIMENTS.get(analysis.source)
-    declared = dict.fromkeys(tuning_curve(runs)["variant"])
-    own = {v: source.variants[v].learning_rate if source and v in source.variants
-           else LEARNING_RATE for v in declared}
-    return chosen_rates(runs, own)
+    return rates_chosen(runs, EXPERIMENTS.get(analysis.source))
 
 
 KINDS = {

@@ -358,7 +358,7 @@ def _one_line(error: BaseException) -> str:
 def tuned(experiment, results: Path):
     """The experiment at the learning rates its tuning runs in `results` chose."""
     from bench.store import ExperimentStore, StoreError
-    from bench.tuning import chosen_rates
+    from bench.tuning import rates_chosen
     from experiments import EXPERIMENTS
 
     budget = EXPERIMENTS.get(f"{experiment.name}-tuning")
@@ -372,8 +372,7 @@ def tuned(experiment, results: Path):
         runs = ExperimentStore(directory).load()[0]
     except StoreError as error:
         raise UsageError(str(error)) from None
-    chosen = chosen_rates(runs, {v: s.learning_rate for v, s in
-                                 EXPERIMENTS[experiment.name].variants.items()})
+    chosen = rates_chosen(runs, EXPERIMENTS[experiment.name])
     if chosen is None:
         raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant at "
                          "every rate on the same seeds; complete it first")

@@ -47,9 +47,9 @@ INTEGERS = {name: [c.name for c in schema if c.kind == "integer" and c.required]
 WRITER_LOCK = ".writer.lock"  # held by the one command writing this directory
 READ_LOCK = ".read.lock"  # held briefly: exclusively while merging, shared while loading
 TEMPORARY = ".tmp-"  # prefix of files being written; any left behind are removed by the next writer
+REPLACEMENT = ".replacing.json"  # suffix of a staged record of an unfinished --force
 # The names the store's temporary files have (mkstemp's 8 characters after the prefix, and
 # after the name of the file they will replace): the only files clean-up removes.
-REPLACEMENT = ".replacing.json"  # suffix of a staged record of an unfinished --force
 MADE_TEMPORARY = re.compile(rf"{re.escape(TEMPORARY)}(?:.+\.)?[a-z0-9_]{{8}}")
 
 
@@ -250,7 +250,8 @@ class ExperimentStore:
         data = io.BytesIO()
         np.savez(data, header=np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8),
                  epoch=epochs, loss=loss, accuracy=accuracy)
-        name = f"{file_stem(tasks[0].variant)}--seeds-{tasks[0].seed}-to-{tasks[-1].seed}-{len(tasks)}.npz"
+        name = (f"{file_stem(tasks[0].variant)}--seeds-{tasks[0].seed}-to-{tasks[-1].seed}-"
+                f"{len(tasks)}.npz")
         _atomic_write(self.staging / name, data.getvalue())
 
     def merge(self, errors: list[dict], meta: dict, invocation: dict) -> pd.DataFrame:
@@ -371,10 +372,6 @@ class ExperimentStore:
                                  f"{twice['seed'].iloc[0]} twice; remove one of its files")
         if staged:
             fresh = _stacked([run.runs for run in staged])
-            twice = fresh[fresh.duplicated(KEYS)]
-            if len(twice):
-                raise StoreError(f"{self.staging} holds {twice['variant'].iloc[0]} seed "
-                                 f"{twice['seed'].iloc[0]} twice; remove one of its files")
             hashes = fresh.groupby("variant")["settings_hash"].unique()
             mixed = hashes[hashes.map(len) > 1]
             if len(mixed):
@@ -445,8 +442,7 @@ class ExperimentStore:
             for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
                 where = pd.Series([f"{name[:-5]} row {i + 1}" for i in range(len(table))],
                                   index=table.index)
-                _check_values(table, name, path, where, "remove it to rerun its seeds",
-                              staged=True)
+                _check_values(table, name, path, where, staged=True)
             staged.append(Staged(path, _typed(runs, "runs.csv"), _typed(curves, "curves.csv"),
                                  every))
         return staged
@@ -510,12 +506,11 @@ def _open_lock(path: Path) -> int:
     try:
         handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
     except OSError as error:
-        if error.errno != errno.ELOOP:
+        if error.errno != errno.ELOOP:  # ELOOP: a symbolic link, refused below
             raise
-        handle = None
-    if handle is not None and stat.S_ISREG(os.fstat(handle).st_mode):
-        return handle
-    if handle is not None:
+    else:
+        if stat.S_ISREG(os.fstat(handle).st_mode):
+            return handle
         os.close(handle)
     raise StoreError(f"{path} is a symbolic link or not a regular file; the store locks its own "
                      "file there: remove it and run again")
@@ -543,15 +538,17 @@ def _older_columns(runs: pd.DataFrame, recorded: dict) -> pd.DataFrame:
 
 
 def _check_values(table: pd.DataFrame, name: str, path: Path, where: pd.Series,
-                  remedy: str = "correct it, or move the file away to rerun",
                   staged: bool = False) -> None:
-    """Refuse, naming `path`, row and column and saying what to do, a value the schema of `name`
-    does not allow (for runs, also settings that are not those their hash stands for)."""
+    """Refuse, naming `path` (a CSV, or a `staged` file holding the rows of `name`), row and
+    column and saying what to do, a value the schema of `name` does not allow (for runs, also
+    settings that are not those their hash stands for)."""
     problem = table_problem(table, SCHEMAS[name], where)
     if problem is None and name == "runs.csv":
         problem = settings_problem(table, where)
+    if problem and staged:
+        raise StoreError(f"staged run {path} {problem}; remove it to rerun its seeds")
     if problem:
-        raise StoreError(f"{'staged run ' if staged else ''}{path} {problem}; {remedy}")
+        raise StoreError(f"{path} {problem}; correct it, or move the file away to rerun")
 
 
 def _typed(table: pd.DataFrame, name: str) -> pd.DataFrame:

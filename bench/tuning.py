@@ -9,6 +9,8 @@ comparison is decided on. Tables in, choices out: nothing here reads or writes f
 import numpy as np
 import pandas as pd
 
+from echo.setup import Setup
+
 SUFFIX = "[learning_rate="  # how a variant derived at a learning rate is named
 
 
@@ -41,3 +43,13 @@ def chosen_rates(runs: pd.DataFrame, own: dict[str, float]) -> dict[str, float] 
         best = group["mean"].to_numpy() == group["mean"].max()
         chosen[variant] = float(group["learning_rate"].to_numpy()[best][distance[best].argmin()])
     return chosen
+
+
+def rates_chosen(runs: pd.DataFrame, source) -> dict[str, float] | None:
+    """`chosen_rates` for the tuning runs of the experiment `source`, each variant's own rate
+    its declared one (the default where `source` is not known here, as for a user's experiment
+    reported without its module), the variants in the tuning curve's (sorted) order."""
+    if source is not None:
+        return chosen_rates(runs, {v: source.variants[v].learning_rate
+                                   for v in sorted(source.variants)})
+    return chosen_rates(runs, dict.fromkeys(tuning_curve(runs)["variant"], Setup.learning_rate))
