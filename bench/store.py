@@ -578,7 +578,12 @@ def _combined_meta(earlier: dict, meta: dict, invocation: dict, runs: pd.DataFra
     combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
     invocations = [i for i in earlier.get("invocations", [])
                    if i.get("started") != invocation["started"]]
-    if invocation["runs"] or invocation["failed"] or invocation.get("recovered"):
+    # This command's earlier merges may have recovered runs that this one no longer sees staged.
+    recovered = sum(i.get("recovered", 0) for i in earlier.get("invocations", [])
+                    if i.get("started") == invocation["started"]) + invocation.get("recovered", 0)
+    if recovered:
+        invocation = {**invocation, "recovered": recovered}
+    if invocation["runs"] or invocation["failed"] or recovered:
         invocations.append(invocation)
     combined["invocations"] = invocations
     latest = [i for i in invocations if i["runs"]] or [invocation]

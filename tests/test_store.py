@@ -474,7 +474,8 @@ def test_runs_a_killed_command_staged_are_accounted_for_by_the_command_that_merg
     with store.writer():  # killed before its first merge: three runs staged, no meta.json
         for seed in (0, 1, 2):
             store.stage([(task(seed), result(seed))])
-    with store.writer():
+    with store.writer():  # the next command's merges: at its start, and at its end
+        store.merge([], meta(), invocation("t1"))
         store.merge([], meta(), invocation("t1"))
     written = json.loads((store.directory / "meta.json").read_text())
     assert written["seeds"] == [0, 1, 2]
