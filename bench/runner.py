@@ -23,6 +23,7 @@ from joblib.externals.loky.process_executor import BrokenProcessPool
 from tqdm import tqdm
 
 from bench.tasks import Task
+from echo.setup import Setup
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -39,8 +40,9 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Chunk:
-    """What one worker call runs: a task (per-seed engine), or seeds of one variant trained
-    together (vectorized engine), padded to `size` so a variant's chunks share a compilation."""
+    """What one worker call runs: a task (per-seed engine), or seeds of variants that differ at
+    most in the learning rate trained together (vectorized engine), padded to `size` so a
+    variant's chunks share a compilation."""
 
     tasks: tuple[Task, ...]
     engine: str = "per-seed"
@@ -54,7 +56,8 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     from echo.vectorized import run_seeds
 
     try:
-        runs = run_seeds(chunk.tasks[0].setup, [t.seed for t in chunk.tasks], chunk.size)
+        runs = run_seeds(chunk.tasks[0].setup, [t.seed for t in chunk.tasks], chunk.size,
+                         [t.setup.learning_rate for t in chunk.tasks])
     except Exception as error:  # noqa: BLE001  (the chunk's failure is recorded, not fatal)
         return [Outcome(task, error=_one_line(error)) for task in chunk.tasks]
     return [Outcome(task, run) for task, run in zip(chunk.tasks, runs)]
@@ -69,15 +72,16 @@ def plan_chunks(setups: list) -> tuple[object, list[int]]:
 
 
 def make_chunks(tasks: list[Task], engine: str, sizes: dict | None = None) -> list[Chunk]:
-    """One chunk per task, or each variant's seeds cut into chunks of its size, in order."""
+    """One chunk per task, or the seeds of variants alike but for the learning rate (a tuning
+    grid's) cut into chunks of the first one's size (sizes by (experiment, variant)), in order."""
     if engine == "per-seed":
         return [Chunk((task,)) for task in tasks]
-    variants: dict[tuple, list[Task]] = {}
+    alike: dict[Setup, list[Task]] = {}
     for task in tasks:
-        variants.setdefault((task.experiment, task.variant), []).append(task)
+        alike.setdefault(task.setup.replace(learning_rate=Setup.learning_rate), []).append(task)
     chunks = []
-    for key, group in variants.items():
-        size = min(sizes[key], len(group))
+    for group in alike.values():
+        size = min(sizes[group[0].experiment, group[0].variant], len(group))
         chunks += [Chunk(tuple(group[i:i + size]), engine, size)
                    for i in range(0, len(group), size)]
     return chunks

@@ -101,13 +101,14 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
     compiled before in this process).
 
     Weights are arguments, not constants, so every model with the same
-    configuration (every seed of a variant) shares one compilation. With
+    configuration (every seed of a variant) shares one compilation; so is Adam's learning
+    rate (an optimizer variable), so variants that differ only in it share one too. With
     `over_seeds`, every argument has a leading seed axis and the program is
     mapped over it (jax.vmap): each seed trains on its own, in one call.
     """
     start = time.perf_counter()  # a process's first program also starts JAX's backend: one-off too
     key = (kind, over_seeds, json.dumps(model.get_config(), sort_keys=True, default=str),
-           json.dumps(model.optimizer.get_config(), sort_keys=True, default=str),
+           json.dumps(_optimizer_key(model.optimizer), sort_keys=True, default=str),
            missing_value, reset_per_sequence,
            str(jax.tree.map(lambda a: (a.shape, str(a.dtype)), arguments)))
     if key in _PROGRAMS:
@@ -123,6 +124,15 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
     while len(_PROGRAMS) > PROGRAMS_KEPT:
         _PROGRAMS.popitem(last=False)
     return compiled, time.perf_counter() - start
+
+
+def _optimizer_key(optimizer) -> dict:
+    """The optimizer's configuration less a constant learning rate: Keras keeps that rate in an
+    optimizer variable, which the program takes as an argument like the rest of its state."""
+    config = optimizer.get_config()
+    if isinstance(config.get("learning_rate"), float):
+        config.pop("learning_rate")
+    return config
 
 
 def _train_program(model, missing_value, reset_per_sequence):

@@ -4,9 +4,10 @@ Each seed keeps what `echo.protocol.run` gives it (initial weights, training
 and held-out sequences, optimizer state), drawn for the whole chunk at once along
 a leading seed axis (weights from one template model, sequences framed as one
 array, held-out scores counted as one array), and the per-seed program of
-`echo.training` is mapped over that axis with `jax.vmap`, so a chunk of seeds costs one compilation and one call. A seed's
-run equals the per-seed engine's to float tolerance, not bitwise: batched
-kernels add in another order.
+`echo.training` is mapped over that axis with `jax.vmap`, so a chunk of seeds costs one
+compilation and one call. Adam's learning rate is optimizer state, so a chunk's members may
+each have their own (a tuning grid's rates side by side, as seeds are). A seed's run equals
+the per-seed engine's to float tolerance, not bitwise: batched kernels add in another order.
 """
 
 import time
@@ -87,15 +88,19 @@ class Trained:
     setup_seconds: float
 
 
-def train_seeds(setup: Setup, seeds: list[int]) -> Trained:
-    """Train every seed of `setup` as `echo.protocol.run` would, in one compiled call."""
+def train_seeds(setup: Setup, seeds: list[int], rates: list[float] | None = None) -> Trained:
+    """Train every seed of `setup` as `echo.protocol.run` would, in one compiled call; with
+    `rates`, seed i at Adam's learning rate rates[i] (as `setup.replace(learning_rate=...)`)."""
     if keras.backend.backend() != "jax":
         raise ValueError("the vectorized engine needs the JAX backend (KERAS_BACKEND=jax)")
     started = time.perf_counter()
     model = template_model(setup)
     model.optimizer.build(model.trainable_variables)
     trainable = initial_weights(model, seeds)
-    opt_vars = [np.repeat(np.asarray(v.value)[None], len(seeds), axis=0)
+    rate = model.optimizer.learning_rate
+    opt_vars = [np.asarray(rates if rates is not None else [setup.learning_rate] * len(seeds),
+                           dtype=v.dtype) if v is rate else
+                np.repeat(np.asarray(v.value)[None], len(seeds), axis=0)
                 for v in model.optimizer.variables]
     training = framed_seeds(setup, seeds, 0, setup.epochs)
     arguments = (trainable, opt_vars, *_batches(model, training.X, training.y))
@@ -110,17 +115,20 @@ def train_seeds(setup: Setup, seeds: list[int]) -> Trained:
     return Trained(model, weights, curves, seconds, start - started)
 
 
-def run_seeds(setup: Setup, seeds: list[int], size: int | None = None) -> list[Run]:
-    """`echo.protocol.run(setup, seed)` for every seed, trained and scored together.
+def run_seeds(setup: Setup, seeds: list[int], size: int | None = None,
+              rates: list[float] | None = None) -> list[Run]:
+    """`echo.protocol.run(setup, seed)` for every seed, trained and scored together; with
+    `rates`, seed i's run is `run(setup.replace(learning_rate=rates[i]), seed)`.
 
-    `size` pads the chunk with copies of its last seed to that many (their
+    `size` pads the chunk with copies of its last member to that many (their
     results are dropped), so every chunk of a variant reuses one compilation.
     Each seed's `train_seconds` is its share of the call's wall time.
     """
     if not seeds:
         return []
-    padded = list(seeds) + [seeds[-1]] * max(0, (size or 0) - len(seeds))
-    trained = train_seeds(setup, padded)
+    padding = max(0, (size or 0) - len(seeds))
+    padded = list(seeds) + [seeds[-1]] * padding
+    trained = train_seeds(setup, padded, None if rates is None else list(rates) + [rates[-1]] * padding)
     scored_from = time.perf_counter()
     held_out = framed_seeds(setup, padded, 1, setup.eval_sequences)
     scores = score_seeds(_predict(trained, setup, held_out), held_out,

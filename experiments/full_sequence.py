@@ -1,6 +1,6 @@
 """Extension 3: the entire sequence so far as time steps, instead of a window of 5."""
 
-from echo.experiment import Contrast, Experiment
+from echo.experiment import Contrast, Experiment, tuning
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -29,3 +29,5 @@ EXPERIMENT = Experiment(
         "padded-unmasked": TUTORIAL.replace(missing="zero", **HISTORY),
     },
 )
+
+EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

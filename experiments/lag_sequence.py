@@ -1,6 +1,6 @@
 """Extension 5: echo a lagged sequence instead of one value."""
 
-from echo.experiment import Contrast, Experiment
+from echo.experiment import Contrast, Experiment, tuning
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -27,3 +27,5 @@ EXPERIMENT = Experiment(
         "encoder-decoder-last3": TUTORIAL.replace(framing="last_values", out_steps=3),
     },
 )
+
+EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

@@ -1,5 +1,7 @@
 """The fast trainer against the tutorial's loop, and the state it must carry."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from echo.framings import lag_with_window
 from echo.models import ModelSpec, build_model, reset_state, state_variables
 from echo.reference import predict_reference, train_reference
 from echo.sequences import generate_sequences
-from echo.training import predict, predict_probabilities, train
+from echo.training import clear_programs, predict, predict_probabilities, train
 
 from helpers import model_kinds
 
@@ -102,6 +104,26 @@ def test_training_is_deterministic_given_weights_and_sequences():
     np.testing.assert_array_equal(curves_a.loss, curves_b.loss)
     for x, y in zip(trainable(a), trainable(b)):
         np.testing.assert_array_equal(x, y)
+
+
+def test_a_program_compiled_at_one_learning_rate_trains_at_another_as_a_fresh_one():
+    """The rate is optimizer state, not part of the program: reusing the program compiled at
+    1e-3 for 1e-2 gives 1e-2's training bitwise, and the second model compiles nothing."""
+    framed = data(8)
+
+    def trained(spec):
+        keras.backend.clear_session(free_memory=False)  # the same layer names, as runs have
+        return train(twin_models(spec)[0], framed.X, framed.y)
+
+    fast = dataclasses.replace(SPEC, learning_rate=1e-2)
+    clear_programs()
+    fresh = trained(fast)
+    clear_programs()
+    slow = trained(SPEC)
+    reused = trained(fast)
+    assert reused.compile_seconds == 0.0
+    np.testing.assert_array_equal(reused.loss, fresh.loss)
+    assert not np.allclose(slow.loss, fresh.loss)
 
 
 def test_samples_must_fill_whole_batches():

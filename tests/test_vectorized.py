@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.runner import Chunk, make_chunks, run_tasks
+from bench.runner import Chunk, make_chunks, run_chunk, run_tasks
 from bench.tasks import Task
 from echo.protocol import framed_sequences, initial_model, run, streams, template_model
 from echo.training import _PROGRAMS as PROGRAMS, HELD_OUT_AT_ONCE, clear_programs, train
@@ -48,9 +48,41 @@ def test_run_seeds_gives_the_runs_of_the_per_seed_engine_and_padding_changes_not
     assert padded[0].train_seconds == padded[1].train_seconds > 0
 
 
+def test_members_of_a_chunk_each_train_at_their_own_learning_rate():
+    setup = SETUPS["echo-lag"].replace(epochs=EPOCHS)
+    rates = [1e-3, 1e-2, 3e-4]
+    trained = train_seeds(setup, [0, 0, 4], rates)
+    for position, (seed, rate) in enumerate(zip([0, 0, 4], rates)):
+        weights, curves = per_seed_weights(setup.replace(learning_rate=rate), seed)
+        for stacked, alone in zip(trained.weights, weights):
+            np.testing.assert_allclose(np.asarray(stacked)[position], alone, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(trained.curves[position].loss, curves.loss, rtol=1e-5)
+    assert not np.allclose(np.asarray(trained.weights[0])[0], np.asarray(trained.weights[0])[1])
+
+
+def test_variants_alike_but_for_the_learning_rate_share_chunks_and_one_compilation():
+    setup = SETUPS["echo-lag"].replace(epochs=EPOCHS, eval_sequences=4)
+    tasks = [Task("e", f"r{rate}", seed, setup.replace(learning_rate=rate))
+             for rate in (1e-3, 1e-2) for seed in range(3)]
+    tasks.append(Task("e", "units", 0, setup.replace(units=20)))
+    sizes = {(t.experiment, t.variant): 4 for t in tasks}
+    chunks = make_chunks(tasks, "vectorized", sizes)
+    assert [[(t.variant, t.seed) for t in c.tasks] for c in chunks] == [
+        [("r0.001", 0), ("r0.001", 1), ("r0.001", 2), ("r0.01", 0)],
+        [("r0.01", 1), ("r0.01", 2)], [("units", 0)]]
+    clear_programs()
+    outcomes = [run_chunk(c) for c in chunks[:2]]
+    trained = [k for k in PROGRAMS if k[0] == "train"]
+    assert len(trained) == 1
+    for outcome in outcomes[0] + outcomes[1]:
+        reference = run(outcome.task.setup, outcome.task.seed)
+        np.testing.assert_allclose(outcome.result.curves.loss, reference.curves.loss, rtol=1e-5)
+
+
 def test_chunks_keep_variants_apart_and_pad_to_one_size():
     setup = SETUPS["echo-lag"]
-    tasks = [Task("e", variant, seed, setup) for variant in ("a", "b") for seed in range(5)]
+    tasks = [Task("e", variant, seed, setup.replace(units=units))
+             for variant, units in (("a", 50), ("b", 20)) for seed in range(5)]
     chunks = make_chunks(tasks, "vectorized", {("e", "a"): 2, ("e", "b"): 8})
     assert [[t.seed for t in c.tasks] for c in chunks] == [[0, 1], [2, 3], [4], list(range(5))]
     assert [c.size for c in chunks] == [2, 2, 2, 5]
