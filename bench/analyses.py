@@ -1,13 +1,11 @@
-"""The trend analyses grid experiments declare (echo.experiment's LagGrid, UnitsNeeded,
-LagProfile), each as one piece of behaviour: a report section, figures and a one-line answer.
+"""The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, LagProfile,
+TuningCurve), each one class: a report section, figures, a one-line answer, a scorecard part.
 
-An experiment names its analysis as data (experiments never import bench); `kind(analysis)`
-finds what computes and renders it here, as bsuite keeps an analysis beside each sweep.
+An experiment names its analysis as data (experiments never import bench); `analysis_of`
+finds the class that computes and renders it here, as bsuite keeps an analysis beside each sweep.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,18 +20,36 @@ LEARNED = 0.99  # a cell counts as learned when its mean's whole 95% interval is
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 
 
-@dataclass(frozen=True)
-class Kind:
-    """How a report handles one analysis kind."""
+class Analysis:
+    """How a report handles one kind of trend analysis, for the declaration `declared` (its
+    settings): the page's section, its figures, the experiment's answer in a line, and what a
+    scorecard shows of it for one architecture's runs. Learning curves get a panel per
+    `facet[0]` and a line per `facet[1]` where it names two columns."""
 
-    section: Callable[[pd.DataFrame, object], list[str]]  # markdown lines for the page
-    draw: Callable[[pd.DataFrame, Path, str, object], list[str]]  # figures, their markdown
-    answer: Callable[[pd.DataFrame, object], str]  # the experiment's answer in a line
-    facet: tuple[str, str] | None = None  # learning curves: a panel per column, a line per hue
+    facet: tuple[str, str] | None = None
+
+    def __init__(self, declared):
+        self.declared = declared
+
+    def section(self, runs: pd.DataFrame) -> list[str]:
+        raise NotImplementedError
+
+    def draw(self, runs: pd.DataFrame, folder: Path, name: str) -> list[str]:
+        raise NotImplementedError
+
+    def answer(self, runs: pd.DataFrame) -> str:
+        raise NotImplementedError
+
+    def card(self, runs: pd.DataFrame) -> list[str]:
+        """The scorecard's part: the page's section for the architecture's runs alone, its
+        heading a level down (under the experiment's)."""
+        return ["#" + line if line.startswith("## ") else line for line in self.section(runs)]
 
 
-def kind(analysis) -> Kind | None:
-    return KINDS.get(type(analysis))
+def analysis_of(declared) -> Analysis | None:
+    """The analysis an experiment declares (its `analysis`), or None where it declares none."""
+    made = KINDS.get(type(declared))
+    return made(declared) if made else None
 
 
 def protocol(runs: pd.DataFrame) -> str:
@@ -57,40 +73,184 @@ def protocol(runs: pd.DataFrame) -> str:
     return f"{state} {cell}, {window}, {epochs}, {rate}"
 
 
-def _lag_grid_section(runs: pd.DataFrame, _analysis) -> list[str]:
-    lines = ["## Skill against lag, per size", "",
-             f"Mean held-out accuracy with its 95% t interval; **bold** where the whole interval "
-             f"is above {LEARNED:.0%} (learned).", "",
-             "| lag | " + " | ".join(f"{u} units" for u in _sizes(runs)) + " |",
-             "|---|" + "---|" * len(_sizes(runs))]
-    for lag, group in runs.groupby("lag"):
-        cells = []
-        for units in _sizes(runs):
-            estimate = accuracy_interval(group.loc[group["units"] == units, "eval_accuracy"])
-            text = estimate_text(estimate, "{:.3f}")
-            cells.append(f"**{text}**" if _learned(estimate) else text)
-        lines.append(f"| {lag} | " + " | ".join(cells) + " |")
-    return lines + [""]
+class LagGridAnalysis(Analysis):
+    """LagGrid: held-out accuracy over a grid of lags and units; the lags learned per size."""
+
+    facet = ("lag", "units")
+
+    def section(self, runs):
+        lines = ["## Skill against lag, per size", "",
+                 f"Mean held-out accuracy with its 95% t interval; **bold** where the whole "
+                 f"interval is above {LEARNED:.0%} (learned).", "",
+                 "| lag | " + " | ".join(f"{u} units" for u in _sizes(runs)) + " |",
+                 "|---|" + "---|" * len(_sizes(runs))]
+        for lag, group in runs.groupby("lag"):
+            cells = [_cell(group.loc[group["units"] == units, "eval_accuracy"])
+                     for units in _sizes(runs)]
+            lines.append(f"| {lag} | " + " | ".join(cells) + " |")
+        return lines + [""]
+
+    def answer(self, runs):
+        parts = []
+        for units in reversed(_sizes(runs)):
+            group = runs[runs["units"] == units]
+            parts.append(f"{units} units: {_lags(_learned_lags(group))}")
+        largest = runs[runs["units"] == max(_sizes(runs))]
+        by_lag = largest.groupby("lag")["eval_accuracy"]
+        means = ", ".join(f"lag {lag} {accuracy_interval(v).value:.2f}" for lag, v in by_lag)
+        return (f"at {protocol(runs)}: lags learned (mean's 95% interval above {LEARNED:.0%}): "
+                + "; ".join(parts)
+                + f". Mean held-out accuracy at {max(_sizes(runs))} units, by lag: {means}")
+
+    def draw(self, runs, folder, name):
+        figures.lag_heatmap(runs, folder / "heatmap.png")
+        return [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
 
 
-def _lag_grid_answer(runs: pd.DataFrame, _analysis) -> str:
-    parts = []
-    for units in reversed(_sizes(runs)):
-        group = runs[runs["units"] == units]
-        learned = [lag for lag, values in group.groupby("lag")["eval_accuracy"]
-                   if _learned(accuracy_interval(values))]
-        parts.append(f"{units} units: {_lags(learned)}")
-    largest = runs[runs["units"] == max(_sizes(runs))]
-    by_lag = largest.groupby("lag")["eval_accuracy"]
-    means = ", ".join(f"lag {lag} {accuracy_interval(v).value:.2f}" for lag, v in by_lag)
-    return (f"at {protocol(runs)}: lags learned (mean's 95% interval above {LEARNED:.0%}): "
-            + "; ".join(parts)
-            + f". Mean held-out accuracy at {max(_sizes(runs))} units, by lag: {means}")
+class UnitsNeededAnalysis(Analysis):
+    """UnitsNeeded: for each lag, the fewest units with which enough seeds learn it, with a
+    bootstrap interval and the exact interval of the share of seeds that learned there."""
+
+    facet = ("lag", "units")
+
+    def section(self, runs):
+        enough = self.declared
+        largest = int(runs["units"].max())
+        lines = ["## Units needed", "",
+                 f"The fewest units with which at least {enough.share:.0%} of the seeds reach "
+                 f"{enough.learned:.0%} held-out accuracy; 95% interval from resampling seeds "
+                 f"(together across sizes); > {largest} means no size tried was enough. The share "
+                 "of seeds that learned at that size has its exact (Clopper-Pearson) 95% "
+                 f"interval: where its lower bound is under {enough.share:.0%}, these seeds cannot "
+                 "yet show that the size is enough for the population of seeds.", "",
+                 "| lag | units needed (95% CI) | seeds that learned at that size (95% CI) |",
+                 "|---|---|---|"]
+        for row in self._table(runs).itertuples():
+            share = share_interval(row.seeds_learned, row.seeds)
+            lines.append(f"| {row.lag} | {_units(row.units_needed, largest)} "
+                         f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
+                         f"{row.seeds_learned} of {row.seeds} ({estimate_text(share, '{:.2f}')}) |")
+        return lines + [""]
+
+    def answer(self, runs):
+        enough = self.declared
+        largest = int(runs["units"].max())
+        return (f"at {protocol(runs)}: units with which {enough.share:.0%} of these seeds reach "
+                f"{enough.learned:.0%} "
+                "(seeds that learned there; the share's exact 95% lower bound): "
+                + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
+                            f"[{_units(r.low, largest)}, {_units(r.high, largest)}] "
+                            f"({r.seeds_learned} of {r.seeds}, "
+                            f">= {share_interval(r.seeds_learned, r.seeds).low:.2f})"
+                            for r in self._table(runs).itertuples()))
+
+    def draw(self, runs, folder, name):
+        enough = self.declared
+        figures.lag_heatmap(runs, folder / "heatmap.png", learned=enough.learned)
+        figures.units_needed(self._table(runs), folder / "units-needed.png", _sizes(runs))
+        return [f"![share of seeds reaching {enough.learned:.0%} held-out accuracy, by lag and "
+                f"units]({name}/heatmap.png)", "",
+                f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
+
+    def _table(self, runs):
+        return units_needed(runs, self.declared.learned, self.declared.share)
+
+
+class LagProfileAnalysis(Analysis):
+    """LagProfile: held-out accuracy against the lag, a column per epoch budget."""
+
+    def section(self, runs):
+        budgets = sorted(set(runs["epochs"]))
+        lines = ["## Skill against lag", "",
+                 "Mean held-out accuracy with its 95% t interval, per lag and epoch budget "
+                 f"(- where that lag was not run with that budget); **bold** above {LEARNED:.0%}.",
+                 "", "| lag | " + " | ".join(f"{e} epochs" for e in budgets) + " |",
+                 "|---|" + "---|" * len(budgets)]
+        for lag, group in runs.groupby("lag"):
+            cells = [_cell(group.loc[group["epochs"] == epochs, "eval_accuracy"])
+                     for epochs in budgets]
+            lines.append(f"| {lag} | " + " | ".join(cells) + " |")
+        return lines + [""]
+
+    def answer(self, runs):
+        parts = []
+        for epochs, group in runs.groupby("epochs"):
+            by_lag = ", ".join(f"lag {lag} {estimate_text(accuracy_interval(v), '{:.2f}')}"
+                               for lag, v in group.groupby("lag")["eval_accuracy"])
+            parts.append(f"{epochs} epochs: learned {_lags(_learned_lags(group))} ({by_lag})")
+        return f"at {protocol(runs)}: mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
+
+    def draw(self, runs, folder, name):
+        figures.lag_profile(runs, folder / "lag-profile.png")
+        return [f"![held-out accuracy against lag (the lags run), a line per number of epochs, "
+                f"95% interval over seeds]({name}/lag-profile.png)", ""]
+
+
+class TuningCurveAnalysis(Analysis):
+    """TuningCurve: held-out accuracy against Adam's learning rate per variant of the
+    experiment it tunes, and the rate each variant chooses."""
+
+    def section(self, runs):
+        source = self.declared.source
+        curve, chosen = tuning_curve(runs), self._chosen(runs)
+        rates = sorted(set(curve["learning_rate"]))
+        lines = ["## Tuning curve", "",
+                 f"Mean held-out accuracy over the tuning seeds with its 95% t interval, per "
+                 f"variant of {source} and Adam learning rate; **bold**, the rate each variant "
+                 "chooses (its best mean; a tie goes to the rate nearest its own). The evaluation "
+                 f"seeds of {source} are never among these.", "",
+                 "| variant | " + " | ".join(f"{r:g}" for r in rates) + " |",
+                 "|---|" + "---|" * len(rates)]
+        for variant, group in curve.groupby("variant", sort=False):
+            cells = []
+            for rate in rates:
+                values = group.loc[group["learning_rate"] == rate, "values"]
+                text = (estimate_text(accuracy_interval(values.iloc[0]), "{:.4f}")
+                        if len(values) else "-")
+                cells.append(f"**{text}**" if chosen and chosen.get(variant) == rate else text)
+            lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+        return lines + [""]
+
+    def answer(self, runs):
+        chosen = self._chosen(runs)
+        if chosen is None:
+            return "the tuning budget is not complete (every variant at every rate, the same seeds)"
+        curve = tuning_curve(runs).set_index(["variant", "learning_rate"])["mean"]
+        seeds = runs["seed"].nunique()
+        return (f"learning rates chosen on {seeds} tuning seeds (mean held-out accuracy there): "
+                + ", ".join(f"{v} {r:g} ({curve[v, r]:.4f})" for v, r in chosen.items()))
+
+    def draw(self, runs, folder, name):
+        figures.tuning_curve(tuning_curve(runs), folder / "tuning.png")
+        return [f"![held-out accuracy against Adam's learning rate, a line per variant, 95% "
+                f"interval over the tuning seeds]({name}/tuning.png)", ""]
+
+    def card(self, runs):
+        """Nothing: an architecture's tuning is judged by its tuned comparisons."""
+        return []
+
+    def _chosen(self, runs) -> dict | None:
+        """The rates the tuning runs of the declared source experiment choose."""
+        from experiments import EXPERIMENTS
+
+        return rates_chosen(runs, EXPERIMENTS.get(self.declared.source))
+
+
+def _cell(values) -> str:
+    """A mean with its interval, **bold** where the whole interval is above LEARNED."""
+    estimate = accuracy_interval(values)
+    text = estimate_text(estimate, "{:.3f}")
+    return f"**{text}**" if _learned(estimate) else text
 
 
 def _learned(estimate) -> bool:
     """A cell is learned when its mean's whole 95% interval lies above LEARNED."""
     return estimate.low > LEARNED
+
+
+def _learned_lags(runs: pd.DataFrame) -> list[int]:
+    return [lag for lag, values in runs.groupby("lag")["eval_accuracy"]
+            if _learned(accuracy_interval(values))]
 
 
 def _lags(lags: list[int]) -> str:
@@ -101,139 +261,9 @@ def _sizes(runs: pd.DataFrame) -> list[int]:
     return sorted(int(u) for u in set(runs["units"]))
 
 
-def _lag_grid_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) -> list[str]:
-    figures.lag_heatmap(runs, folder / "heatmap.png")
-    return [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
-
-
-def _units_needed_section(runs: pd.DataFrame, enough: UnitsNeeded) -> list[str]:
-    """Units needed per lag, with the bootstrap interval and the seeds that learned there."""
-    table = units_needed(runs, enough.learned, enough.share)
-    largest = int(runs["units"].max())
-    lines = ["## Units needed", "",
-             f"The fewest units with which at least {enough.share:.0%} of the seeds reach "
-             f"{enough.learned:.0%} held-out accuracy; 95% interval from resampling seeds "
-             f"(together across sizes); > {largest} means no size tried was enough. The share "
-             "of seeds that learned at that size has its exact (Clopper-Pearson) 95% interval: "
-             f"where its lower bound is under {enough.share:.0%}, these seeds cannot yet show "
-             "that the size is enough for the population of seeds.", "",
-             "| lag | units needed (95% CI) | seeds that learned at that size (95% CI) |",
-             "|---|---|---|"]
-    for row in table.itertuples():
-        share = share_interval(row.seeds_learned, row.seeds)
-        lines.append(f"| {row.lag} | {_units(row.units_needed, largest)} "
-                     f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
-                     f"{row.seeds_learned} of {row.seeds} ({estimate_text(share, '{:.2f}')}) |")
-    return lines + [""]
-
-
-def _units_needed_answer(runs: pd.DataFrame, enough: UnitsNeeded) -> str:
-    largest = int(runs["units"].max())
-    table = units_needed(runs, enough.learned, enough.share)
-    return (f"at {protocol(runs)}: units with which {enough.share:.0%} of these seeds reach "
-            f"{enough.learned:.0%} "
-            "(seeds that learned there; the share's exact 95% lower bound): "
-            + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
-                        f"[{_units(r.low, largest)}, {_units(r.high, largest)}] ({r.seeds_learned} "
-                        f"of {r.seeds}, >= {share_interval(r.seeds_learned, r.seeds).low:.2f})"
-                        for r in table.itertuples()))
-
-
-def _units_needed_draw(runs: pd.DataFrame, folder: Path, name: str, enough: UnitsNeeded) -> list[str]:
-    figures.lag_heatmap(runs, folder / "heatmap.png", learned=enough.learned)
-    figures.units_needed(units_needed(runs, enough.learned, enough.share),
-                         folder / "units-needed.png", _sizes(runs))
-    return [f"![share of seeds reaching {enough.learned:.0%} held-out accuracy, by lag and "
-            f"units]({name}/heatmap.png)", "",
-            f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
-
-
 def _units(value: float, largest: int) -> str:
     return f"> {largest}" if not np.isfinite(value) else f"{value:.0f}"
 
 
-def _lag_profile_section(runs: pd.DataFrame, _analysis) -> list[str]:
-    budgets = sorted(set(runs["epochs"]))
-    lines = ["## Skill against lag", "",
-             "Mean held-out accuracy with its 95% t interval, per lag and epoch budget "
-             f"(- where that lag was not run with that budget); **bold** above {LEARNED:.0%}.", "",
-             "| lag | " + " | ".join(f"{e} epochs" for e in budgets) + " |",
-             "|---|" + "---|" * len(budgets)]
-    for lag, group in runs.groupby("lag"):
-        cells = []
-        for epochs in budgets:
-            estimate = accuracy_interval(group.loc[group["epochs"] == epochs, "eval_accuracy"])
-            text = estimate_text(estimate, "{:.3f}")
-            cells.append(f"**{text}**" if _learned(estimate) else text)
-        lines.append(f"| {lag} | " + " | ".join(cells) + " |")
-    return lines + [""]
-
-
-def _lag_profile_answer(runs: pd.DataFrame, _analysis) -> str:
-    parts = []
-    for epochs, group in runs.groupby("epochs"):
-        learned = [lag for lag, v in group.groupby("lag")["eval_accuracy"]
-                   if _learned(accuracy_interval(v))]
-        by_lag = ", ".join(f"lag {lag} {estimate_text(accuracy_interval(v), '{:.2f}')}"
-                           for lag, v in group.groupby("lag")["eval_accuracy"])
-        parts.append(f"{epochs} epochs: learned {_lags(learned)} ({by_lag})")
-    return f"at {protocol(runs)}: mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
-
-
-def _lag_profile_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) -> list[str]:
-    figures.lag_profile(runs, folder / "lag-profile.png")
-    return [f"![held-out accuracy against lag (the lags run), a line per number of epochs, 95% "
-            f"interval over seeds]({name}/lag-profile.png)", ""]
-
-
-def _tuning_section(runs: pd.DataFrame, analysis: TuningCurve) -> list[str]:
-    """Mean held-out accuracy per variant and rate, with its interval; the chosen rate bold."""
-    curve, chosen = tuning_curve(runs), _chosen(runs, analysis)
-    rates = sorted(set(curve["learning_rate"]))
-    lines = ["## Tuning curve", "",
-             f"Mean held-out accuracy over the tuning seeds with its 95% t interval, per variant "
-             f"of {analysis.source} and Adam learning rate; **bold**, the rate each variant "
-             "chooses (its best mean; a tie goes to the rate nearest its own). The evaluation "
-             f"seeds of {analysis.source} are never among these.", "",
-             "| variant | " + " | ".join(f"{r:g}" for r in rates) + " |",
-             "|---|" + "---|" * len(rates)]
-    for variant, group in curve.groupby("variant", sort=False):
-        cells = []
-        for rate in rates:
-            values = group.loc[group["learning_rate"] == rate, "values"]
-            text = estimate_text(accuracy_interval(values.iloc[0]), "{:.4f}") if len(values) else "-"
-            cells.append(f"**{text}**" if chosen and chosen.get(variant) == rate else text)
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    return lines + [""]
-
-
-def _tuning_answer(runs: pd.DataFrame, analysis: TuningCurve) -> str:
-    chosen = _chosen(runs, analysis)
-    if chosen is None:
-        return "the tuning budget is not complete (every variant at every rate, the same seeds)"
-    curve = tuning_curve(runs).set_index(["variant", "learning_rate"])["mean"]
-    seeds = runs["seed"].nunique()
-    return (f"learning rates chosen on {seeds} tuning seeds (mean held-out accuracy there): "
-            + ", ".join(f"{v} {r:g} ({curve[v, r]:.4f})" for v, r in chosen.items()))
-
-
-def _tuning_draw(runs: pd.DataFrame, folder: Path, name: str, _analysis) -> list[str]:
-    figures.tuning_curve(tuning_curve(runs), folder / "tuning.png")
-    return [f"![held-out accuracy against Adam's learning rate, a line per variant, 95% "
-            f"interval over the tuning seeds]({name}/tuning.png)", ""]
-
-
-def _chosen(runs: pd.DataFrame, analysis: TuningCurve) -> dict | None:
-    """The rates the tuning runs of `analysis.source` choose."""
-    from experiments import EXPERIMENTS
-
-    return rates_chosen(runs, EXPERIMENTS.get(analysis.source))
-
-
-KINDS = {
-    LagGrid: Kind(_lag_grid_section, _lag_grid_draw, _lag_grid_answer, facet=("lag", "units")),
-    UnitsNeeded: Kind(_units_needed_section, _units_needed_draw, _units_needed_answer,
-                      facet=("lag", "units")),
-    LagProfile: Kind(_lag_profile_section, _lag_profile_draw, _lag_profile_answer),
-    TuningCurve: Kind(_tuning_section, _tuning_draw, _tuning_answer),
-}
+KINDS = {LagGrid: LagGridAnalysis, UnitsNeeded: UnitsNeededAnalysis,
+         LagProfile: LagProfileAnalysis, TuningCurve: TuningCurveAnalysis}

@@ -437,6 +437,9 @@ def command_run(args, argv: list[str]) -> int:
         if args.overrides:
             raise UsageError("--tuned chooses each variant's learning rate; it does not combine "
                              "with --set")
+        if args.until_decided:
+            raise UsageError("--tuned does not combine with --until-decided (its stopping rule "
+                             "judges the protocol's contrasts); give the seeds with --seeds N")
         experiments = [tuned(e, args.results) for e in experiments]
     if args.overrides:
         grid = override_grid(args.overrides)

@@ -4,18 +4,21 @@ Runs are paired by experiment, variant, seed and settings hash (the same seed of
 settings), so the comparison is paired like every other one here: before and after a code
 change, CPU against GPU, one engine against the other. Per variant: the mean difference
 (B - A) in held-out accuracy and in final loss with 95% t intervals, the largest difference
-on one seed, and the runs found on one side only.
+on one seed, the runs found on one side only, and what the paired held-out accuracies decide
+(B against A, in the words of every contrast's decision, against the suite's δ and
+Holm-corrected across the variants compared).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bench.stats import mean_interval
+from bench.stats import decide_differences, mean_interval
 from bench.store import ExperimentStore, StoreError, stored_experiments
 from bench.wording import estimate_text
+from echo.experiment import DELTA, Contrast
 
 PAIRED = ["variant", "seed", "settings_hash"]
 
@@ -32,6 +35,8 @@ class VariantComparison:
     largest: float  # the largest |B - A| in held-out accuracy on one seed (0 without pairs)
     only_a: int
     only_b: int
+    differences: np.ndarray = field(repr=False)  # per paired seed, B - A in held-out accuracy
+    decision: object = None  # what they decide (a Decision), once `decided`
 
 
 def compare_directories(a: Path, b: Path, names: list[str] | None = None) -> list[VariantComparison]:
@@ -50,7 +55,7 @@ def compare_directories(a: Path, b: Path, names: list[str] | None = None) -> lis
     for name in common:
         runs_a, runs_b = (ExperimentStore(d / name).load()[0] for d in (a, b))
         compared += compare_runs(name, runs_a, runs_b)
-    return compared
+    return decided(compared)
 
 
 def compare_runs(experiment: str, a: pd.DataFrame, b: pd.DataFrame) -> list[VariantComparison]:
@@ -66,17 +71,29 @@ def compare_runs(experiment: str, a: pd.DataFrame, b: pd.DataFrame) -> list[Vari
         compared.append(VariantComparison(
             experiment, variant, len(paired), mean_interval(accuracy), mean_interval(loss),
             float(finite.max()) if finite.size else 0.0,
-            int((rows["_merge"] == "left_only").sum()), int((rows["_merge"] == "right_only").sum())))
+            int((rows["_merge"] == "left_only").sum()), int((rows["_merge"] == "right_only").sum()),
+            accuracy))
     return compared
+
+
+def decided(compared: list[VariantComparison], delta: float = DELTA) -> list[VariantComparison]:
+    """Each comparison with its decision, B against A on the paired seeds, as one family."""
+    with_pairs = [i for i, c in enumerate(compared) if c.pairs]
+    decisions = decide_differences([compared[i].differences for i in with_pairs],
+                                   [Contrast("B", "A", delta)] * len(with_pairs))
+    found = dict(zip(with_pairs, decisions))
+    return [replace(c, decision=found.get(i)) for i, c in enumerate(compared)]
 
 
 def table(compared: list[VariantComparison]) -> list[str]:
     """The comparison as a markdown table."""
     lines = ["| experiment | variant | paired runs | held-out accuracy B - A [95%] | "
-             "largest on one seed | final loss B - A [95%] | only in A | only in B |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"B against A (δ = {DELTA:g}, Holm) | largest on one seed | "
+             "final loss B - A [95%] | only in A | only in B |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for c in compared:
         accuracy, loss = (estimate_text(e, "{:+.4f}") for e in (c.accuracy, c.loss))
-        lines.append(f"| {c.experiment} | {c.variant} | {c.pairs} | {accuracy} | "
+        decision = c.decision.label if c.decision is not None else "-"
+        lines.append(f"| {c.experiment} | {c.variant} | {c.pairs} | {accuracy} | {decision} | "
                      f"{c.largest:.4f} | {loss} | {c.only_a} | {c.only_b} |")
     return lines

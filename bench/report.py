@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench import figures
-from bench.analyses import kind
+from bench.analyses import analysis_of
 from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
                          median_epochs, noise_share)
 from bench.store import ExperimentStore, StoreError
@@ -178,7 +178,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
                                                               if v not in meta["variants"]]
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
     experiment = _experiment(name)
-    analysis = getattr(experiment, "analysis", None)
+    analysis = analysis_of(getattr(experiment, "analysis", None))
     alpha, decisions = decided.alpha, decided.decisions
     lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
     if meta.get("claim"):
@@ -213,8 +213,8 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
         lines += contrasts_section(decisions, alpha)
     if tuned is not None:
         lines += tuned.lines
-    if kind(analysis):
-        lines += kind(analysis).section(runs, analysis)
+    if analysis:
+        lines += analysis.section(runs)
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, _chance(meta, baseline),
                                        analysis, decisions)
     return "\n".join(lines) + "\n"
@@ -289,9 +289,9 @@ def answers(runs: pd.DataFrame, meta: dict, experiment, decisions, alpha: float 
         sentences.append(f"The tutorial's claim {verdict.sentence()} (measured "
                          f"{estimate_text(verdict.measured)})")
     sentences += [d.sentence() for d in decisions]
-    analysis = getattr(experiment, "analysis", None)
-    if kind(analysis):
-        sentences.append(kind(analysis).answer(runs, analysis))
+    analysis = analysis_of(getattr(experiment, "analysis", None))
+    if analysis:
+        sentences.append(analysis.answer(runs))
     if not sentences:
         best = runs.groupby("variant")["eval_accuracy"].mean().sort_values()
         sentences.append("no contrast is declared; held-out accuracy by variant: " + ", ".join(
@@ -369,7 +369,7 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
          decisions=()) -> list[str]:
     """Draw the experiment's figures under out/NAME/ and return their markdown."""
     folder = out / name
-    facet = kind(analysis).facet if kind(analysis) else None
+    facet = analysis.facet if analysis else None
     if facet:
         curves = curves.merge(runs[["variant", "seed", *facet]], on=["variant", "seed"])
     figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
@@ -382,8 +382,8 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
         figures.contrasts(decisions, folder / "contrasts.png")
         lines += [f"![each contrast's mean per-seed difference with its interval, the band of "
                   f"equivalence ±δ shaded]({name}/contrasts.png)", ""]
-    if kind(analysis):
-        lines += kind(analysis).draw(runs, folder, name, analysis)
+    if analysis:
+        lines += analysis.draw(runs, folder, name)
     return lines
 
 

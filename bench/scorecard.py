@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.analyses import analysis_of
 from bench.schema import RUN_COLUMNS, SETTINGS_COLUMNS
-from bench.stats import accuracy_interval, decide, median_epochs, units_needed
+from bench.stats import accuracy_interval, decide, median_epochs
 from bench.store import ExperimentStore, StoreError, stored_experiments
 from bench.wording import estimate_text
-from echo.experiment import Contrast, UnitsNeeded, derived_name
+from echo.experiment import Contrast, derived_name
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
 SAME_SETTINGS = [c for c in ("epochs", *SETTINGS_COLUMNS) if c != "cell"]
@@ -52,8 +53,9 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
         if experiment is not None:
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
-            if isinstance(experiment.analysis, UnitsNeeded):
-                lines += _units_needed(mine, experiment.analysis)
+            analysis = analysis_of(experiment.analysis)
+            if analysis:
+                lines += analysis.card(mine)
     lines += _side_by_side(reference)
     return lines
 
@@ -80,15 +82,6 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
         else:
             theirs_text, verdict = "-", "no reference runs of these settings"
         lines.append(f"| {base} | {' | '.join(_skill(group))} | {theirs_text} | {verdict} |")
-    return lines + [""]
-
-
-def _units_needed(mine: pd.DataFrame, analysis: UnitsNeeded) -> list[str]:
-    table = units_needed(mine, analysis.learned, analysis.share)
-    lines = [f"Units needed (at least {analysis.share:.0%} of seeds reach {analysis.learned}):", "",
-             "| lag | units needed [95%] | seeds learned |", "|---|---|---|"]
-    lines += [f"| {r.lag} | {r.units_needed:g} [{r.low:g}, {r.high:g}] | {r.seeds_learned} of {r.seeds} |"
-              for r in table.itertuples()]
     return lines + [""]
 
 

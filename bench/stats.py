@@ -244,6 +244,13 @@ def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy", alpha: 
     table = runs.pivot(index="seed", columns="variant", values=column)
     differences = [(table[c.variant] - table[c.reference]).dropna().to_numpy(float)
                    for c in contrasts]
+    return decide_differences(differences, contrasts, alpha, details)
+
+
+def decide_differences(differences: list[np.ndarray], contrasts, alpha: float = ALPHA,
+                       details: bool = True) -> list[Decision]:
+    """Decide each contrast from its paired differences (variant minus reference, one per
+    seed), Holm-corrected across these contrasts: arrays in, decisions out."""
     p = np.array([paired_t_p(d) for d in differences])
     adjusted, levels = holm(p), holm_levels(p, alpha)
     m = len(contrasts)

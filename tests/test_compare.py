@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.compare import compare_runs
+from bench.compare import compare_runs, decided, table
+from bench.stats import decide_differences
+from echo.experiment import Contrast
 from helpers import bench
 
 
@@ -35,6 +37,23 @@ def test_the_interval_is_the_paired_t_interval():
     half = 2.7764451051977987 * d.std(ddof=1) / np.sqrt(5)  # t(0.975, 4)
     assert (x.accuracy.low, x.accuracy.high) == pytest.approx((d.mean() - half, d.mean() + half))
     assert x.largest == pytest.approx(0.03)
+
+
+def test_each_variant_is_decided_b_against_a_in_the_contrasts_words_holm_across_variants():
+    a = runs({"big": range(6), "small": range(6), "same": range(6), "lone": [0]})
+    noise = np.array([1, -1, 2, -2, 1, -1]) * 1e-4
+    b = pd.concat([a[a["variant"] == "big"].assign(eval_accuracy=lambda t: t["eval_accuracy"] + 0.05 + noise),
+                   a[a["variant"] == "small"].assign(eval_accuracy=lambda t: t["eval_accuracy"] + 0.001 + noise),
+                   a[a["variant"] == "same"].assign(eval_accuracy=lambda t: t["eval_accuracy"] + noise)])
+    compared = decided(compare_runs("e", a, b))
+    labels = {c.variant: c.decision.label if c.decision else None for c in compared}
+    assert labels == {"big": "better", "small": "negligibly better", "same": "equivalent",
+                      "lone": None}
+    expected = decide_differences([c.differences for c in compared[:3]],
+                                  [Contrast("B", "A")] * 3)
+    assert [c.decision.p_holm for c in compared[:3]] == [d.p_holm for d in expected]
+    assert compared[0].decision.p_holm > compared[0].decision.p  # corrected across the three
+    assert "negligibly better" in "\n".join(table(compared))
 
 
 @pytest.mark.slow
