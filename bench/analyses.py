@@ -1,5 +1,5 @@
 """The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, LagProfile,
-TuningCurve), each one class: a report section, figures, a one-line answer, a scorecard part.
+TuningCurve), each one class: a report section, figures, a one-line answer, and the section as part of another page.
 
 An experiment names its analysis as data (experiments never import bench); `analysis_of`
 finds the class that computes and renders it here, as bsuite keeps an analysis beside each sweep.
@@ -22,8 +22,8 @@ CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 
 class Analysis:
     """How a report handles one kind of trend analysis, for the declaration `declared` (its
-    settings): the page's section, its figures, the experiment's answer in a line, and what a
-    scorecard shows of it for one architecture's runs. Learning curves get a panel per
+    settings): the page's section, its figures, the experiment's answer in a line, and the
+    section as part of another page. Learning curves get a panel per
     `facet[0]` and a line per `facet[1]` where it names two columns."""
 
     facet: tuple[str, str] | None = None
@@ -40,9 +40,9 @@ class Analysis:
     def answer(self, runs: pd.DataFrame) -> str:
         raise NotImplementedError
 
-    def card(self, runs: pd.DataFrame) -> list[str]:
-        """The scorecard's part: the page's section for the architecture's runs alone, its
-        heading a level down (under the experiment's)."""
+    def subsection(self, runs: pd.DataFrame) -> list[str]:
+        """The section as part of another page's (a scorecard's for one architecture, a tuned
+        comparison's at the chosen rates): its heading a level down."""
         return ["#" + line if line.startswith("## ") else line for line in self.section(runs)]
 
 
@@ -225,7 +225,7 @@ class TuningCurveAnalysis(Analysis):
         return [f"![held-out accuracy against Adam's learning rate, a line per variant, 95% "
                 f"interval over the tuning seeds]({name}/tuning.png)", ""]
 
-    def card(self, runs):
+    def subsection(self, runs):
         """Nothing: an architecture's tuning is judged by its tuned comparisons."""
         return []
 

@@ -15,7 +15,7 @@ from bench.analyses import analysis_of
 from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
                          median_epochs, noise_share)
 from bench.store import ExperimentStore, StoreError
-from bench.tuning import rates_chosen
+from bench.tuning import protocol_contrasts, protocol_runs, rates_chosen
 from bench.wording import estimate_text
 from echo.scoring import TRAILING
 from echo.setup import Setup
@@ -127,27 +127,37 @@ class Tuned:
 def tuned_comparison(name: str, loaded: dict, alpha: float) -> Tuned | None:
     """The tuned comparison of `name`, where its tuning budget (NAME-tuning) has results."""
     experiment, budget = _experiment(name), f"{name}-tuning"
-    if experiment is None or budget not in loaded or not experiment.contrasts:
+    analysis = analysis_of(getattr(experiment, "analysis", None))
+    if experiment is None or budget not in loaded or not (experiment.contrasts or analysis):
         return None
     chosen = rates_chosen(loaded[budget][0], experiment)
+    then = ("the contrasts decided again on these seeds with each variant at its chosen rate (a "
+            f"family of its own, Holm-corrected, at alpha {alpha:.3g}), beside the decision at "
+            "the protocol's rates (the same family as declared)" if experiment.contrasts else
+            "the analysis again on these seeds with each variant at its chosen rate")
     lines = ["## Tuned comparison", "",
              f"Each variant's learning rate chosen on its tuning runs ([{budget}]({budget}.md): "
-             "every variant at every rate, on seeds apart from these), then the contrasts decided "
-             "again on these seeds with each variant at its chosen rate (a family of its own, "
-             f"Holm-corrected, at alpha {alpha:.3g}), beside the decision at the protocol's rates "
-             "(the same family as declared).", ""]
+             f"every variant at every rate, on seeds apart from these), then {then}.", ""]
     if chosen is None:
         return Tuned(lines + [f"The tuning budget in {budget} is not complete.", ""],
-                     "tuning budget incomplete")
+                     "its tuning budget is not complete")
     runs = loaded[name][0]
     tuned = experiment.at_rates(chosen)
     present = set(runs["variant"])
     missing = [v for v in dict.fromkeys([*experiment.variants, *tuned.variants])
                if v not in present]
     if missing:
-        return Tuned(lines + [f"Not yet trained: {', '.join(missing)} (`python -m bench run "
-                              f"{name}`, then `python -m bench run {name} --tuned`).", ""],
-                     "not every variant is trained at both its rates yet")
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        return Tuned(lines + [f"Not yet trained: {shown} (`python -m bench run {name}`, then "
+                              f"`python -m bench run {name} --tuned`).", ""],
+                     "not every variant is trained at its chosen rate yet")
+    if not experiment.contrasts:
+        declared = dict(zip(tuned.variants, experiment.variants))
+        at_chosen = runs[runs["variant"].isin(declared)].assign(
+            variant=lambda t: t["variant"].map(declared))
+        answer = analysis.answer(at_chosen)
+        return Tuned(lines + analysis.subsection(at_chosen) + [f"At the chosen rates: {answer}.", ""],
+                     answer)
     at_protocol = decide(runs, experiment.contrasts, alpha=alpha)
     at_chosen = decide(runs, tuned.contrasts, alpha=alpha)
     lines += ["| contrast | rates (variant, reference) | at the protocol's rates | tuned | "
@@ -165,7 +175,7 @@ def tuned_comparison(name: str, loaded: dict, alpha: float) -> Tuned | None:
                      f"{'yes' if same else '**no**'} |")
     lines += ["", *[f"- Tuned: {d.sentence()}." for d in at_chosen], ""]
     held = len(at_protocol) - len(changed)
-    summary = (f"under tuning, {held} of {len(at_protocol)} answers hold"
+    summary = (f"{held} of {len(at_protocol)} answers the same"
                + (f"; changed: {', '.join(changed)}" if changed else ""))
     return Tuned(lines, summary)
 
@@ -196,8 +206,12 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
               f"{meta['descriptions'].get(v, 'settings not recorded')} | "
               f"{_learning_rate(meta, v)} |" for v in order]
-    lines += ["", "## Answer", "",
-              *[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
+    lines += ["", "## Answer", ""]
+    if tuned is not None:
+        lines += [f"At {protocol_rates(experiment)}:", ""]
+    lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
+              *([f"- At the rates its tuning budget chose: {tuned.summary} (see *Tuned "
+                 "comparison*)."] if tuned is not None else []),
               *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
               "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
@@ -214,10 +228,17 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     if tuned is not None:
         lines += tuned.lines
     if analysis:
-        lines += analysis.section(runs)
+        lines += analysis.section(protocol_runs(experiment, runs))
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, _chance(meta, baseline),
-                                       analysis, decisions)
+                                       analysis, decisions, protocol_runs(experiment, runs))
     return "\n".join(lines) + "\n"
+
+
+def protocol_rates(experiment) -> str:
+    """The learning rate (or rates) the experiment's declared variants run at, as words."""
+    rates = sorted({s.learning_rate for s in experiment.variants.values()})
+    shown = ", ".join(f"{r:g}" for r in rates)
+    return f"the protocol's learning rate{'s' if len(rates) > 1 else ''} (Adam {shown})"
 
 
 def _learning_rate(meta: dict, variant: str) -> str:
@@ -245,7 +266,7 @@ class Decided:
 
 def _decided(name: str, runs: pd.DataFrame, meta: dict) -> Decided:
     experiment = _experiment(name)
-    contrasts = experiment.contrasts_among(set(runs["variant"])) if experiment else ()
+    contrasts = protocol_contrasts(experiment, set(runs["variant"])) if experiment else ()
     alpha = _alpha(meta, runs)
     return Decided(alpha, decide(runs, contrasts, alpha=alpha))
 
@@ -291,7 +312,7 @@ def answers(runs: pd.DataFrame, meta: dict, experiment, decisions, alpha: float 
     sentences += [d.sentence() for d in decisions]
     analysis = analysis_of(getattr(experiment, "analysis", None))
     if analysis:
-        sentences.append(analysis.answer(runs))
+        sentences.append(analysis.answer(protocol_runs(experiment, runs)))
     if not sentences:
         best = runs.groupby("variant")["eval_accuracy"].mean().sort_values()
         sentences.append("no contrast is declared; held-out accuracy by variant: " + ", ".join(
@@ -366,12 +387,14 @@ def summary_table(runs: pd.DataFrame, order: list[str], settings: dict) -> list[
 
 
 def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None,
-         decisions=()) -> list[str]:
-    """Draw the experiment's figures under out/NAME/ and return their markdown."""
+         decisions=(), analysed=None) -> list[str]:
+    """Draw the experiment's figures under out/NAME/ and return their markdown; the analysis's
+    figures (and the learning curves it facets) from the runs it reads, `analysed` (all)."""
     folder = out / name
+    analysed = runs if analysed is None else analysed
     facet = analysis.facet if analysis else None
     if facet:
-        curves = curves.merge(runs[["variant", "seed", *facet]], on=["variant", "seed"])
+        curves = curves.merge(analysed[["variant", "seed", *facet]], on=["variant", "seed"])
     figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
     figures.seed_scores(runs, folder / "scores.png", order, chance=chance)
     lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over seeds]"
@@ -383,7 +406,7 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
         lines += [f"![each contrast's mean per-seed difference with its interval, the band of "
                   f"equivalence ±δ shaded]({name}/contrasts.png)", ""]
     if analysis:
-        lines += analysis.draw(runs, folder, name)
+        lines += analysis.draw(analysed, folder, name)
     return lines
 
 
@@ -441,10 +464,12 @@ def index(loaded: dict, decided: dict, tuned: dict, results: Path) -> str:
             see = [f"[{q}]({q}.md)" for q in getattr(experiment, "qualified_by", ())
                    if q in loaded]
             where = f" (where it holds: {', '.join(see)})" if see else ""
+            lead = ""
             if tuned[name] is not None:
-                where += f". At tuned learning rates: {tuned[name].summary}"
+                lead = f"at {protocol_rates(experiment)}: "
+                where += f". At the rates its tuning budget chose: {tuned[name].summary}"
             extensions.append(f"| [{name}]({name}.md) | {meta['question']} | "
-                              f"{'; '.join(sentences)}{where} |")
+                              f"{lead}{'; '.join(sentences)}{where} |")
     if extensions:
         lines += ["", "## The extensions", "", "| experiment | question | answer |", "|---|---|---|",
                   *extensions]

@@ -55,7 +55,7 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
             lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
             analysis = analysis_of(experiment.analysis)
             if analysis:
-                lines += analysis.card(mine)
+                lines += analysis.subsection(mine)
     lines += _side_by_side(reference)
     return lines
 

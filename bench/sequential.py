@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.stats import ALPHA, decide, judge_claim
+from bench.tuning import protocol_contrasts
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def open_questions(runs: pd.DataFrame, experiment, alpha: float) -> list[str]:
     neither, the grids, are decided by their first look)."""
     present = set(runs["variant"])
     still = [f"{d.variant} vs {d.reference}" + (" (its size)" if d.verdict != "undecided" else "")
-             for d in decide(runs, experiment.contrasts_among(present), alpha=alpha,
+             for d in decide(runs, protocol_contrasts(experiment, present), alpha=alpha,
                              details=False) if d.open]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]

@@ -53,3 +53,29 @@ def rates_chosen(runs: pd.DataFrame, source) -> dict[str, float] | None:
         return chosen_rates(runs, {v: source.variants[v].learning_rate
                                    for v in sorted(source.variants)})
     return chosen_rates(runs, dict.fromkeys(tuning_curve(runs)["variant"], Setup.learning_rate))
+
+
+def protocol_contrasts(experiment, variants) -> tuple:
+    """The contrasts among `variants` that the experiment decides at its protocol's rates: all
+    of `contrasts_among` but, where it declares a tuning budget, those between variants derived
+    at a learning rate, which are its tuned comparison's (decided there, as one family)."""
+    found = experiment.contrasts_among(variants)
+    if not _budgeted(experiment):
+        return found
+    return tuple(c for c in found if SUFFIX not in c.variant and SUFFIX not in c.reference)
+
+
+def protocol_runs(experiment, runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs the experiment's analysis reads at its protocol's rates: all but, where it
+    declares a tuning budget, those of variants derived at a learning rate (its tuned
+    comparison's)."""
+    if experiment is None or not _budgeted(experiment):
+        return runs
+    return runs[~runs["variant"].str.contains(SUFFIX, regex=False)]
+
+
+def _budgeted(experiment) -> bool:
+    """Whether the experiment declares a tuning budget (NAME-tuning)."""
+    from experiments import EXPERIMENTS
+
+    return f"{experiment.name}-tuning" in EXPERIMENTS

@@ -1,6 +1,6 @@
 """Extension 4: how does the lag change skill, training time and the layer size needed?"""
 
-from echo.experiment import Experiment, LagGrid
+from echo.experiment import RATES, Experiment, LagGrid, tuning
 from echo.setup import Setup
 
 LAGS = range(1, 9)
@@ -24,3 +24,7 @@ EXPERIMENT = Experiment(
         for lag in LAGS for units in UNITS
     },
 )
+
+# Its learning-rate budget, NAME-tuning: a grid, so a coarser one (the three rates from the
+# protocol's up, where a stateful layer gains), run on fewer tuning seeds.
+EXPERIMENTS = (tuning(EXPERIMENT, rates=RATES[1:]),)

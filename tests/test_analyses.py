@@ -53,7 +53,7 @@ def test_units_needed_is_the_fewest_units_with_enough_seeds_and_beyond_the_large
     answer = analysis.answer(runs)
     assert "lag 1: 5 [5, 5] (5 of 5, >= 0.48)" in answer
     assert "lag 2: > 50 [> 50, > 50] (0 of 5, >= 0.00)" in answer
-    card = analysis.card(runs)
+    card = analysis.subsection(runs)
     assert card[0] == "### Units needed" and analysis.section(runs)[0] == "## Units needed"
 
 
@@ -89,7 +89,7 @@ def test_a_tuning_curve_chooses_each_variants_best_rate_and_bolds_it():
     assert "gru-lag8 0.01 (0.9010)" in answer and "lstm-lag1 0.0003 (0.9010)" in answer
     row = next(line for line in analysis.section(runs) if line.startswith("| gru-lag8 |"))
     assert row.split(" | ")[-1].startswith("**0.9010")
-    assert analysis.card(runs) == []
+    assert analysis.subsection(runs) == []
 
 
 def test_an_incomplete_tuning_budget_chooses_nothing():

@@ -1,6 +1,8 @@
 """Tuned comparisons: rates chosen on tuning seeds with the same budget for every variant, the
 contrasts decided again at the chosen rates, and no leak of the selection into the decision."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,3 +114,43 @@ def test_tuning_two_identical_variants_keeps_false_positives_at_the_nominal_leve
         verdict = decide(evaluation, [Contrast("a", "b")], details=False)[0].verdict
         decided += verdict in ("better", "worse")
     assert decided / repeats <= 0.05 + 2.5 * np.sqrt(0.05 * 0.95 / repeats)
+
+
+def evaluation_runs(accuracy: dict, seeds: int = 6) -> pd.DataFrame:
+    """Evaluation runs (seeds 0..) of each named variant, accuracy[variant] plus a little
+    seed-to-seed spread shared by all variants (paired)."""
+    spread = np.array([3, -1, 2, -2, 0, -3, 1, 4, -4, 0])[:seeds] * 1e-4
+    return pd.DataFrame([{"variant": v, "seed": s, "eval_accuracy": a + spread[s]}
+                         for v, a in accuracy.items() for s in range(seeds)])
+
+
+def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_each_rate():
+    """ignore-state: at 1e-3 stateless beats stateful-reset by 0.05; its budget chooses 3e-3
+    for both stateful variants, where they tie with stateless. The protocol's family leaves out
+    the contrasts between variants at 3e-3 (the tuned family's), and the page and index say at
+    which rates each answer holds."""
+    from bench.report import Decided, _decided, index, tuned_comparison
+
+    budget = tuning_runs({"stateless": {r: 0.99 if r == 1e-3 else 0.9 for r in RATES},
+                          "stateful-reset": {r: 0.99 if r == 3e-3 else 0.9 for r in RATES},
+                          "stateful-carry": {r: 0.99 if r == 3e-3 else 0.9 for r in RATES}})
+    runs = evaluation_runs({"stateless": 0.99, "stateful-reset": 0.94, "stateful-carry": 0.94,
+                            at_rate("stateful-reset", 3e-3): 0.99,
+                            at_rate("stateful-carry", 3e-3): 0.99})
+    meta = {"question": "q", "invocations": [], "baseline": "stateful-reset"}
+    decided = _decided("ignore-state", runs, meta)
+    assert [(d.variant, d.reference) for d in decided.decisions] == [
+        ("stateless", "stateful-reset"), ("stateful-carry", "stateful-reset")]
+    loaded = {"ignore-state": (runs, None, meta),
+              "ignore-state-tuning": (budget, None, {**meta, "baseline": "x"})}
+    tuned = tuned_comparison("ignore-state", loaded, decided.alpha)
+    assert tuned.summary == ("1 of 2 answers the same; changed: stateless vs stateful-reset "
+                             "(better -> equivalent)")
+    row = next(line for line in tuned.lines if line.startswith("| stateless vs"))
+    assert "| 0.001, 0.003 |" in row and row.endswith("| **no** |")
+    page = index(loaded, {"ignore-state": decided, "ignore-state-tuning": Decided(0.05, [])},
+                 {"ignore-state": tuned, "ignore-state-tuning": None}, Path("results"))
+    line = next(line for line in page.splitlines() if line.startswith("| [ignore-state]"))
+    assert "at the protocol's learning rate (Adam 0.001): stateless is better" in line
+    assert line.endswith("At the rates its tuning budget chose: 1 of 2 answers the same; "
+                         "changed: stateless vs stateful-reset (better -> equivalent) |")
