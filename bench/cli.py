@@ -324,31 +324,63 @@ def _only_variants(experiments, variants: list[str]):
 
 
 def check_cells(experiments) -> None:
-    """A cell given as package.module:Name must import here, as its workers will import it, and
-    be a Keras recurrent layer, or a cell (it has a state_size) that keras.layers.RNN can wrap."""
-    units = {s.cell: s.units for e in experiments for s in e.variants.values() if ":" in s.cell}
-    for cell in sorted(units):
-        module, _, name = cell.partition(":")
-        try:
-            found = getattr(importlib.import_module(module), name)
-        except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, as one line)
-            raise UsageError(f"cell {cell!r} cannot be imported ({type(error).__name__}: "
-                             f"{_one_line(error)}); is its package installed or on PYTHONPATH?"
-                             ) from None
-        import keras
+    """A cell given as package.module:Name must import here, as its workers will import it, be
+    a Keras layer (a recurrent layer, a cell, or any sequence layer) and build with each variant
+    it is given to; a variant it cannot run (state it cannot carry, a head it cannot feed) is
+    refused before anything trains, all such in one line."""
+    given = {}
+    for experiment in experiments:
+        for variant, setup in experiment.variants.items():
+            if ":" in setup.cell:
+                given.setdefault(setup.cell, []).append((f"{experiment.name}/{variant}", setup))
+    for cell, variants in sorted(given.items()):
+        layer = _sequence_layer(cell)
+        refused = {}
+        for name, setup in variants:
+            spec = setup.model_spec()
+            why = layer.refuses(spec.stateful, spec.head)
+            if why:
+                refused.setdefault(why, []).append(name)
+        if refused:
+            why, names = next(iter(refused.items()))
+            others = sum(len(n) for n in refused.values()) - len(names)
+            raise UsageError(f"cell {cell!r} {why}: {', '.join(names)}"
+                             + (f" (and {others} more variants for other reasons)" if others else "")
+                             + "; leave them out with --variants")
+        _builds(cell, variants[0][1])
 
-        if not (isinstance(found, type) and issubclass(found, keras.layers.Layer)):
-            raise UsageError(f"cell {cell!r} is not a Keras layer or cell class")
-        if issubclass(found, keras.layers.RNN):
-            continue
-        try:
-            made = found(units[cell])
-        except Exception as error:  # noqa: BLE001  (the user's class, as one line)
-            raise UsageError(f"cell {cell!r} cannot be made with {units[cell]} units "
-                             f"({type(error).__name__}: {_one_line(error)})") from None
-        if not hasattr(made, "state_size"):
-            raise UsageError(f"cell {cell!r} is neither a keras.layers.RNN nor a recurrent cell "
-                             "(it has no state_size)")
+
+def _sequence_layer(cell: str):
+    """What the cell names, or a one-line refusal where it does not import or is no layer."""
+    import keras
+
+    from echo.models import sequence_layer
+
+    module, _, name = cell.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, as one line)
+        raise UsageError(f"cell {cell!r} cannot be imported ({type(error).__name__}: "
+                         f"{_one_line(error)}); is its package installed or on PYTHONPATH?"
+                         ) from None
+    if not (isinstance(found, type) and issubclass(found, keras.layers.Layer)):
+        raise UsageError(f"cell {cell!r} is not a Keras layer or cell class")
+    try:
+        return sequence_layer(cell)
+    except Exception as error:  # noqa: BLE001  (the user's class, as one line)
+        raise UsageError(f"cell {cell!r} cannot be made and called on (batch, time, features) "
+                         f"({type(error).__name__}: {_one_line(error)})") from None
+
+
+def _builds(cell: str, setup) -> None:
+    """Refuse, in one line, a layer whose model cannot be built with these settings."""
+    from echo.models import build_model
+
+    try:
+        build_model(setup.model_spec())
+    except Exception as error:  # noqa: BLE001  (the user's class, as one line)
+        raise UsageError(f"cell {cell!r} cannot be built into a model with {setup.units} units "
+                         f"({type(error).__name__}: {_one_line(error)})") from None
 
 
 def _one_line(error: BaseException) -> str:

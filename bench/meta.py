@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 import os
 import platform
 import re
@@ -18,7 +19,11 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
     """What a reader needs to know how an experiment's results were made: the experiment,
     the settings of the variants this command runs, versions, machine."""
     variants = {task.variant: dataclasses.asdict(task.setup) for task in tasks}
-    return {
+    drawn = {task.variant: keras_drawn(task.setup) for task in tasks if ":" in task.setup.cell}
+    notes = {variant: (f"Keras's own draw under each seed for {', '.join(names)} (no initializer "
+                       "known for it): these initial weights differ between backends")
+             for variant, names in drawn.items() if names}
+    return {**({"initial_weights": notes} if notes else {}),
         "experiment": experiment.name,
         "question": experiment.question,
         "claim": experiment.claim,
@@ -34,6 +39,15 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
                     "processor": platform.machine(), "cpu": _cpu_model(), "cores": os.cpu_count()},
         "git_commit": _git_commit(),
     }
+
+
+@functools.cache
+def keras_drawn(setup) -> list[str]:
+    """The variables of a setup's model (a user's cell) whose initial weights Keras draws."""
+    from echo.initial import keras_drawn as drawn
+    from echo.protocol import template_model
+
+    return drawn(template_model(setup, clear=False))
 
 
 def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, failed: int,

@@ -5,8 +5,11 @@ started from other weights on TensorFlow than on JAX, and a chunk of seeds neede
 built per seed. Here each trainable variable's initializer (as its layer declares it) is
 evaluated with numpy on the seed's own stream: the same weights on every backend, and a
 whole chunk of seeds from one template model. An initializer numpy does not know falls back
-to Keras's own, seeded from the same stream (then the weights depend on the backend).
+to Keras's own, seeded from the same stream (then the weights depend on the backend); so does a
+variable whose initializer is not known at all (a model is rebuilt under that seed).
 """
+
+from contextlib import contextmanager
 
 import keras
 import numpy as np
@@ -22,26 +25,69 @@ def weights_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(WEIGHTS_STREAM + 1)[-1])
 
 
-def initial_weights(model: keras.Model, seeds: list[int]) -> list[np.ndarray]:
+def initial_weights(model: keras.Model, seeds: list[int], rebuild=None) -> list[np.ndarray]:
     """Every trainable variable's initial value for each seed, stacked along a leading seed axis
-    (float32, in the order of `model.trainable_variables`)."""
+    (float32, in the order of `model.trainable_variables`). A variable whose initializer is not
+    known (`keras_drawn`) takes Keras's own draw under a seed from the seed's stream: the
+    variable as `rebuild()` (a fresh model of the same setup) builds it under that seed."""
     rngs = [weights_rng(seed) for seed in seeds]
-    return [_initializer_of(model, variable)(rngs).astype(np.float32)
-            for variable in model.trainable_variables]
+    draws = [_initializer_of(model, variable) for variable in model.trainable_variables]
+    values = [draw(rngs).astype(np.float32) if draw else None for draw in draws]
+    unknown = [i for i, value in enumerate(values) if value is None]
+    if unknown:
+        if rebuild is None:
+            raise ValueError(f"no initializer is known for {model.trainable_variables[unknown[0]].path}"
+                             " and no model to rebuild under a seed")
+        drawn = []
+        for rng in rngs:
+            keras.utils.set_random_seed(int(rng.integers(2**31)))
+            drawn.append(rebuild().trainable_variables)
+        for i in unknown:
+            values[i] = np.stack([np.asarray(v[i].value) for v in drawn]).astype(np.float32)
+    return values
 
 
-def set_initial_weights(model: keras.Model, seed: int) -> keras.Model:
+def set_initial_weights(model: keras.Model, seed: int, rebuild=None) -> keras.Model:
     """Give `model` the seed's initial weights (in place) and return it."""
-    for variable, value in zip(model.trainable_variables, initial_weights(model, [seed])):
+    for variable, value in zip(model.trainable_variables,
+                               initial_weights(model, [seed], rebuild)):
         variable.assign(value[0])
     return model
 
 
+def keras_drawn(model: keras.Model) -> list[str]:
+    """The trainable variables whose initializer is not known here (made without add_weight's
+    initializer): their initial values are Keras's own draw, so they differ between backends."""
+    return [v.path for v in model.trainable_variables if _initializer_of(model, v) is None]
+
+
+@contextmanager
+def recorded_initializers():
+    """While building a model: note on every variable a layer makes with `add_weight` the
+    initializer it was given (Keras keeps none once the value is drawn), so that any layer's
+    weights, under whatever attribute names it keeps them, are drawn from the seed."""
+    original = keras.layers.Layer.add_weight
+
+    def add_weight(layer, *args, **options):
+        variable = original(layer, *args, **options)
+        given = args[1] if len(args) > 1 else options.get("initializer")
+        variable.echo_initializer = keras.initializers.get(
+            given if given is not None else "glorot_uniform")
+        return variable
+
+    keras.layers.Layer.add_weight = add_weight
+    try:
+        yield
+    finally:
+        keras.layers.Layer.add_weight = original
+
+
 def _initializer_of(model: keras.Model, variable):
     """A function (one rng per seed) -> the variable's initial value for each seed, stacked, from
-    the initializer its layer declares:
+    the initializer its layer declares, or None where none is known:
     for a variable the layer (or its cell) holds as `name`, its `name_initializer` attribute
-    (`recurrent_initializer` for `recurrent_kernel`), as Keras's own layers name them."""
+    (`recurrent_initializer` for `recurrent_kernel`), as Keras's own layers name them; else the
+    initializer `add_weight` was given (`recorded_initializers`)."""
     for layer in model.layers:
         owners = (layer, getattr(layer, "cell", None), getattr(layer, "layer", None))
         for owner in filter(None, owners):
@@ -54,8 +100,8 @@ def _initializer_of(model: keras.Model, variable):
             attribute = INITIALIZERS.get(name, f"{name}_initializer")
             if hasattr(owner, attribute):
                 return _draw(getattr(owner, attribute), shape)
-    raise ValueError(f"no initializer is known for the variable {variable.path}: its layer has "
-                     "no attribute naming it (as kernel_initializer names kernel's)")
+    recorded = getattr(variable, "echo_initializer", None)
+    return _draw(recorded, tuple(variable.shape)) if recorded is not None else None
 
 
 def _draw(initializer, shape: tuple):
@@ -72,11 +118,19 @@ def _draw(initializer, shape: tuple):
             and initializer.distribution == "uniform"):
         limit = np.sqrt(3 * initializer.scale / _fan(shape, initializer.mode))
         return lambda rngs: np.stack([rng.uniform(-limit, limit, shape) for rng in rngs])
+    if not isinstance(initializer, keras.initializers.Initializer):  # a function
+        return lambda rngs: np.stack([_seeded(initializer, rng, shape) for rng in rngs])
     config = initializer.get_config()
     if "seed" not in config:  # a constant, drawn the same whatever the seed
         return lambda rngs: np.stack([np.asarray(initializer(shape, "float32"))] * len(rngs))
     return lambda rngs: np.stack([np.asarray(type(initializer).from_config(
         {**config, "seed": int(rng.integers(2**31))})(shape, "float32")) for rng in rngs])
+
+
+def _seeded(initializer, rng, shape: tuple) -> np.ndarray:
+    """An initializer function's value, Keras's global seed taken from the seed's stream."""
+    keras.utils.set_random_seed(int(rng.integers(2**31)))
+    return np.asarray(initializer(shape, "float32"))
 
 
 def _orthogonal(rngs: list, shape: tuple) -> np.ndarray:

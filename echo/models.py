@@ -1,9 +1,13 @@
-"""Keras 3 model builders: a recurrent layer and a softmax head, as in the tutorial."""
+"""Keras 3 model builders: a sequence layer (recurrent, as in the tutorial, or any a setup names)
+and a softmax head."""
 
 import importlib
+import inspect
 from dataclasses import dataclass
 
 import keras
+
+from echo.initial import recorded_initializers
 
 UNROLL_UP_TO = 10
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
@@ -42,52 +46,106 @@ class ModelSpec:
 
 
 def build_model(spec: ModelSpec) -> keras.Model:
-    """Recurrent layer -> Dense softmax over n_unique classes; Adam and cross-entropy.
+    """Sequence layer -> Dense softmax over n_unique classes; Adam and cross-entropy.
 
-    The `sequence` head returns the recurrent layer's output at every step
+    The `sequence` head returns the sequence layer's output at every step
     through TimeDistributed(Dense); the `encoder_decoder` head repeats the
     encoder's last output `out_steps` times into a second (stateless) layer.
 
     The batch size is part of the input shape: a stateful layer keeps one state
     row per batch row, so it needs it fixed. With `mask_value`, a Masking layer
-    hides every step whose features all equal it from the recurrent layer.
+    hides every step whose features all equal it from the sequence layer. A layer
+    gets only the options it takes (`sequence_layer`); what it cannot do is refused.
     """
+    with recorded_initializers():
+        model = _model(spec)
+    model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _model(spec: ModelSpec) -> keras.Model:
     inputs = keras.Input(batch_shape=(spec.batch_size, spec.timesteps, spec.n_unique))
     hidden = inputs
     if spec.mask_value is not None:
         hidden = keras.layers.Masking(mask_value=spec.mask_value)(hidden)
-    cell = recurrent_layer(spec.cell)
-    hidden = cell(spec.units, stateful=spec.stateful, unroll=spec.unrolled,
-                  return_sequences=spec.head == "sequence")(hidden)
+    layer = sequence_layer(spec.cell)
+    refused = layer.refuses(spec.stateful, spec.head)
+    if refused:
+        raise ValueError(f"cell {spec.cell!r} {refused}")
+    hidden = layer.make(spec.units, stateful=spec.stateful, unroll=spec.unrolled,
+                        return_sequences=spec.head == "sequence")(hidden)
     softmax = keras.layers.Dense(spec.n_unique, activation="softmax")
     if spec.head == "last":
         outputs = softmax(hidden)
     else:
         if spec.head == "encoder_decoder":
             hidden = keras.layers.RepeatVector(spec.out_steps)(hidden)
-            hidden = cell(spec.units, return_sequences=True, unroll=spec.out_steps <= UNROLL_UP_TO)(hidden)
+            hidden = layer.make(spec.units, stateful=False, return_sequences=True,
+                                unroll=spec.out_steps <= UNROLL_UP_TO)(hidden)
         outputs = keras.layers.TimeDistributed(softmax)(hidden)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return keras.Model(inputs, outputs)
 
 
-def recurrent_layer(cell: str):
-    """The recurrent layer a setup names: 'lstm', 'gru', 'simple_rnn', or any importable Keras
-    recurrent layer or cell given as 'package.module:Name' (a cell is wrapped in
-    keras.layers.RNN); either takes the units as its first argument."""
+OPTIONS = ("stateful", "unroll", "return_sequences")  # what build_model asks of a layer
+
+
+@dataclass(frozen=True)
+class SequenceLayer:
+    """The layer a setup's cell names and what it can do: a recurrent layer (Keras's, or a
+    keras.layers.RNN subclass), a cell wrapped in keras.layers.RNN (both take every option), or
+    any layer mapping (batch, time, features) to (batch, units) or (batch, time, units), which
+    takes the options its constructor names. `outputs` is "last", "sequence" or "either"."""
+
+    found: object
+    recurrent: bool
+    takes: frozenset
+    outputs: str = "either"
+
+    def make(self, units: int, **options) -> keras.layers.Layer:
+        """The layer with `units`, given only the options it takes (a plain layer, none that it
+        would have to refuse: stateful=False, unroll, and return_sequences where it decides)."""
+        if self.recurrent and not issubclass(self.found, keras.layers.RNN):
+            return keras.layers.RNN(self.found(units), **options)
+        return self.found(units, **{k: v for k, v in options.items() if k in self.takes})
+
+    def refuses(self, stateful: bool, head: str) -> str | None:
+        """Why a variant with this statefulness and head cannot run with the layer, or None.
+        Only a keras.layers.RNN carries state: its state is what the trainer resets and threads."""
+        if stateful and not self.recurrent:
+            return "cannot carry state: it is no keras.layers.RNN (or cell), so no stateful variant"
+        wants = {"last": ("last",), "sequence": ("sequence",),
+                 "encoder_decoder": ("last", "sequence")}[head]
+        if self.outputs != "either" and wants != (self.outputs,):
+            return ("returns a value at every step, not one per window" if self.outputs ==
+                    "sequence" else "returns one value per window, not one at every step (it "
+                    "takes no return_sequences)") + f", so no {head} head"
+        return None
+
+
+def sequence_layer(cell: str) -> SequenceLayer:
+    """What `cell` names: 'lstm', 'gru', 'simple_rnn', or an importable Keras layer or cell as
+    'package.module:Name' taking the units as its first argument."""
     if cell in CELLS:
-        return CELLS[cell]
+        return SequenceLayer(CELLS[cell], True, frozenset(OPTIONS))
     module, _, name = cell.partition(":")
     found = getattr(importlib.import_module(module), name)
-    if isinstance(found, type) and issubclass(found, keras.layers.RNN):
-        return found
+    if isinstance(found, type) and (issubclass(found, keras.layers.RNN)
+                                    or hasattr(found(1), "state_size")):
+        return SequenceLayer(found, True, frozenset(OPTIONS))
+    takes = frozenset(o for o in OPTIONS if _takes(found, o))
+    if "return_sequences" in takes:
+        return SequenceLayer(found, False, takes)
+    probe = found(1)(keras.Input(batch_shape=(1, 2, 3)))
+    return SequenceLayer(found, False, takes, "last" if len(probe.shape) == 2 else "sequence")
 
-    def wrapped(units, **options):
-        return keras.layers.RNN(found(units), **options)
 
-    return wrapped
+def _takes(found: type, option: str) -> bool:
+    """Whether the layer's constructor (or one of its classes' below keras.layers.Layer) names
+    the option: **kwargs that Keras's Layer receives would refuse it."""
+    return any(option in inspect.signature(k.__init__).parameters for k in found.__mro__
+               if issubclass(k, keras.layers.Layer) and k is not keras.layers.Layer
+               and "__init__" in vars(k))
 
 
 def recurrent_layers(model: keras.Model) -> list:

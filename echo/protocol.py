@@ -37,7 +37,8 @@ def initial_model(setup: Setup, seed: int, clear: bool = True) -> keras.Model:
     keeps the session, for models built side by side. Python's own collector frees the
     old models: an explicit collection costs a tenth to a quarter of a second each time.
     """
-    return set_initial_weights(template_model(setup, clear), seed)
+    return set_initial_weights(template_model(setup, clear), seed,
+                               rebuild=lambda: template_model(setup, clear=False))
 
 
 def template_model(setup: Setup, clear: bool = True) -> keras.Model:

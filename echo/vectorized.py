@@ -96,7 +96,7 @@ def train_seeds(setup: Setup, seeds: list[int], rates: list[float] | None = None
     started = time.perf_counter()
     model = template_model(setup)
     model.optimizer.build(model.trainable_variables)
-    trainable = initial_weights(model, seeds)
+    trainable = initial_weights(model, seeds, rebuild=lambda: template_model(setup, clear=False))
     rate = model.optimizer.learning_rate
     opt_vars = [np.asarray(rates if rates is not None else [setup.learning_rate] * len(seeds),
                            dtype=v.dtype) if v is rate else

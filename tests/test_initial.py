@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 import keras
+from keras import ops
 import numpy as np
 import pytest
 
-from echo.initial import initial_weights, weights_rng
+from echo.initial import initial_weights, keras_drawn, recorded_initializers, weights_rng
 from echo.protocol import initial_model, streams, template_model
 from helpers import ROOT, model_kinds
 
@@ -58,19 +59,42 @@ def test_an_initializer_numpy_does_not_draw_is_keras_own_seeded_by_the_stream():
 
 
 class Scale(keras.layers.Layer):
-    """A layer holding a weight with no attribute naming its initializer."""
+    """A layer holding its weights under names of its own: one made by add_weight with an
+    initializer no attribute names, one made as a keras.Variable (no initializer kept)."""
 
     def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        self.gain = self.add_weight(shape=(input_shape[-1], 5), initializer="glorot_uniform")
+        self.offset = keras.Variable(keras.random.normal((5,)), name="offset")
 
     def call(self, x):
-        return x * self.w
+        return ops.matmul(x, self.gain) + self.offset
 
 
-def test_a_variable_without_a_known_initializer_is_named():
+def scale_model():
     inputs = keras.Input((3,))
-    model = keras.Model(inputs, Scale(name="scale")(inputs))
-    with pytest.raises(ValueError, match="no initializer is known for the variable scale"):
+    with recorded_initializers():
+        return keras.Model(inputs, Scale(name="scale")(inputs))
+
+
+def test_a_weight_under_a_name_of_its_own_is_drawn_from_the_initializer_add_weight_was_given():
+    gain = [initial_weights(scale_model(), [seed], rebuild=scale_model)[0][0] for seed in (1, 1, 2)]
+    np.testing.assert_array_equal(gain[0], gain[1])
+    assert not np.array_equal(gain[0], gain[2])
+    limit = np.sqrt(6 / (3 + 5))  # glorot_uniform, drawn with numpy as Dense's kernel is
+    rng = weights_rng(1)
+    np.testing.assert_allclose(gain[0], rng.uniform(-limit, limit, (3, 5)), rtol=1e-6)
+
+
+def test_a_weight_with_no_initializer_known_is_keras_own_draw_under_the_seed_and_named():
+    model = scale_model()
+    assert keras_drawn(model) == ["scale/offset"]
+    offsets = [initial_weights(scale_model(), [seed], rebuild=scale_model)[1][0]
+               for seed in (1, 1, 2)]
+    np.testing.assert_array_equal(offsets[0], offsets[1])
+    assert not np.array_equal(offsets[0], offsets[2])
+    chunk = initial_weights(model, [2, 1], rebuild=scale_model)[1]
+    np.testing.assert_array_equal(chunk, [offsets[2], offsets[0]])  # per seed as alone
+    with pytest.raises(ValueError, match="no initializer is known for scale/offset"):
         initial_weights(model, [0])
 
 

@@ -1,0 +1,103 @@
+"""Any architecture a researcher brings (`--set cell=module:Name`): a cell with weights under
+names of its own, a recurrent layer with two states, a sequence layer that is no RNN; what each
+can run, what is refused before training, and that a seed gives the same numbers twice."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from echo.initial import initial_weights, keras_drawn
+from echo.models import ModelSpec, build_model, sequence_layer, state_variables
+from echo.protocol import initial_model, template_model
+from experiments import EXPERIMENTS
+from helpers import ROOT, bench
+
+ENV = {"PYTHONPATH": str(ROOT / "tests")}
+OWN, TWO, WINDOW, BARE = (f"architectures:{name}" for name in
+                          ("OwnNamesCell", "TwoStateRNN", "WindowMLP", "BareVariableCell"))
+
+
+def test_each_kind_of_layer_is_known_for_what_it_can_do():
+    cell, layer, window = (sequence_layer(c) for c in (OWN, TWO, WINDOW))
+    assert cell.recurrent and layer.recurrent and not window.recurrent
+    assert window.takes == frozenset() and window.outputs == "last"
+    assert cell.refuses(True, "sequence") is None and layer.refuses(True, "last") is None
+    assert "cannot carry state" in window.refuses(True, "last")
+    assert "no sequence head" in window.refuses(False, "sequence")
+    assert "no encoder_decoder head" in window.refuses(False, "encoder_decoder")
+    assert window.refuses(False, "last") is None
+    dense = sequence_layer("keras.layers:Dense")  # maps every step: a sequence, never the last
+    assert dense.outputs == "sequence" and "no last head" in dense.refuses(False, "last")
+
+
+def test_a_layer_gets_only_the_options_it_takes_and_a_refused_variant_does_not_build():
+    spec = ModelSpec(units=4, timesteps=5, batch_size=5, stateful=False, cell=WINDOW)
+    assert build_model(spec).output_shape == (5, 100)
+    with pytest.raises(ValueError, match="cannot carry state"):
+        build_model(ModelSpec(units=4, timesteps=5, batch_size=5, stateful=True, cell=WINDOW))
+    two = build_model(ModelSpec(units=4, timesteps=5, batch_size=5, stateful=True, cell=TWO))
+    assert [v.shape for v in state_variables(two)] == [(5, 4), (5, 4)]
+
+
+@pytest.mark.parametrize("cell, drawn", [(OWN, 0), (TWO, 0), (WINDOW, 0), (BARE, 1)])
+def test_weights_under_any_names_come_from_the_seed_alike_in_a_chunk_and_alone(cell, drawn):
+    """Every initializer known (the same weights on every backend), or Keras's own draw under
+    the seed for a bare variable: either way the chunk's seeds start as they do alone."""
+    setup = EXPERIMENTS["ignore-state"].variants["stateless"].replace(cell=cell, units=6)
+    model = template_model(setup)
+    assert len(keras_drawn(model)) == drawn
+    chunk = initial_weights(model, [4, 9], rebuild=lambda: template_model(setup, clear=False))
+    for position, seed in enumerate((4, 9)):
+        alone = [np.asarray(v.value) for v in initial_model(setup, seed).trainable_variables]
+        for stacked, value in zip(chunk, alone):
+            np.testing.assert_array_equal(stacked[position], value)
+    assert not np.array_equal(chunk[0][0], chunk[0][1])
+
+
+@pytest.mark.slow
+def test_published_style_layers_train_from_the_command_line_and_refusals_come_first(tmp_path):
+    quick = ["--seeds", "2", "--epochs", "4", "--quiet"]
+
+    def run(*args, results="mine"):
+        return bench("run", *args, *quick, "--results", str(tmp_path / results), env=ENV)
+
+    for results in ("mine", "again"):
+        done = run("echo-current", "--set", f"cell={OWN}", results=results)
+        assert done.returncode == 0, done.stderr
+        done = run("ignore-state", "--variants", "stateless", "--set", f"cell={WINDOW}",
+                   results=results)
+        assert done.returncode == 0, done.stderr
+    for name in ("echo-current", "ignore-state"):
+        first, second = (pd.read_csv(tmp_path / r / name / "runs.csv") for r in ("mine", "again"))
+        assert len(first) == 2
+        pd.testing.assert_series_equal(first["eval_accuracy"], second["eval_accuracy"])
+        pd.testing.assert_series_equal(first["final_loss"], second["final_loss"])
+    done = run("echo-lag", "--set", f"cell={TWO}")
+    assert done.returncode == 0, done.stderr
+    for results in ("bare", "bare-again"):
+        done = run("echo-current", "--set", f"cell={BARE}", results=results)
+        assert done.returncode == 0, done.stderr
+    bare, again = (pd.read_csv(tmp_path / r / "echo-current" / "runs.csv") for r in ("bare", "bare-again"))
+    pd.testing.assert_series_equal(bare["final_loss"], again["final_loss"])
+    assert bare["final_loss"].nunique() == 2  # the seeds differ
+    notes = json.loads((tmp_path / "bare" / "echo-current" / "meta.json").read_text())["initial_weights"]
+    assert list(notes) == [f"lstm15[cell={BARE}]"] and "shift" in notes[f"lstm15[cell={BARE}]"]
+
+    stateful = run("ignore-state", "--set", f"cell={WINDOW}")
+    assert stateful.returncode == 2 and stateful.stderr.count("\n") == 1, stateful.stderr
+    assert "cannot carry state" in stateful.stderr and "Traceback" not in stateful.stderr
+    assert f"ignore-state/stateful-reset[cell={WINDOW}]" in stateful.stderr
+    assert f"ignore-state/stateful-carry[cell={WINDOW}]" in stateful.stderr
+    sequence = run("lag-sequence", "--variants", "seq2seq-lag1", "--set", f"cell={WINDOW}",
+                   "--set", "stateful=false")
+    assert sequence.returncode == 2 and "no sequence head" in sequence.stderr
+    assert len(pd.read_csv(tmp_path / "mine" / "ignore-state" / "runs.csv")) == 2  # untouched
+
+    assert run("ignore-state", "--variants", "stateless", results="lstm").returncode == 0
+    card = bench("scorecard", WINDOW, "--results", str(tmp_path / "mine"), "--reference",
+                 str(tmp_path / "lstm"), "--out", str(tmp_path / "card.md"), env=ENV)
+    assert card.returncode == 0, card.stderr
+    page = (tmp_path / "card.md").read_text()
+    assert page.startswith(f"# Scorecard: {WINDOW}") and "| stateless |" in page
