@@ -19,11 +19,9 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
     """What a reader needs to know how an experiment's results were made: the experiment,
     the settings of the variants this command runs, versions, machine."""
     variants = {task.variant: dataclasses.asdict(task.setup) for task in tasks}
-    drawn = {task.variant: keras_drawn(task.setup) for task in tasks if ":" in task.setup.cell}
-    notes = {variant: (f"Keras's own draw under each seed for {', '.join(names)} (no initializer "
-                       "known for it): these initial weights differ between backends")
-             for variant, names in drawn.items() if names}
-    return {**({"initial_weights": notes} if notes else {}),
+    notes = {task.variant: cell_notes(task.setup) for task in tasks if ":" in task.setup.cell}
+    notes = {variant: note for variant, note in notes.items() if note}
+    return {**({"cell_notes": notes} if notes else {}),
         "experiment": experiment.name,
         "question": experiment.question,
         "claim": experiment.claim,
@@ -42,12 +40,22 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
 
 
 @functools.cache
-def keras_drawn(setup) -> list[str]:
-    """The variables of a setup's model (a user's cell) whose initial weights Keras draws."""
-    from echo.initial import keras_drawn as drawn
+def cell_notes(setup) -> str:
+    """What a reader of a user's cell's runs should know that its settings do not say: initial
+    weights Keras drew (no initializer known), a mask the layer does not consume."""
+    from echo.initial import keras_drawn
+    from echo.models import sequence_layer
     from echo.protocol import template_model
 
-    return drawn(template_model(setup, clear=False))
+    notes = []
+    drawn = keras_drawn(template_model(setup, clear=False))
+    if drawn:
+        notes.append(f"Keras's own draw under each seed for {', '.join(drawn)} (no initializer "
+                     "known for it), so its initial weights differ between backends")
+    if setup.missing == "mask" and not sequence_layer(setup.cell).masks:
+        notes.append("the layer does not consume masks: Keras drops the Masking layer's mask, so "
+                     "masked steps reach it as -1 values")
+    return "; ".join(notes)
 
 
 def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, failed: int,

@@ -206,8 +206,8 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
               f"{meta['descriptions'].get(v, 'settings not recorded')} | "
               f"{_learning_rate(meta, v)} |" for v in order]
-    lines += [f"\n**Initial weights.** {v}: {note}." for v, note in
-              meta.get("initial_weights", {}).items() if v in order]
+    for variant, note in meta.get("cell_notes", {}).items():
+        lines += ["", f"**About the cell.** {variant}: {note}."] if variant in order else []
     lines += ["", "## Answer", ""]
     if tuned is not None:
         lines += [f"At {protocol_rates(experiment)}:", ""]

@@ -168,7 +168,7 @@ META = {"format": Key(int), "experiment": Key(str), "question": Key(str), "claim
         "command": Key(str), "seeds": Key(list, items=int), "runs": Key(int, False),
         "wall_seconds": Key((int, float), False), "packages": Key(dict, False, str),
         "machine": Key(dict, False), "git_commit": Key(_TEXT_OR_NONE, False),
-        "seeding": Key(dict, False), "initial_weights": Key(dict, False, str)}
+        "seeding": Key(dict, False), "cell_notes": Key(dict, False, str)}
 
 
 def meta_problem(meta: dict) -> str | None:

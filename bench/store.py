@@ -569,17 +569,17 @@ def _combined_meta(earlier: dict, meta: dict, invocation: dict, runs: pd.DataFra
     newest = (earlier, meta) if invocation["runs"] else (meta, earlier)
     combined = {**newest[0], **newest[1], "format": FORMAT, "curve_every": int(curve_every),
                 "seeds": sorted(set(runs["seed"].tolist()))}
-    for key in ("settings", "descriptions", "initial_weights"):
+    for key in ("settings", "descriptions", "cell_notes"):
         combined[key] = dict(earlier.get(key, {}))
     for variant, settings in meta["settings"].items():
         if stored.get(variant, hash_of_settings(settings)) == hash_of_settings(settings):
             combined["settings"][variant] = settings
             combined["descriptions"][variant] = meta["descriptions"][variant]
-            combined["initial_weights"].pop(variant, None)
-            if variant in meta.get("initial_weights", {}):
-                combined["initial_weights"][variant] = meta["initial_weights"][variant]
-    if not combined["initial_weights"]:
-        del combined["initial_weights"]
+            combined["cell_notes"].pop(variant, None)
+            if variant in meta.get("cell_notes", {}):
+                combined["cell_notes"][variant] = meta["cell_notes"][variant]
+    if not combined["cell_notes"]:
+        del combined["cell_notes"]
     combined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
     invocations = [i for i in earlier.get("invocations", [])
                    if i.get("started") != invocation["started"]]

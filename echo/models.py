@@ -101,6 +101,7 @@ class SequenceLayer:
     recurrent: bool
     takes: frozenset
     outputs: str = "either"
+    masks: bool = True  # whether it consumes a Masking layer's mask (Keras drops it otherwise)
 
     def make(self, units: int, **options) -> keras.layers.Layer:
         """The layer with `units`, given only the options it takes (a plain layer, none that it
@@ -134,10 +135,13 @@ def sequence_layer(cell: str) -> SequenceLayer:
                                     or hasattr(found(1), "state_size")):
         return SequenceLayer(found, True, frozenset(OPTIONS))
     takes = frozenset(o for o in OPTIONS if _takes(found, o))
+    layer = found(1)
+    masks = bool(getattr(layer, "supports_masking", False))
     if "return_sequences" in takes:
-        return SequenceLayer(found, False, takes)
-    probe = found(1)(keras.Input(batch_shape=(1, 2, 3)))
-    return SequenceLayer(found, False, takes, "last" if len(probe.shape) == 2 else "sequence")
+        return SequenceLayer(found, False, takes, masks=masks)
+    probe = layer(keras.Input(batch_shape=(1, 2, 3)))
+    return SequenceLayer(found, False, takes, "last" if len(probe.shape) == 2 else "sequence",
+                         masks)
 
 
 def _takes(found: type, option: str) -> bool:

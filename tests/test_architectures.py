@@ -82,7 +82,7 @@ def test_published_style_layers_train_from_the_command_line_and_refusals_come_fi
     bare, again = (pd.read_csv(tmp_path / r / "echo-current" / "runs.csv") for r in ("bare", "bare-again"))
     pd.testing.assert_series_equal(bare["final_loss"], again["final_loss"])
     assert bare["final_loss"].nunique() == 2  # the seeds differ
-    notes = json.loads((tmp_path / "bare" / "echo-current" / "meta.json").read_text())["initial_weights"]
+    notes = json.loads((tmp_path / "bare" / "echo-current" / "meta.json").read_text())["cell_notes"]
     assert list(notes) == [f"lstm15[cell={BARE}]"] and "shift" in notes[f"lstm15[cell={BARE}]"]
 
     stateful = run("ignore-state", "--set", f"cell={WINDOW}")
@@ -101,3 +101,13 @@ def test_published_style_layers_train_from_the_command_line_and_refusals_come_fi
     assert card.returncode == 0, card.stderr
     page = (tmp_path / "card.md").read_text()
     assert page.startswith(f"# Scorecard: {WINDOW}") and "| stateless |" in page
+
+
+def test_a_reader_is_told_of_weights_keras_drew_and_of_a_mask_the_layer_drops():
+    from bench.meta import cell_notes
+
+    masked = EXPERIMENTS["masking"].variants["masking-layer"].replace(stateful=False)
+    assert "does not consume masks" in cell_notes(masked.replace(cell=WINDOW))
+    assert cell_notes(masked.replace(cell=OWN)) == ""  # a cell in keras.layers.RNN consumes it
+    bare = cell_notes(masked.replace(cell=BARE))
+    assert "Keras's own draw" in bare and "/shift" in bare and "masks" not in bare
