@@ -387,8 +387,9 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:300]
 
 
-def tuned(experiment, results: Path):
-    """The experiment at the learning rates its tuning runs in `results` chose."""
+def tuned(experiment, results: Path, overrides: str = ""):
+    """The experiment (its variants as `overrides`, the command's --set, made them) at the
+    learning rates its tuning runs in `results`, made with the same --set, chose."""
     from bench.store import ExperimentStore, StoreError
     from bench.tuning import rates_chosen
     from experiments import EXPERIMENTS
@@ -397,17 +398,19 @@ def tuned(experiment, results: Path):
     if budget is None:
         raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
     directory = results / budget.name
+    again = f"`python -m bench run {budget.name} {overrides + ' ' if overrides else ''}--results {results}`"
     if not (directory / "runs.csv").exists():
         raise UsageError(f"--tuned: no tuning runs of {experiment.name} in {results}/; run "
-                         f"`python -m bench run {budget.name} --results {results}` first")
+                         f"{again} first")
     try:
         runs = ExperimentStore(directory).load()[0]
     except StoreError as error:
         raise UsageError(str(error)) from None
-    chosen = rates_chosen(runs, EXPERIMENTS[experiment.name])
+    chosen = rates_chosen(runs, experiment)
     if chosen is None:
-        raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant at "
-                         "every rate on the same seeds; complete it first")
+        raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant "
+                         f"{'so made ' if overrides else ''}at every rate on the same seeds; "
+                         f"complete it first ({again})")
     return experiment.at_rates(chosen)
 
 
@@ -465,20 +468,20 @@ def command_run(args, argv: list[str]) -> int:
     check_engine(args.engine, args.chunk)
     if args.variants:
         experiments = _only_variants(experiments, args.variants)
-    if args.tuned:
-        if args.overrides:
-            raise UsageError("--tuned chooses each variant's learning rate; it does not combine "
-                             "with --set")
-        if args.until_decided:
-            raise UsageError("--tuned does not combine with --until-decided (its stopping rule "
-                             "judges the protocol's contrasts); give the seeds with --seeds N")
-        experiments = [tuned(e, args.results) for e in experiments]
     if args.overrides:
         grid = override_grid(args.overrides)
+        if args.tuned and any("learning_rate" in changes for changes in grid):
+            raise UsageError("--tuned chooses each variant's learning rate; do not --set it")
         try:
             experiments = [e.with_overrides(grid) for e in experiments]
         except ValueError as error:
             raise UsageError(f"--set: {error}") from None
+    if args.tuned:
+        if args.until_decided:
+            raise UsageError("--tuned does not combine with --until-decided (its stopping rule "
+                             "judges the protocol's contrasts); give the seeds with --seeds N")
+        experiments = [tuned(e, args.results, " ".join(f"--set {o}" for o in args.overrides or []))
+                       for e in experiments]
     check_cells(experiments)
     schedule = None
     if args.until_decided:

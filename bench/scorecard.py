@@ -15,6 +15,7 @@ import pandas as pd
 from bench.analyses import analysis_of
 from bench.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from bench.stats import accuracy_interval, decide, median_epochs
+from bench.tuning import rates_chosen
 from bench.store import ExperimentStore, StoreError, stored_experiments
 from bench.wording import estimate_text
 from echo.experiment import Contrast, derived_name
@@ -42,7 +43,9 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
              f"Runs of `--set cell={cell}` in `{results}/`, each set beside its declared "
              f"variant in `{reference}/` on the same seeds (paired). Held-out accuracy: mean "
              "over seeds with its 95% t interval; epochs to 99%: Kaplan-Meier median with its "
-             "95% interval (- where fewer than half the seeds reach it).", ""]
+             "95% interval (- where fewer than half the seeds reach it). Unless a table says "
+             "*Tuned*, both run at the variant's declared learning rate (the tutorial's Adam "
+             "1e-3), tuned for neither.", ""]
     for name, mine in found.items():
         experiment = EXPERIMENTS.get(name)
         theirs = _reference_runs(reference, name)
@@ -51,6 +54,8 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
             lines += [f"{experiment.question}", ""]
         lines += _skill_table(mine, theirs, suffix)
         if experiment is not None:
+            lines += _not_run(experiment, cell, set(mine["variant"]))
+            lines += _tuned(experiment, cell, results, reference)
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
             analysis = analysis_of(experiment.analysis)
@@ -64,6 +69,62 @@ def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
     if not (reference / name / "runs.csv").exists():
         return pd.DataFrame(columns=RUN_COLUMNS)
     return ExperimentStore(reference / name).load()[0]
+
+
+def _not_run(experiment, cell: str, present: set) -> list[str]:
+    """The declared variants the cell has no runs of, each with why: what the layer cannot do
+    (refused before training), or not run."""
+    from echo.models import sequence_layer
+
+    layer = sequence_layer(cell)
+    missing = []
+    for variant, setup in experiment.variants.items():
+        if derived_name(variant, {"cell": cell}) not in present:
+            spec = setup.model_spec()
+            why = layer.refuses(spec.stateful, spec.head)
+            missing.append(f"{variant} ({'the layer ' + why if why else 'not run with this cell'})")
+    return [f"Not here: {'; '.join(missing)}.", ""] if missing else []
+
+
+def _tuned(experiment, cell: str, results: Path, reference: Path) -> list[str]:
+    """The cell and the declared cell each at the learning rate its own tuning runs chose, on
+    the same budget (NAME-tuning, run with --set cell=CELL in `results`), paired per variant."""
+    from experiments import EXPERIMENTS
+
+    budget = f"{experiment.name}-tuning"
+    if budget not in EXPERIMENTS:
+        return []
+    derived = experiment.with_overrides([{"cell": cell}])
+    mine_budget, theirs_budget = _reference_runs(results, budget), _reference_runs(reference, budget)
+    mine_rates = rates_chosen(mine_budget, derived) if len(mine_budget) else None
+    theirs_rates = rates_chosen(theirs_budget, experiment) if len(theirs_budget) else None
+    if mine_rates is None or theirs_rates is None:
+        return [f"Tuned: not yet; the page above compares both at the declared rates, which "
+                f"were not tuned for this cell. Run `python -m bench run {budget} --set "
+                f"cell={cell} --results {results}`, then `python -m bench run {experiment.name} "
+                f"--tuned --set cell={cell} --results {results}` (the reference needs "
+                f"{budget} and the --tuned runs too).", ""]
+    mine_runs, theirs_runs = (_reference_runs(d, experiment.name) for d in (results, reference))
+    lines = [f"### Tuned: each cell at the learning rate its own {budget} runs chose", "",
+             "The same budget for both (every variant at every rate on the tuning seeds), then "
+             "both on the same evaluation seeds (paired).", "",
+             "| variant | this cell's rate | this cell: held-out accuracy | declared cell's rate | "
+             "declared cell: held-out accuracy | this cell vs the declared, both tuned |",
+             "|---|---|---|---|---|---|"]
+    names = zip(experiment.variants, derived.variants, derived.at_rates(mine_rates).variants,
+                experiment.at_rates(theirs_rates).variants)
+    for variant, mine_name, mine_tuned, theirs_tuned in names:
+        a = mine_runs[mine_runs["variant"] == mine_tuned]
+        b = theirs_runs[theirs_runs["variant"] == theirs_tuned]
+        if len(a) and len(b):
+            d = decide(pd.concat([a.assign(variant="cell"), b.assign(variant="declared")]),
+                       [Contrast("cell", "declared")])[0]
+            verdict = f"{d.label} (n = {d.n})"
+        else:
+            verdict = "not trained at its chosen rate yet (`--tuned`)"
+        lines.append(f"| {variant} | {mine_rates[mine_name]:g} | {_skill(a)[0] if len(a) else '-'} "
+                     f"| {theirs_rates[variant]:g} | {_skill(b)[0] if len(b) else '-'} | {verdict} |")
+    return lines + [""]
 
 
 def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[str]:

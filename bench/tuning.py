@@ -6,6 +6,8 @@ apart from the evaluation seeds), so choosing a rate never looks at a seed the t
 comparison is decided on. Tables in, choices out: nothing here reads or writes files.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,8 +17,9 @@ SUFFIX = "[learning_rate="  # how a variant derived at a learning rate is named
 
 
 def declared_variant(name: str) -> str:
-    """The declared variant a tuning run's variant was derived from."""
-    return name.rsplit(SUFFIX, 1)[0]
+    """The variant a tuning run's variant was derived from: its name without the learning rate
+    (`lstm[learning_rate=0.01][cell=m:C]` was derived from `lstm[cell=m:C]`)."""
+    return re.sub(r"\[learning_rate=[^\]]*\]", "", name)
 
 
 def tuning_curve(runs: pd.DataFrame) -> pd.DataFrame:
@@ -32,6 +35,7 @@ def chosen_rates(runs: pd.DataFrame, own: dict[str, float]) -> dict[str, float] 
     its `own` (on a log scale). None until every variant of `own` has run the same rates on the
     same number of seeds (the same budget for each)."""
     curve = tuning_curve(runs)
+    curve = curve[curve["variant"].isin(set(own))]  # other variants' runs may share the folder
     rates = curve.groupby("variant")["learning_rate"].apply(frozenset)
     if (set(curve["variant"]) != set(own) or curve["seeds"].nunique() != 1
             or rates.nunique() != 1):

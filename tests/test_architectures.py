@@ -2,6 +2,7 @@
 names of its own, a recurrent layer with two states, a sequence layer that is no RNN; what each
 can run, what is refused before training, and that a seed gives the same numbers twice."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -111,3 +112,49 @@ def test_a_reader_is_told_of_weights_keras_drew_and_of_a_mask_the_layer_drops():
     assert cell_notes(masked.replace(cell=OWN)) == ""  # a cell in keras.layers.RNN consumes it
     bare = cell_notes(masked.replace(cell=BARE))
     assert "Keras's own draw" in bare and "/shift" in bare and "masks" not in bare
+
+
+def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tuned_rate(
+        tmp_path, monkeypatch):
+    """Made-up runs: this cell does best at 1e-2, the LSTM at 3e-3; the scorecard says so, and
+    compares the two at those rates on the evaluation seeds."""
+    from bench import cli
+    from bench.runner import Outcome
+    from test_writers import trained
+
+    def made_up(task):
+        best = 1e-2 if ":" in task.setup.cell else 3e-3
+        run = trained(task)
+        accuracy = 0.9 - abs(np.log10(task.setup.learning_rate / best)) / 10 + task.seed % 7 * 1e-4
+        return dataclasses.replace(run, scores={**run.scores, "eval_accuracy": accuracy})
+
+    def run_tasks(tasks, jobs, **_):
+        for task in tasks:
+            yield [Outcome(task, made_up(task))]
+
+    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+    quick = ["--epochs", "3", "--quiet"]
+    for folder, mine in (("ref", []), ("mine", ["--set", f"cell={OWN}"])):
+        results = ["--results", str(tmp_path / folder)]
+        assert cli.main(["run", "ignore-state", "--seeds", "4", *mine, *quick, *results]) == 0
+        if folder == "mine":
+            card = scorecard_page(tmp_path)
+            assert "Tuned: not yet" in card and "ignore-state-tuning --set cell=" in card
+        assert cli.main(["run", "ignore-state-tuning", "--seeds", "2", *mine, *quick, *results]) == 0
+        assert cli.main(["run", "ignore-state", "--tuned", "--seeds", "4", *mine, *quick,
+                         *results]) == 0
+    card = scorecard_page(tmp_path)
+    row = next(line for line in card.splitlines() if line.startswith("| stateless | 0.01 |"))
+    assert "| 0.003 |" in row and row.endswith("| equivalent (n = 4) |")
+    assert "### Tuned: each cell at the learning rate its own ignore-state-tuning runs chose" in card
+    assert cli.main(["run", "ignore-state", "--tuned", "--set", "learning_rate=0.01", *quick,
+                     "--results", str(tmp_path / "mine")]) == 2
+
+
+def scorecard_page(tmp_path) -> str:
+    from bench import cli
+
+    out = tmp_path / "card.md"
+    assert cli.main(["scorecard", OWN, "--results", str(tmp_path / "mine"), "--reference",
+                     str(tmp_path / "ref"), "--out", str(out)]) == 0
+    return out.read_text()

@@ -82,7 +82,8 @@ def test_the_tuned_command_needs_a_complete_tuning_budget(tmp_path, monkeypatch,
     runs = pd.read_csv(tmp_path / "masking" / "runs.csv")
     tuning_seeds = pd.read_csv(tmp_path / "masking-tuning" / "runs.csv")["seed"]
     assert set(runs["seed"]) == {0, 1} and set(tuning_seeds) == {TUNING_SEEDS, TUNING_SEEDS + 1}
-    assert cli.main([*args, "--set", "units=5"]) == 2
+    assert cli.main([*args, "--set", "units=5"]) == 2  # no tuning runs of units=5
+    assert "--set units=5 --results" in capsys.readouterr().err
     capsys.readouterr()
     assert cli.main([*args, "--until-decided"]) == 2
     assert "does not combine with --until-decided" in capsys.readouterr().err
