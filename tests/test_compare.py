@@ -68,8 +68,9 @@ def test_the_same_command_twice_compares_equal_and_a_change_beyond_the_tolerance
     same = bench("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--tolerance", "1e-9")
     assert same.returncode == 0, same.stderr
     row = next(line for line in same.stdout.splitlines() if line.startswith("| echo-current"))
-    assert [cell.strip() for cell in row.split("|")[3:9]] == [
-        "2", "+0.0000 [+0.0000, +0.0000]", "0.0000", "+0.0000 [+0.0000, +0.0000]", "0", "0"]
+    assert [cell.strip() for cell in row.split("|")[3:10]] == [
+        "2", "+0.0000 [+0.0000, +0.0000]", "equivalent", "0.0000", "+0.0000 [+0.0000, +0.0000]",
+        "0", "0"]
     changed = tmp_path / "b" / "echo-current" / "runs.csv"
     table = pd.read_csv(changed, dtype={"settings_hash": str})
     table.loc[0, "eval_accuracy"] = table.loc[0, "eval_accuracy"] - 0.01
