@@ -1,5 +1,6 @@
 """The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, LagProfile,
-TuningCurve), each one class: a report section, figures, a one-line answer, and the section as part of another page.
+TuningCurve), each one class: a report section, figures, a one-line answer, and the section as
+part of another page.
 
 An experiment names its analysis as data (experiments never import bench); `analysis_of`
 finds the class that computes and renders it here, as bsuite keeps an analysis beside each sweep.

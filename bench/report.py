@@ -12,8 +12,15 @@ import pandas as pd
 
 from bench import figures
 from bench.analyses import analysis_of
-from bench.stats import (ALPHA, accuracy_interval, decide, interquartile_mean, judge_claim,
-                         median_epochs, noise_share)
+from bench.stats import (
+    ALPHA,
+    accuracy_interval,
+    decide,
+    interquartile_mean,
+    judge_claim,
+    median_epochs,
+    noise_share,
+)
 from bench.store import ExperimentStore, StoreError
 from bench.tuning import protocol_contrasts, protocol_runs, rates_chosen
 from bench.wording import estimate_text

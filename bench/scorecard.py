@@ -15,8 +15,8 @@ import pandas as pd
 from bench.analyses import analysis_of
 from bench.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from bench.stats import accuracy_interval, decide, median_epochs
-from bench.tuning import rates_chosen
 from bench.store import ExperimentStore, StoreError, stored_experiments
+from bench.tuning import rates_chosen
 from bench.wording import estimate_text
 from echo.experiment import Contrast, derived_name
 

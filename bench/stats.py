@@ -311,9 +311,9 @@ class ClaimVerdict:
 def judge_claim(values, claimed: float, tolerance: float, chance: float | None = None,
                 alpha: float = ALPHA) -> ClaimVerdict:
     """Holds when the 1 - 2 alpha (90%) interval lies inside claimed ± tolerance (two one-sided
-    tests at alpha), fails when the 1 - alpha (95%) interval lies wholly outside it, else undecided. Against chance
-    (given for a claim of 0%, which chance makes impossible) the same words: equivalent to,
-    above, below, undecided."""
+    tests at alpha), fails when the 1 - alpha (95%) interval lies wholly outside it, else
+    undecided. Against chance (given for a claim of 0%, which chance makes impossible) the same
+    words: equivalent to, above, below, undecided."""
     measured = accuracy_interval(values)
     verdict = _against(values, claimed, tolerance, ("holds", "fails", "fails", "undecided"), alpha)
     against = None

@@ -32,9 +32,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.schema import (CURVE_COLUMNS, ERROR_COLUMNS, FORMAT, PROVENANCE_COLUMNS, RUN_COLUMNS,
-                          SCHEMAS, SETTINGS_COLUMNS, TEXT, hash_of_settings, meta_problem,
-                          settings_hash, settings_problem, table_problem)
+from bench.schema import (
+    CURVE_COLUMNS,
+    ERROR_COLUMNS,
+    FORMAT,
+    PROVENANCE_COLUMNS,
+    RUN_COLUMNS,
+    SCHEMAS,
+    SETTINGS_COLUMNS,
+    TEXT,
+    hash_of_settings,
+    meta_problem,
+    settings_hash,
+    settings_problem,
+    table_problem,
+)
 from echo.scoring import epochs_to_reach
 from echo.setup import Setup
 

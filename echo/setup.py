@@ -12,6 +12,7 @@ import numpy as np
 
 from echo import framings
 
+
 @dataclass(frozen=True)
 class Framing:
     """A problem framing, in one record: how a setup's sequences become rows (`frame`), what the

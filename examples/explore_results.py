@@ -7,8 +7,8 @@ train one seed yourself.
 import argparse
 from pathlib import Path
 
-import echo
 import bench
+import echo
 from bench import figures
 
 arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -5,8 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.analyses import (Analysis, LagGridAnalysis, LagProfileAnalysis, TuningCurveAnalysis,
-                            UnitsNeededAnalysis, analysis_of)
+from bench.analyses import (
+    Analysis,
+    LagGridAnalysis,
+    LagProfileAnalysis,
+    TuningCurveAnalysis,
+    UnitsNeededAnalysis,
+    analysis_of,
+)
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded, at_rate
 
 SEEDS = range(5)

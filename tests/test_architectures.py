@@ -13,6 +13,7 @@ from echo.initial import initial_weights, keras_drawn
 from echo.models import ModelSpec, build_model, sequence_layer, state_variables
 from echo.protocol import initial_model, template_model
 from experiments import EXPERIMENTS
+
 from helpers import ROOT, bench
 
 ENV = {"PYTHONPATH": str(ROOT / "tests")}
@@ -120,6 +121,7 @@ def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tun
     compares the two at those rates on the evaluation seeds."""
     from bench import cli
     from bench.runner import Outcome
+
     from test_writers import trained
 
     def made_up(task):

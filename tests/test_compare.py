@@ -9,6 +9,7 @@ import pytest
 from bench.compare import compare_runs, decided, table
 from bench.stats import decide_differences
 from echo.experiment import Contrast
+
 from helpers import bench
 
 
@@ -42,9 +43,10 @@ def test_the_interval_is_the_paired_t_interval():
 def test_each_variant_is_decided_b_against_a_in_the_contrasts_words_holm_across_variants():
     a = runs({"big": range(6), "small": range(6), "same": range(6), "lone": [0]})
     noise = np.array([1, -1, 2, -2, 1, -1]) * 1e-4
-    b = pd.concat([a[a["variant"] == "big"].assign(eval_accuracy=lambda t: t["eval_accuracy"] + 0.05 + noise),
-                   a[a["variant"] == "small"].assign(eval_accuracy=lambda t: t["eval_accuracy"] + 0.001 + noise),
-                   a[a["variant"] == "same"].assign(eval_accuracy=lambda t: t["eval_accuracy"] + noise)])
+    shifts = {"big": 0.05, "small": 0.001, "same": 0.0}
+    b = pd.concat([a[a["variant"] == v].assign(eval_accuracy=a.loc[a["variant"] == v, "eval_accuracy"]
+                                               + shift + noise)
+                   for v, shift in shifts.items()])
     compared = decided(compare_runs("e", a, b))
     labels = {c.variant: c.decision.label if c.decision else None for c in compared}
     assert labels == {"big": "better", "small": "negligibly better", "same": "equivalent",

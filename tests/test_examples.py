@@ -8,6 +8,7 @@ import pytest
 
 import bench
 from bench.store import StoreError
+
 from helpers import ROOT
 
 

@@ -6,12 +6,13 @@ import subprocess
 import sys
 
 import keras
-from keras import ops
 import numpy as np
 import pytest
+from keras import ops
 
 from echo.initial import initial_weights, keras_drawn, recorded_initializers, weights_rng
 from echo.protocol import initial_model, streams, template_model
+
 from helpers import ROOT, model_kinds
 
 SETUPS = model_kinds()

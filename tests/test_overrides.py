@@ -6,6 +6,7 @@ import pytest
 from bench.cli import UsageError, override_grid
 from echo import models, setup
 from experiments import EXPERIMENTS
+
 from helpers import bench
 
 

@@ -18,7 +18,7 @@ def test_runs_shorter_than_the_span_never_reach():
 
 
 def test_sequence_scores_leave_out_missing_targets():
-    from echo.framings import Framed, MISSING
+    from echo.framings import MISSING, Framed
     from echo.scoring import score
 
     X = np.array([[[1, 2, 3], [2, 3, 4]]])
@@ -31,7 +31,7 @@ def test_sequence_scores_leave_out_missing_targets():
 
 
 def test_incomplete_rows_are_scored_apart():
-    from echo.framings import Framed, MISSING
+    from echo.framings import MISSING, Framed
     from echo.scoring import score
 
     X = np.array([[[MISSING, 1], [1, 2], [2, 3]]])

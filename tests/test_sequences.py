@@ -1,4 +1,5 @@
 import numpy as np
+
 from echo.encoding import encode
 from echo.framings import MISSING
 from echo.sequences import generate_sequences

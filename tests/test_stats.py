@@ -8,9 +8,21 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from bench.stats import (NO_SEEDS, Estimate, decide, holm, holm_levels, improvement,
-                         interquartile_mean, judge_claim, mean_interval, median_epochs,
-                         paired_t_p, share_interval, sign_flip_p)
+from bench.stats import (
+    NO_SEEDS,
+    Estimate,
+    decide,
+    holm,
+    holm_levels,
+    improvement,
+    interquartile_mean,
+    judge_claim,
+    mean_interval,
+    median_epochs,
+    paired_t_p,
+    share_interval,
+    sign_flip_p,
+)
 from echo.experiment import Contrast
 
 

@@ -2,8 +2,8 @@
 operation, whole-variant replacement, one writer at a time, and validation on load."""
 
 import json
-import re
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,8 @@ def test_a_chunks_runs_are_staged_in_one_file_and_merge_as_if_staged_one_by_one(
     together = ExperimentStore(tmp_path / "chunk" / "exp")
     with together.writer():
         together.stage([(task(seed), result(seed)) for seed in (0, 1, 2)], 3)
-        assert [p.name for p in together.staging.iterdir()] == [f"{store_module.file_stem('v')}--seeds-0-to-2-3.npz"]
+        staged = f"{store_module.file_stem('v')}--seeds-0-to-2-3.npz"
+        assert [p.name for p in together.staging.iterdir()] == [staged]
         together.merge([], meta(every=3), invocation(runs=3))
     (runs, curves), (chunk_runs, chunk_curves) = one_by_one.load(), together.load()
     pd.testing.assert_frame_equal(curves, chunk_curves)

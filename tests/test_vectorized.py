@@ -6,8 +6,10 @@ import pytest
 from bench.runner import Chunk, make_chunks, run_chunk, run_tasks
 from bench.tasks import Task
 from echo.protocol import framed_sequences, initial_model, run, streams, template_model
-from echo.training import _PROGRAMS as PROGRAMS, HELD_OUT_AT_ONCE, clear_programs, train
+from echo.training import _PROGRAMS as PROGRAMS
+from echo.training import HELD_OUT_AT_ONCE, clear_programs, train
 from echo.vectorized import _bytes_per_seed, run_seeds, train_seeds
+
 from helpers import model_kinds
 
 EPOCHS = 25

@@ -15,11 +15,10 @@ import importlib.util
 import pytest
 
 from bench.timing import TutorialLoop
-from echo.protocol import initial_model, streams
+from echo.initial import initial_weights
+from echo.protocol import initial_model, streams, template_model
 from echo.sequences import generate_sequences
 from echo.training import clear_programs, train
-from echo.initial import initial_weights
-from echo.protocol import template_model
 from echo.vectorized import framed_seeds, train_seeds
 from experiments.echo_lag import EXPERIMENT
 
