@@ -87,14 +87,15 @@ def _initializer_of(model: keras.Model, variable):
     the initializer its layer declares, or None where none is known:
     for a variable the layer (or its cell) holds as `name`, its `name_initializer` attribute
     (`recurrent_initializer` for `recurrent_kernel`), as Keras's own layers name them; else the
-    initializer `add_weight` was given (`recorded_initializers`)."""
+    initializer `add_weight` was given (`recorded_initializers`: so Dense's kernel, which it keeps
+    under a private name, is found without reading one)."""
     for layer in model.layers:
         owners = (layer, getattr(layer, "cell", None), getattr(layer, "layer", None))
         for owner in filter(None, owners):
             name = next((key for key, value in vars(owner).items() if value is variable), None)
             if name is None:
                 continue
-            name, shape = name.lstrip("_"), tuple(variable.shape)  # Dense keeps `_kernel`
+            shape = tuple(variable.shape)
             if name == "bias" and getattr(owner, "unit_forget_bias", False):
                 return lambda rngs: np.stack([_forget_bias(shape, owner.units)] * len(rngs))
             attribute = INITIALIZERS.get(name, f"{name}_initializer")

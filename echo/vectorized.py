@@ -145,8 +145,8 @@ def run_seeds(setup: Setup, seeds: list[int], size: int | None = None,
 def framed_seeds(setup: Setup, seeds: list[int], stream: int, count: int) -> Framed:
     """Each seed's `count` sequences from its stream (0 training, 1 held-out), framed at once:
     X (seeds, count, samples, timesteps), y (seeds, count, samples, ...), as the narrowest
-    integers that hold every value and MISSING (int8 for 100 values: a quarter of the memory
-    to frame and to move to the device, and framing 8 times faster)."""
+    integers that hold every value and MISSING (int8 for 100 values: a quarter of the memory to
+    frame, and framing 8 times faster; `split_batches` widens them to int32 for the device)."""
     sequences = np.stack([generate_sequences(streams(seed)[stream], count, setup.length,
                                              setup.n_unique) for seed in seeds])
     return setup.frame(sequences.astype(np.min_scalar_type(-setup.n_unique)))

@@ -51,8 +51,9 @@ def test_the_weights_stream_is_apart_from_the_data_streams():
 
 def test_an_initializer_numpy_does_not_draw_is_keras_own_seeded_by_the_stream():
     inputs = keras.Input((3,))
-    model = keras.Model(inputs, keras.layers.Dense(4, kernel_initializer="random_normal",
-                                                    bias_initializer="ones")(inputs))
+    with recorded_initializers():
+        model = keras.Model(inputs, keras.layers.Dense(4, kernel_initializer="random_normal",
+                                                        bias_initializer="ones")(inputs))
     first, again, other = (initial_weights(model, [seed]) for seed in (1, 1, 2))
     np.testing.assert_array_equal(first[0], again[0])
     assert not np.array_equal(first[0], other[0])
