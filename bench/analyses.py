@@ -16,8 +16,8 @@ from bench.stats import accuracy_interval, share_interval, units_needed
 from bench.tuning import rates_chosen, tuning_curve
 from bench.wording import estimate_text
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
+from echo.scoring import LEARNED  # a cell counts as learned when its whole 95% interval is above it
 
-LEARNED = 0.99  # a cell counts as learned when its mean's whole 95% interval is above this
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 
 

@@ -47,7 +47,7 @@ from bench.schema import (
     settings_problem,
     table_problem,
 )
-from echo.scoring import epochs_to_reach
+from echo.scoring import LEARNED, epochs_to_reach
 from echo.setup import Setup
 
 # The settings columns every runs.csv has had (frozen: files of format 1 hold at least these).
@@ -82,7 +82,7 @@ def run_row(task, result, made: dict | None = None) -> dict:
         "epochs": setup.epochs, **result.scores, "final_loss": result.final_loss,
         "train_seconds": result.train_seconds, "compile_seconds": result.curves.compile_seconds,
         "ms_per_epoch": 1000 * (result.train_seconds - result.curves.compile_seconds) / setup.epochs,
-        "epochs_to_99": epochs_to_reach(result.curves.accuracy, 0.99),
+        "epochs_to_99": epochs_to_reach(result.curves.accuracy, LEARNED),
         "settings_hash": settings_hash(setup),
         **{name: getattr(setup, name) for name in SETTINGS_COLUMNS},
         "engine": made.get("engine"), "backend": made.get("backend"), "device": result.device,

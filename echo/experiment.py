@@ -5,6 +5,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from echo.scoring import LEARNED
 from echo.setup import Setup
 
 # One held-out value in 500: the smallest difference in accuracy that matters near the ceiling.
@@ -49,7 +50,7 @@ class UnitsNeeded:
     """Report, for each lag, the fewest units with which at least `share` of the seeds reach
     `learned` held-out accuracy."""
 
-    learned: float = 0.99
+    learned: float = LEARNED
     share: float = 0.8
 
 

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 import keras
 import numpy as np
 
-WEIGHTS_STREAM = 2  # the seed's third stream: the first two draw training and held-out data
+from echo.sequences import seed_stream
+
 # A variable's initializer is the attribute `NAME_initializer` of the layer holding it as NAME,
 # but for these.
 INITIALIZERS = {"recurrent_kernel": "recurrent_initializer"}
@@ -22,7 +23,7 @@ INITIALIZERS = {"recurrent_kernel": "recurrent_initializer"}
 
 def weights_rng(seed: int) -> np.random.Generator:
     """The seed's stream for initial weights, disjoint from its data streams."""
-    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(WEIGHTS_STREAM + 1)[-1])
+    return seed_stream(seed, "weights")
 
 
 def initial_weights(model: keras.Model, seeds: list[int], rebuild=None) -> list[np.ndarray]:

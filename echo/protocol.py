@@ -17,15 +17,14 @@ from echo.initial import set_initial_weights
 from echo.models import build_model
 from echo.records import Phases, Run
 from echo.scoring import score
-from echo.sequences import generate_sequences
+from echo.sequences import generate_sequences, seed_stream
 from echo.setup import Setup
 from echo.training import predict, train
 
 
 def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     """Disjoint random streams for training and evaluation sequences."""
-    train_seq, eval_seq = np.random.SeedSequence(int(seed)).spawn(2)
-    return np.random.default_rng(train_seq), np.random.default_rng(eval_seq)
+    return seed_stream(seed, "training"), seed_stream(seed, "held-out")
 
 
 def initial_model(setup: Setup, seed: int, clear: bool = True) -> keras.Model:

@@ -6,6 +6,7 @@ from echo.framings import MISSING, Framed
 
 SCORES = ("eval_accuracy", "eval_accuracy_incomplete", "eval_sequence_accuracy")
 TRAILING = 20  # epochs averaged before a run counts as having reached a training accuracy
+LEARNED = 0.99  # the accuracy that counts as learned: epochs_to_99, the grids' learned cells
 
 
 def counted_values(framed: Framed, whole_history: bool = False, score_from: int = 0) -> int:
@@ -64,7 +65,7 @@ def _ratio(right: np.ndarray, counted: np.ndarray) -> np.ndarray:
     return np.where(counted > 0, right / np.maximum(counted, 1), np.nan)
 
 
-def epochs_to_reach(accuracy: np.ndarray, threshold: float = 0.99, span: int = TRAILING) -> float:
+def epochs_to_reach(accuracy: np.ndarray, threshold: float = LEARNED, span: int = TRAILING) -> float:
     """First epoch (1-based) whose trailing mean training accuracy over `span` epochs reaches
     `threshold`; NaN if the run never does. Averaging over a span keeps one lucky sequence from
     counting as learned."""
