@@ -392,9 +392,10 @@ def tuned(experiment, results: Path, overrides: str = ""):
     learning rates its tuning runs in `results`, made with the same --set, chose."""
     from bench.store import ExperimentStore, StoreError
     from bench.tuning import rates_chosen
+    from echo.experiment import tuning_name
     from experiments import EXPERIMENTS
 
-    budget = EXPERIMENTS.get(f"{experiment.name}-tuning")
+    budget = EXPERIMENTS.get(tuning_name(experiment.name))
     if budget is None:
         raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
     directory = results / budget.name

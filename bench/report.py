@@ -24,6 +24,7 @@ from bench.stats import (
 from bench.store import ExperimentStore, StoreError
 from bench.tuning import protocol_contrasts, protocol_runs, rates_chosen
 from bench.wording import estimate_text
+from echo.experiment import tuning_name
 from echo.scoring import TRAILING
 from echo.setup import Setup
 
@@ -133,7 +134,7 @@ class Tuned:
 
 def tuned_comparison(name: str, loaded: dict, alpha: float) -> Tuned | None:
     """The tuned comparison of `name`, where its tuning budget (NAME-tuning) has results."""
-    experiment, budget = _experiment(name), f"{name}-tuning"
+    experiment, budget = _experiment(name), tuning_name(name)
     analysis = analysis_of(getattr(experiment, "analysis", None))
     if experiment is None or budget not in loaded or not (experiment.contrasts or analysis):
         return None
@@ -236,10 +237,11 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
         lines += contrasts_section(decisions, alpha)
     if tuned is not None:
         lines += tuned.lines
+    analysed = protocol_runs(experiment, runs)
     if analysis:
-        lines += analysis.section(protocol_runs(experiment, runs))
+        lines += analysis.section(analysed)
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, _chance(meta, baseline),
-                                       analysis, decisions, protocol_runs(experiment, runs))
+                                       analysis, decisions, analysed)
     return "\n".join(lines) + "\n"
 
 

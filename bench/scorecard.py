@@ -18,7 +18,7 @@ from bench.stats import accuracy_interval, decide, median_epochs
 from bench.store import ExperimentStore, StoreError, stored_experiments
 from bench.tuning import rates_chosen
 from bench.wording import estimate_text
-from echo.experiment import Contrast, derived_name
+from echo.experiment import Contrast, derived_name, tuning_name
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
 SAME_SETTINGS = [c for c in ("epochs", *SETTINGS_COLUMNS) if c != "cell"]
@@ -35,7 +35,7 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
         runs = ExperimentStore(results / name).load()[0]
         mine = runs[runs["variant"].str.endswith(suffix)]
         if len(mine):
-            found[name] = mine
+            found[name] = runs, mine  # all its runs (those at tuned rates too), and the cell's
     if not found:
         raise StoreError(f"no runs with --set cell={cell} in {results}/; run experiments with "
                          f"`bench run NAME --set cell={cell}` first")
@@ -46,7 +46,7 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
              "95% interval (- where fewer than half the seeds reach it). Unless a table says "
              "*Tuned*, both run at the variant's declared learning rate (the tutorial's Adam "
              "1e-3), tuned for neither.", ""]
-    for name, mine in found.items():
+    for name, (runs, mine) in found.items():
         experiment = EXPERIMENTS.get(name)
         theirs = _reference_runs(reference, name)
         lines += [f"## {name}", ""]
@@ -55,7 +55,7 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
         lines += _skill_table(mine, theirs, suffix)
         if experiment is not None:
             lines += _not_run(experiment, cell, set(mine["variant"]))
-            lines += _tuned(experiment, cell, results, reference)
+            lines += _tuned(experiment, cell, results, reference, runs, theirs)
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
             analysis = analysis_of(experiment.analysis)
@@ -86,12 +86,14 @@ def _not_run(experiment, cell: str, present: set) -> list[str]:
     return [f"Not here: {'; '.join(missing)}.", ""] if missing else []
 
 
-def _tuned(experiment, cell: str, results: Path, reference: Path) -> list[str]:
+def _tuned(experiment, cell: str, results: Path, reference: Path, mine_runs: pd.DataFrame,
+           theirs_runs: pd.DataFrame) -> list[str]:
     """The cell and the declared cell each at the learning rate its own tuning runs chose, on
-    the same budget (NAME-tuning, run with --set cell=CELL in `results`), paired per variant."""
+    the same budget (NAME-tuning, run with --set cell=CELL in `results`), paired per variant:
+    `mine_runs` and `theirs_runs` are the experiment's runs in `results` and `reference`."""
     from experiments import EXPERIMENTS
 
-    budget = f"{experiment.name}-tuning"
+    budget = tuning_name(experiment.name)
     if budget not in EXPERIMENTS:
         return []
     derived = experiment.with_overrides([{"cell": cell}])
@@ -104,7 +106,6 @@ def _tuned(experiment, cell: str, results: Path, reference: Path) -> list[str]:
                 f"cell={cell} --results {results}`, then `python -m bench run {experiment.name} "
                 f"--tuned --set cell={cell} --results {results}` (the reference needs "
                 f"{budget} and the --tuned runs too).", ""]
-    mine_runs, theirs_runs = (_reference_runs(d, experiment.name) for d in (results, reference))
     lines = [f"### Tuned: each cell at the learning rate its own {budget} runs chose", "",
              "The same budget for both (every variant at every rate on the tuning seeds), then "
              "both on the same evaluation seeds (paired).", "",

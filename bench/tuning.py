@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from echo.experiment import tuning_name
 from echo.setup import Setup
 
 SUFFIX = "[learning_rate="  # how a variant derived at a learning rate is named
@@ -19,7 +20,7 @@ SUFFIX = "[learning_rate="  # how a variant derived at a learning rate is named
 def declared_variant(name: str) -> str:
     """The variant a tuning run's variant was derived from: its name without the learning rate
     (`lstm[learning_rate=0.01][cell=m:C]` was derived from `lstm[cell=m:C]`)."""
-    return re.sub(r"\[learning_rate=[^\]]*\]", "", name)
+    return re.sub(rf"{re.escape(SUFFIX)}[^\]]*\]", "", name)
 
 
 def tuning_curve(runs: pd.DataFrame) -> pd.DataFrame:
@@ -82,4 +83,4 @@ def _budgeted(experiment) -> bool:
     """Whether the experiment declares a tuning budget (NAME-tuning)."""
     from experiments import EXPERIMENTS
 
-    return f"{experiment.name}-tuning" in EXPERIMENTS
+    return tuning_name(experiment.name) in EXPERIMENTS

@@ -157,6 +157,11 @@ class Experiment:
         return self.variants[self.baseline]
 
 
+def tuning_name(name: str) -> str:
+    """The name of the tuning budget of the experiment `name` (made by `tuning`)."""
+    return f"{name}-tuning"
+
+
 def tuning(experiment: Experiment, rates: tuple[float, ...] = RATES,
            first_seed: int = TUNING_SEEDS) -> Experiment:
     """An experiment's tuning budget as an experiment of its own: every variant at every rate
@@ -164,7 +169,7 @@ def tuning(experiment: Experiment, rates: tuple[float, ...] = RATES,
     each variant's rate (`TuningCurve`); `bench run NAME --tuned` then trains the evaluation
     seeds at those rates."""
     return Experiment(
-        name=f"{experiment.name}-tuning",
+        name=tuning_name(experiment.name),
         question=(f"At which of Adam's learning rates {', '.join(f'{r:g}' for r in rates)} does "
                   f"each variant of {experiment.name} reach its best mean held-out accuracy, on "
                   "tuning seeds kept apart from the evaluation seeds?"),

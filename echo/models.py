@@ -131,11 +131,12 @@ def sequence_layer(cell: str) -> SequenceLayer:
         return SequenceLayer(CELLS[cell], True, frozenset(OPTIONS))
     module, _, name = cell.partition(":")
     found = getattr(importlib.import_module(module), name)
-    if isinstance(found, type) and (issubclass(found, keras.layers.RNN)
-                                    or hasattr(found(1), "state_size")):
+    if isinstance(found, type) and issubclass(found, keras.layers.RNN):
+        return SequenceLayer(found, True, frozenset(OPTIONS))
+    layer = found(1)
+    if hasattr(layer, "state_size"):  # a cell
         return SequenceLayer(found, True, frozenset(OPTIONS))
     takes = frozenset(o for o in OPTIONS if _takes(found, o))
-    layer = found(1)
     masks = bool(getattr(layer, "supports_masking", False))
     if "return_sequences" in takes:
         return SequenceLayer(found, False, takes, masks=masks)

@@ -97,9 +97,9 @@ def train_seeds(setup: Setup, seeds: list[int], rates: list[float] | None = None
     model = template_model(setup)
     model.optimizer.build(model.trainable_variables)
     trainable = initial_weights(model, seeds, rebuild=lambda: template_model(setup, clear=False))
+    rates = [setup.learning_rate] * len(seeds) if rates is None else rates
     rate = model.optimizer.learning_rate
-    opt_vars = [np.asarray(rates if rates is not None else [setup.learning_rate] * len(seeds),
-                           dtype=v.dtype) if v is rate else
+    opt_vars = [np.asarray(rates, dtype=v.dtype) if v is rate else
                 np.repeat(np.asarray(v.value)[None], len(seeds), axis=0)
                 for v in model.optimizer.variables]
     training = framed_seeds(setup, seeds, 0, setup.epochs)
