@@ -1,4 +1,5 @@
-"""Provenance for a results directory: command, settings, versions, machine, commit."""
+"""Provenance for a results directory: command, settings, versions, machine, commit, and how
+each command's provenance joins the earlier ones' in meta.json."""
 
 import dataclasses
 import datetime
@@ -10,6 +11,8 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from bench.schema import FORMAT, hash_of_settings
 
 DISTRIBUTION = "echo-bench"
 ALSO = ("jaxlib", "tensorflow")  # pulled in by what we declare, and they decide the numbers
@@ -69,6 +72,49 @@ def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, fa
             "wall_seconds": round(wall_seconds, 1), "runs": runs, "failed": failed,
             "status": status, "engine": engine, "backend": backend,
             "devices": devices or [], "git_commit": git_commit}
+
+
+def combined(earlier: dict, meta: dict, invocation: dict, runs, curve_every: int) -> dict:
+    """This command's provenance on top of the earlier ones' (under them if it stored
+    nothing): variants are united (a variant's settings follow its stored `runs`), and every
+    command that stored, failed or `recovered` runs (merged those a killed command staged) is
+    kept in `invocations`, the latest that stored runs also at the top level."""
+    stored = runs.groupby("variant")["settings_hash"].first().to_dict()
+    # Provenance describes the commands that stored runs: one that stored none only heals.
+    newest = (earlier, meta) if invocation["runs"] else (meta, earlier)
+    joined = {**newest[0], **newest[1], "format": FORMAT, "curve_every": int(curve_every),
+              "seeds": sorted(set(runs["seed"].tolist()))}
+    for key in ("settings", "descriptions", "cell_notes"):
+        joined[key] = dict(earlier.get(key, {}))
+    for variant, settings in meta["settings"].items():
+        if stored.get(variant, hash_of_settings(settings)) == hash_of_settings(settings):
+            joined["settings"][variant] = settings
+            joined["descriptions"][variant] = meta["descriptions"][variant]
+            joined["cell_notes"].pop(variant, None)
+            if variant in meta.get("cell_notes", {}):
+                joined["cell_notes"][variant] = meta["cell_notes"][variant]
+    if not joined["cell_notes"]:
+        del joined["cell_notes"]
+    joined["variants"] = list(dict.fromkeys(earlier.get("variants", []) + meta["variants"]))
+    joined["invocations"] = _invocations(earlier.get("invocations", []), invocation)
+    latest = [i for i in joined["invocations"] if i["runs"]] or [invocation]
+    for key in ("command", "wall_seconds", "runs"):
+        joined[key] = latest[-1][key]
+    return joined
+
+
+def _invocations(earlier: list[dict], invocation: dict) -> list[dict]:
+    """The earlier commands' entries with this command's (in place of its own earlier merges'),
+    kept where it stored, failed or recovered runs."""
+    kept = [i for i in earlier if i.get("started") != invocation["started"]]
+    # This command's earlier merges may have recovered runs that this one no longer sees staged.
+    recovered = sum(i.get("recovered", 0) for i in earlier
+                    if i.get("started") == invocation["started"]) + invocation.get("recovered", 0)
+    if recovered:
+        invocation = {**invocation, "recovered": recovered}
+    if invocation["runs"] or invocation["failed"] or recovered:
+        kept.append(invocation)
+    return kept
 
 
 def command_line(argv: list[str]) -> str:

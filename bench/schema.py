@@ -1,7 +1,8 @@
 """What the store's files hold, declared once: every column of runs.csv, curves.csv and
-errors.csv with its kind and bounds, the keys of meta.json with their types, and the settings
-fingerprint. Writing and reading share these tables; `table_problem` and `meta_problem` check a
-table or a meta.json against them (arrays and dicts in, the first problem as one phrase out).
+errors.csv with its kind and bounds, the row a finished run becomes, the keys of meta.json with
+their types, and the settings fingerprint. Writing and reading share these tables;
+`table_problem` and `meta_problem` check a table or a meta.json against them (arrays and dicts
+in, the first problem as one phrase out).
 """
 
 import dataclasses
@@ -9,15 +10,18 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 
-from echo.scoring import SCORES
+from echo.scoring import SCORES, pace
 from echo.setup import Setup
 
 FORMAT = 1
-FORMAT_1_FIELDS = ("framing", "lag", "window", "units", "batch_size", "stateful", "carry_state",
+# The settings the fingerprint counts at every value; any other counts only away from its
+# default, so that a setting added at its default leaves every stored fingerprint as it was.
+HASHED_ALWAYS = ("framing", "lag", "window", "units", "batch_size", "stateful", "carry_state",
                    "missing", "out_steps", "cell", "epochs", "length", "n_unique", "eval_sequences")
 HASH_LENGTH = 12
 
@@ -43,11 +47,11 @@ class Column:
 
 _KINDS = {int: "integer", bool: "flag", str: "text", float: "number"}
 # A run's settings, one column each, derived from Setup's fields (epochs comes earlier): a field
-# added later adds its column, and files written before it read it from their meta.json.
+# added to Setup adds its column.
 SETTINGS = [Column(f.name, _KINDS[f.type]) for f in dataclasses.fields(Setup) if f.name != "epochs"]
 SETTINGS_COLUMNS = [c.name for c in SETTINGS]
 # How a run was made: its engine, the workers' backend, the device it trained on and when it
-# finished. Optional: results stored before these columns existed read them as empty.
+# finished. Optional: empty for runs stored before they were recorded.
 PROVENANCE = [Column(name, "text", required=False)
               for name in ("engine", "backend", "device", "finished_at")]
 PROVENANCE_COLUMNS = [c.name for c in PROVENANCE]
@@ -71,6 +75,29 @@ RUN_COLUMNS = [c.name for c in RUNS]
 CURVE_COLUMNS = [c.name for c in CURVES]
 ERROR_COLUMNS = [c.name for c in ERRORS]
 TEXT = sorted({c.name for schema in SCHEMAS.values() for c in schema if c.kind == "text"})
+KEYS = ["variant", "seed"]  # a run's key in every table
+
+
+def run_row(task, result, made: dict | None = None) -> dict:
+    """The row of runs.csv a finished task becomes; `made` gives its engine and backend."""
+    setup = task.setup
+    made = made or {}
+    return {
+        "experiment": task.experiment, "variant": task.variant, "seed": task.seed,
+        "epochs": setup.epochs, **result.scores, "final_loss": result.final_loss,
+        "train_seconds": result.train_seconds, "compile_seconds": result.curves.compile_seconds,
+        **pace(result.curves.accuracy, result.train_seconds, result.curves.compile_seconds,
+               setup.epochs),
+        "settings_hash": settings_hash(setup),
+        **{name: getattr(setup, name) for name in SETTINGS_COLUMNS},
+        "engine": made.get("engine"), "backend": made.get("backend"), "device": result.device,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def curve_points(epochs: int, every: int) -> int:
+    """How many curve rows a run of `epochs` has when stored every `every` epochs."""
+    return -(-epochs // every)
 
 
 def settings_hash(setup) -> str:
@@ -79,10 +106,10 @@ def settings_hash(setup) -> str:
 
 
 def hash_of_settings(settings: dict) -> str:
-    """Fields added to Setup after format 1 count only where they differ from their default,
-    so that adding a field leaves every stored run's fingerprint as it was."""
+    """The fingerprint of a variant's settings as a dict (those outside HASHED_ALWAYS count
+    only away from their default)."""
     defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
-    kept = {k: v for k, v in settings.items() if k in FORMAT_1_FIELDS or v != defaults.get(k)}
+    kept = {k: v for k, v in settings.items() if k in HASHED_ALWAYS or v != defaults.get(k)}
     text = json.dumps({"format": FORMAT, **kept}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
 

@@ -75,3 +75,10 @@ def epochs_to_reach(accuracy: np.ndarray, threshold: float = LEARNED, span: int 
     trailing = np.convolve(accuracy, np.ones(span) / span, mode="valid")
     reached = np.flatnonzero(trailing >= threshold - 1e-9)
     return float(reached[0] + span) if reached.size else float("nan")
+
+
+def pace(accuracy: np.ndarray, train_seconds: float, compile_seconds: float, epochs: int) -> dict:
+    """What a run's clock and training curve say beyond its scores: milliseconds per epoch of
+    training (compilation left out) and the epoch its training accuracy counts as learned."""
+    return {"ms_per_epoch": 1000 * (train_seconds - compile_seconds) / epochs,
+            "epochs_to_99": epochs_to_reach(accuracy, LEARNED)}

@@ -4,13 +4,13 @@ operation, whole-variant replacement, one writer at a time, and validation on lo
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bench import schema
-from bench import store as store_module
+from bench import files, schema, staging
 from bench.plan import Refused, Stored, plan_run
 from bench.schema import settings_hash
 from bench.store import Busy, ExperimentStore, StoreError
@@ -78,7 +78,7 @@ def test_a_chunks_runs_are_staged_in_one_file_and_merge_as_if_staged_one_by_one(
     together = ExperimentStore(tmp_path / "chunk" / "exp")
     with together.writer():
         together.stage([(task(seed), result(seed)) for seed in (0, 1, 2)], 3)
-        staged = f"{store_module.file_stem('v')}--seeds-0-to-2-3.npz"
+        staged = f"{files.file_stem('v')}--seeds-0-to-2-3.npz"
         assert [p.name for p in together.staging.iterdir()] == [staged]
         together.merge([], meta(every=3), invocation(runs=3))
     (runs, curves), (chunk_runs, chunk_curves) = one_by_one.load(), together.load()
@@ -87,19 +87,6 @@ def test_a_chunks_runs_are_staged_in_one_file_and_merge_as_if_staged_one_by_one(
                                   chunk_runs.drop(columns="finished_at"))
     assert (one_by_one.directory / "curves.csv").read_bytes() == (
         together.directory / "curves.csv").read_bytes()
-
-
-def test_a_run_staged_as_json_by_an_earlier_version_is_merged(tmp_path):
-    store = filled(tmp_path, [0])
-    earlier = result(1)
-    row = store_module.run_row(task(1), earlier)
-    (store.staging / "v--seed-1.json").write_text(json.dumps({
-        "row": row, "curve_every": 1, "curves": {
-            "epoch": list(range(1, 8)), "loss": earlier.curves.loss.tolist(),
-            "accuracy": earlier.curves.accuracy.tolist()}}, default=store_module._plain))
-    runs, curves = store.load()
-    assert keys(runs) == [("v", 0), ("v", 1)]
-    np.testing.assert_array_equal(curves.query("seed == 1")["loss"], earlier.curves.loss)
 
 
 def test_a_seed_staged_twice_is_refused_naming_the_folder(tmp_path):
@@ -117,7 +104,7 @@ class Killed(BaseException):
 def killed_after(monkeypatch, operations):
     """Make the store's file operations (writes by rename, unlinks) stop after `operations`."""
     count = {"done": 0}
-    write, unlink = store_module._atomic_write, store_module.Path.unlink
+    write, unlink = files.atomic_write, Path.unlink
 
     def step():
         if count["done"] == operations:
@@ -132,8 +119,8 @@ def killed_after(monkeypatch, operations):
         step()
         unlink(path, *args, **kwargs)
 
-    monkeypatch.setattr(store_module, "_atomic_write", killable_write)
-    monkeypatch.setattr(store_module.Path, "unlink", killable_unlink)
+    monkeypatch.setattr(files, "atomic_write", killable_write)
+    monkeypatch.setattr(Path, "unlink", killable_unlink)
 
 
 @pytest.mark.parametrize("setup, expected", [
@@ -260,8 +247,6 @@ def test_a_field_added_with_its_default_leaves_every_fingerprint_as_it_was():
 
 
 def test_every_committed_run_has_its_variants_fingerprint():
-    from pathlib import Path
-
     from experiments import EXPERIMENTS
 
     results = Path(__file__).resolve().parents[1] / "results"
@@ -272,18 +257,12 @@ def test_every_committed_run_has_its_variants_fingerprint():
             assert stored == {settings_hash(setup)}, (name, variant)
 
 
-def test_settings_columns_a_file_predates_are_read_from_its_meta(tmp_path):
+def test_every_setting_is_a_column_of_runs_csv_in_the_schemas_order(tmp_path):
     setup = SETUP.replace(length=30, score_from=4)
-    store = filled(tmp_path, [0, 1], setup)
-    path = store.directory / "runs.csv"
-    table = pd.read_csv(path, dtype={"settings_hash": str})
-    later = ["length", "n_unique", "eval_sequences", "score_from", *schema.PROVENANCE_COLUMNS]
-    table.drop(columns=later).to_csv(path, index=False)  # as format 1 wrote it
-    runs, _ = store.load()
+    runs, _ = filled(tmp_path, [0, 1], setup).load()
     assert runs["length"].tolist() == [30, 30] and runs["score_from"].tolist() == [4, 4]
-    assert runs["eval_sequences"].tolist() == [setup.eval_sequences] * 2
     assert list(runs.columns) == schema.RUN_COLUMNS
-    assert {c for c in vars(Setup()) if c != "epochs"} <= set(runs.columns)  # every field a column
+    assert {c for c in vars(Setup()) if c != "epochs"} <= set(runs.columns)
 
 
 def test_a_run_that_keeps_failing_is_recorded_once_and_the_store_stays_readable(tmp_path):
@@ -447,7 +426,7 @@ def test_a_new_replacement_drops_the_runs_an_unfinished_one_of_other_settings_he
 
 def test_a_damaged_replacement_record_is_one_line(tmp_path):
     store = filled(tmp_path, [0])
-    (store.staging / f"{store_module.file_stem('v')}{store_module.REPLACEMENT}").write_text(
+    (store.staging / f"{files.file_stem('v')}{staging.REPLACEMENT}").write_text(
         '{"variant": "v", "settings_hash": 5, "seeds": [0]}')
     with pytest.raises(StoreError, match="is not a replacement record"):
         store.load()

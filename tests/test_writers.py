@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import cli
-from bench import store as store_module
+from bench import cli, files
 from bench.runner import Outcome
 from echo.records import Curves, Run
 
@@ -98,7 +97,7 @@ def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypat
 def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
         tmp_path, monkeypatch, capsys, failing_file):
     fake_workers(monkeypatch)
-    write = store_module._atomic_write
+    write = files.atomic_write
     staged = []
 
     def full_disk(path, data):
@@ -108,11 +107,11 @@ def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
             staged.append(path)
         write(path, data)
 
-    monkeypatch.setattr(store_module, "_atomic_write", full_disk)
+    monkeypatch.setattr(files, "atomic_write", full_disk)
     assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "run the same command" in err
-    monkeypatch.setattr(store_module, "_atomic_write", write)
+    monkeypatch.setattr(files, "atomic_write", write)
     assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
     assert (tmp_path / "echo-current" / "meta.json").exists()
