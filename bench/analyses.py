@@ -6,6 +6,7 @@ An experiment names its analysis as data (experiments never import bench); `anal
 finds the class that computes and renders it here, as bsuite keeps an analysis beside each sweep.
 """
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,17 @@ class UnitsNeededAnalysis(Analysis):
                 f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
 
     def _table(self, runs):
-        return units_needed(runs, self.declared.learned, self.declared.share)
+        """units_needed of these runs, bootstrapped once however often a report asks for it."""
+        rows = tuple(runs[list(GRID_COLUMNS)].itertuples(index=False, name=None))
+        return _units_needed(rows, self.declared.learned, self.declared.share)
+
+
+GRID_COLUMNS = ("lag", "units", "seed", "eval_accuracy")  # what units_needed reads of a run
+
+
+@functools.lru_cache(maxsize=8)
+def _units_needed(rows: tuple, learned: float, share: float) -> pd.DataFrame:
+    return units_needed(pd.DataFrame(list(rows), columns=list(GRID_COLUMNS)), learned, share)
 
 
 class LagProfileAnalysis(Analysis):

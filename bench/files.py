@@ -76,8 +76,8 @@ def open_lock(path: Path) -> int:
 
 
 @contextmanager
-def held(path: Path, kind: int, required: bool):
-    """Hold the lock file at `path` (fcntl's `kind`) for the block; where it cannot be opened,
+def held(path: Path, mode: int, required: bool):
+    """Hold the lock file at `path` (fcntl's LOCK_SH or LOCK_EX) for the block; where it cannot be opened,
     go on without it unless `required`."""
     try:
         handle = open_lock(path)
@@ -87,7 +87,7 @@ def held(path: Path, kind: int, required: bool):
         yield
         return
     try:
-        fcntl.flock(handle, kind)
+        fcntl.flock(handle, mode)
         yield
     finally:
         os.close(handle)

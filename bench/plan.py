@@ -1,10 +1,10 @@
 """Planning a `run`: the tasks to train and those already stored, checked against the
-results before anything trains. Pure: it reads and writes nothing."""
+results before anything trains. `plan_run` is pure; `planned` reads what the stores hold."""
 
 from dataclasses import dataclass, field
 
 from bench.schema import settings_hash
-from bench.tasks import Task
+from bench.tasks import Task, make_tasks
 
 
 class Refused(Exception):
@@ -73,3 +73,17 @@ def plan_run(tasks: list[Task], stored: dict[str, Stored], force: bool = False,
     done = {(name, *key) for name, s in stored.items() for key in s.hashes}
     todo = [t for t in tasks if (t.experiment, t.variant, t.seed) not in done]
     return Plan(tasks, todo, every)
+
+
+def planned(experiments, stores: dict, seeds: int, options, force: bool) -> Plan:
+    """The tasks of each experiment's first `seeds` seeds (at the `options`' epochs and curve
+    granularity), checked against what its store (by experiment name) holds."""
+    stored = {}
+    for experiment in experiments:
+        store = stores[experiment.name]
+        runs, _, every, pending = store.contents()
+        store.errors()  # a damaged errors.csv is refused now, not after training
+        stored[experiment.name] = Stored(str(store.directory), dict(zip(
+            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every, pending)
+    return plan_run(make_tasks(experiments, seeds, options.epochs), stored, force,
+                    options.curve_every)

@@ -23,6 +23,7 @@ from joblib.externals.loky.process_executor import BrokenProcessPool
 from tqdm import tqdm
 
 from bench.tasks import Task
+from echo.errors import one_line
 from echo.setup import Setup
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -59,7 +60,7 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
         runs = run_seeds(chunk.tasks[0].setup, [t.seed for t in chunk.tasks], chunk.size,
                          [t.setup.learning_rate for t in chunk.tasks])
     except Exception as error:  # noqa: BLE001  (the chunk's failure is recorded, not fatal)
-        return [Outcome(task, error=_one_line(error)) for task in chunk.tasks]
+        return [Outcome(task, error=one_line(error)) for task in chunk.tasks]
     return [Outcome(task, run) for task, run in zip(chunk.tasks, runs)]
 
 
@@ -94,12 +95,7 @@ def run_task(task: Task) -> Outcome:
     try:
         return Outcome(task, run(task.setup, task.seed))
     except Exception as error:  # noqa: BLE001  (any failure of one run is recorded, not fatal)
-        return Outcome(task, error=_one_line(error))
-
-
-def _one_line(error: Exception) -> str:
-    message = " ".join(str(error).split()) or type(error).__name__
-    return f"{type(error).__name__}: {message}"[:500]
+        return Outcome(task, error=one_line(error))
 
 
 def worker_environment(threads: int) -> dict[str, str]:
@@ -213,7 +209,7 @@ def _chunks(tasks, engine, chunk, executor, slots):
         where, sizes = executor.submit(plan_chunks, setups).result()
         wait(warming)
     except Exception as error:  # noqa: BLE001  (reported for every task, as one line)
-        raise PlanError(f"could not size the vectorized engine's chunks: {_one_line(error)}") from None
+        raise PlanError(f"could not size the vectorized engine's chunks: {one_line(error)}") from None
     sizes = dict(zip(variants, [chunk or size for size in sizes]))
     return make_chunks(tasks, engine, sizes), where
 

@@ -78,6 +78,16 @@ TEXT = sorted({c.name for schema in SCHEMAS.values() for c in schema if c.kind =
 KEYS = ["variant", "seed"]  # a run's key in every table
 
 
+def absent_values(name: str) -> dict:
+    """The columns a file `name` may lack, with the value each then reads as: an optional column
+    empty, a setting outside HASHED_ALWAYS its default (the fingerprint already says that every
+    run stored before the setting existed ran at it; a run that did not fails its hash check).
+    So a column is added in one place, and files written before it still read."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Setup)}
+    return {c.name: None if not c.required else defaults[c.name] for c in SCHEMAS[name]
+            if not c.required or (c in SETTINGS and c.name not in HASHED_ALWAYS)}
+
+
 def run_row(task, result, made: dict | None = None) -> dict:
     """The row of runs.csv a finished task becomes; `made` gives its engine and backend."""
     setup = task.setup

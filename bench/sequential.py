@@ -62,3 +62,50 @@ def record(schedule: Schedule, seeds: int, still: list[str], command: str) -> di
             "alpha_per_look": schedule.alpha, "seeds": seeds,
             "stopped": "decided" if not still else "max seeds reached", "undecided": still}
 
+
+def until_decided(schedule: Schedule, experiments, declared, stores: dict, options) -> int:
+    """Add rounds of seeds, the same for every variant, until each experiment's contrasts and
+    claim are decided (every look at alpha / looks) or the seeds reach the most allowed;
+    `declared`, the experiments as defined (their contrasts judge each look)."""
+    from bench.meta import command_line
+    from bench.plan import planned
+    from bench.session import execute
+
+    command = command_line(list(options.argv))
+    definitions = {e.name: e for e in declared}
+    active = list(experiments)
+    for look, target in enumerate(schedule.targets(), 1):
+        print(f"round {look} of at most {schedule.looks}: seeds 0..{target - 1} of "
+              f"{', '.join(e.name for e in active)} (each look at alpha {schedule.alpha:.3g})")
+        chosen = {e.name: stores[e.name] for e in active}
+        plan = planned(active, chosen, target, options, options.force and look == 1)
+        status = execute(plan, chosen, [definitions[e.name] for e in active], options)
+        if status:
+            return status
+        for experiment in list(active):
+            if _looked(experiment, definitions[experiment.name], stores[experiment.name],
+                       schedule, target, command):
+                active.remove(experiment)
+        if not active:
+            break
+    return 0
+
+
+def _looked(experiment, definition, store, schedule: Schedule, target: int, command: str) -> bool:
+    """Look at an experiment's first `target` seeds; where it is decided (or has the most
+    seeds allowed) record why it stopped in meta.json and return True."""
+    runs = store.load()[0]
+    runs = runs[runs["seed"] < experiment.first_seed + target]  # this look's seeds only
+    still = open_questions(runs, definition, schedule.alpha)
+    if still and target < schedule.most:
+        print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")
+        return False
+    seeds = runs["seed"].nunique()
+    seeding = record(schedule, seeds, still, command)
+    earlier = store.meta().get("seeding")
+    # A rerun that reaches the same record leaves the command that made it.
+    if not earlier or {**earlier, "command": command} != seeding:
+        store.annotate({"seeding": seeding})
+    print(f"{experiment.name}: {'undecided' if still else 'decided'} with {seeds} seeds"
+          + (f" (the most allowed): {', '.join(still)}" if still else ""))
+    return True

@@ -15,24 +15,27 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM: stop as for Ctrl-C, keeping what finished."""
 
 
-def execute(plan, stores, experiments, args, argv) -> int:
-    """Run the plan's tasks, staging each finished run at once and merging now and then; the
-    exit status says whether every task asked for is stored. `experiments` as declared (their
-    baseline and question go to meta.json even when only some variants run)."""
+def execute(plan, stores, experiments, options) -> int:
+    """Run the plan's tasks as `options` (a RunOptions) ask, staging each finished run at once
+    and merging now and then; the exit status says whether every task asked for is stored.
+    `experiments` as declared (their baseline and question go to meta.json even when only some
+    variants run)."""
     from bench.cluster import ClusterError
     from bench.runner import run_tasks
 
     if plan.skipped:
-        print(f"{plan.skipped} of {len(plan.tasks)} runs already in {args.results}/, skipped "
+        print(f"{plan.skipped} of {len(plan.tasks)} runs already in {options.results}/, skipped "
               "(--force reruns them)")
-    journal = Journal(stores, experiments, plan, argv, args.engine, args.backend)
+    journal = Journal(stores, experiments, plan, list(options.argv), options.engine,
+                      options.backend)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        _begin_replacements(plan, stores, args.results)
+        _begin_replacements(plan, stores, options.results)
         journal.merge("running")
-        outcomes = run_tasks(plan.todo, min(args.jobs, max(1, len(plan.todo))),
-                             progress=not args.quiet, backend=args.backend,
-                             scheduler=args.scheduler, engine=args.engine, chunk=args.chunk)
+        outcomes = run_tasks(plan.todo, min(options.jobs, max(1, len(plan.todo))),
+                             progress=not options.quiet, backend=options.backend,
+                             scheduler=options.scheduler, engine=options.engine,
+                             chunk=options.chunk)
         with closing(outcomes):
             for finished in outcomes:
                 journal.record(finished, plan.curve_every)
@@ -49,12 +52,12 @@ def execute(plan, stores, experiments, args, argv) -> int:
     except WriteFailed as failure:
         journal.merge("failed", quietly=True)
         error = failure.__cause__
-        raise WriteFailed(f"cannot write results under {args.results}: "
+        raise WriteFailed(f"cannot write results under {options.results}: "
                           f"{error.strerror or error}; {journal.stored} finished runs are saved; "
                           "fix that and run the same command again to resume") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return journal.verdict(args.results)
+    return journal.verdict(options.results)
 
 
 def _begin_replacements(plan, stores, results: Path) -> None:

@@ -223,9 +223,9 @@ class ExperimentStore:
                         finished)
 
     @contextmanager
-    def _read_lock(self, kind: int):
+    def _read_lock(self, mode: int):
         """Readers wait while a merge rewrites the files (where the directory lets them lock)."""
-        with files.held(self.directory / READ_LOCK, kind, required=kind == fcntl.LOCK_EX):
+        with files.held(self.directory / READ_LOCK, mode, required=mode == fcntl.LOCK_EX):
             yield
 
 

@@ -15,6 +15,7 @@ from bench.schema import (
     KEYS,
     SCHEMAS,
     TEXT,
+    absent_values,
     curve_points,
     meta_problem,
     settings_problem,
@@ -26,8 +27,9 @@ INTEGERS = {name: [c.name for c in schema if c.kind == "integer" and c.required]
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV of the store with exactly its schema's columns, checked and typed, each row
-    numbered by its `line` in the file; an absent file is an empty table."""
+    """A CSV of the store with exactly its schema's columns (those it may lack filled, see
+    `absent_values`), checked and typed, each row numbered by its `line` in the file; an
+    absent file is an empty table."""
     name = path.name
     columns = [c.name for c in SCHEMAS[name]]
     if not path.exists():
@@ -41,6 +43,8 @@ def read_csv(path: Path) -> pd.DataFrame:
     if not data.endswith(b"\n"):
         raise StoreError(f"{path} line {len(table) + 1} is cut short (the file does not end "
                          "with a newline); restore it, or move the file away to rerun")
+    table = table.assign(**{c: value for c, value in absent_values(name).items()
+                            if c not in table.columns})
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise StoreError(f"{path} lacks the columns {', '.join(missing)}; "

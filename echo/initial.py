@@ -109,10 +109,10 @@ def _initializer_of(model: keras.Model, variable):
 def _draw(initializer, shape: tuple):
     """rngs -> a value of `shape` per seed drawn as `initializer` draws, with numpy where it is
     known; each seed's rng draws its variables one after another, in the model's order."""
-    kind = type(initializer)
-    if kind is keras.initializers.Zeros:
+    drawn_as = type(initializer)
+    if drawn_as is keras.initializers.Zeros:
         return lambda rngs: np.zeros((len(rngs),) + shape)
-    if kind is keras.initializers.Ones:
+    if drawn_as is keras.initializers.Ones:
         return lambda rngs: np.ones((len(rngs),) + shape)
     if isinstance(initializer, keras.initializers.Orthogonal):
         return lambda rngs: initializer.gain * _orthogonal(rngs, shape)

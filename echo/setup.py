@@ -48,13 +48,23 @@ FRAMINGS = {
                                           f"last {setup.out_steps} values"),
                            head="encoder_decoder"),
 }
-# Keras's recurrent layers by name (echo.models builds them); any other is 'package.module:Name'.
+# Keras's recurrent layers by name (echo.cells makes them); any other is 'package.module:Name'.
 CELLS = ("lstm", "gru", "simple_rnn")
-# How rows whose window reaches before the sequence's start are treated:
-# dropped (the tutorial), kept with the missing steps marked -1, the same behind
-# a Masking layer, or kept with the missing steps all zeros.
-MISSING = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
+# The setting `missing`: how rows whose window reaches before the sequence's start are treated,
+# with the value their missing steps hold in the input: dropped (the tutorial), kept with the
+# missing steps marked -1, the same behind a Masking layer, or kept with them all zeros.
+TREATMENTS = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
 LARGEST = 2**31 - 1  # the largest integer setting: one that fits every backend's int32
+
+
+def cell_problem(cell: str) -> str | None:
+    """Why `cell` names no cell (one of CELLS, or 'package.module:Name'), or None."""
+    module, colon, name = cell.partition(":")
+    importable = all(part.isidentifier() for part in module.split(".")) and name.isidentifier()
+    if cell in CELLS or (colon and importable):
+        return None
+    return (f"unknown cell {cell!r}; choose from {', '.join(CELLS)}, or name an importable "
+            "layer or cell as package.module:Name")
 
 
 @dataclass(frozen=True)
@@ -97,9 +107,9 @@ class Setup:
             if field.type is int and getattr(self, field.name) > LARGEST:
                 raise ValueError(f"{field.name} must be at most {LARGEST:,}, got "
                                  f"{getattr(self, field.name):,}")
-        if self.missing not in MISSING:
+        if self.missing not in TREATMENTS:
             raise ValueError(f"unknown missing-value treatment {self.missing!r}; "
-                             f"choose from {', '.join(MISSING)}")
+                             f"choose from {', '.join(TREATMENTS)}")
         if FRAMINGS[self.framing].whole_history and self.missing == "drop":
             raise ValueError(f"the {self.framing} framing pads every row: choose missing 'mask' "
                              "or 'zero'")
@@ -107,11 +117,9 @@ class Setup:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
         if not 0 < self.learning_rate <= 1:
             raise ValueError(f"learning_rate must lie in (0, 1], got {self.learning_rate:g}")
-        module, colon, name = self.cell.partition(":")
-        importable = all(part.isidentifier() for part in module.split(".")) and name.isidentifier()
-        if self.cell not in CELLS and not (colon and importable):
-            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}, or "
-                             "name an importable layer or cell as package.module:Name")
+        problem = cell_problem(self.cell)
+        if problem:
+            raise ValueError(problem)
         if self.carry_state and not self.stateful:
             raise ValueError("only a stateful layer can carry state across sequences")
 
@@ -154,7 +162,7 @@ class Setup:
         probe = self.probe()
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
                          stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
-                         mask_value=MISSING[self.missing] if self.missing == "mask" else None,
+                         mask_value=TREATMENTS[self.missing] if self.missing == "mask" else None,
                          head=FRAMINGS[self.framing].head, out_steps=self.out_steps,
                          learning_rate=self.learning_rate)
 
@@ -176,7 +184,7 @@ class Setup:
     @property
     def missing_value(self) -> float:
         """The value every feature of a missing step takes (0 when rows are dropped)."""
-        return MISSING[self.missing] or 0.0
+        return TREATMENTS[self.missing] or 0.0
 
     def replace(self, **changes) -> "Setup":
         return dataclasses.replace(self, **changes)
@@ -184,19 +192,19 @@ class Setup:
     @staticmethod
     def parse(key: str, text: str):
         """A setting's value from text (`units=25`, `stateful=false`), as its field's type."""
-        kinds = {f.name: f.type for f in dataclasses.fields(Setup)}
-        if key not in kinds:
+        types = {f.name: f.type for f in dataclasses.fields(Setup)}
+        if key not in types:
             raise KeyError(key)
-        kind = kinds[key]
-        if kind is bool:
+        field_type = types[key]
+        if field_type is bool:
             if text.lower() not in ("true", "false"):
                 raise ValueError(f"{key} is true or false, got {text!r}")
             return text.lower() == "true"
         try:
-            value = kind(text)
+            value = field_type(text)
         except ValueError:
-            raise ValueError(f"{key} takes {kind.__name__} values, got {text!r}") from None
-        if kind is float and not np.isfinite(value):
+            raise ValueError(f"{key} takes {field_type.__name__} values, got {text!r}") from None
+        if field_type is float and not np.isfinite(value):
             raise ValueError(f"{key} takes finite numbers, got {text!r}")
         return value
 

@@ -76,10 +76,10 @@ def predict_probabilities(model: keras.Model, X: np.ndarray, *,
     return _predicted(model, X, missing_value, "predict", model.output_shape[1:])
 
 
-def _predicted(model, X, missing_value, kind, shape):
+def _predicted(model, X, missing_value, purpose, shape):
     arguments = ([v.value for v in model.trainable_variables],
                  split_batches(X, X[..., 0], batching(model, X))[0])
-    program, _ = compiled_program(model, kind, missing_value, True, arguments)
+    program, _ = compiled_program(model, purpose, missing_value, True, arguments)
     return ops.convert_to_numpy(program(*arguments)).reshape(X.shape[:2] + tuple(shape))
 
 
@@ -95,8 +95,9 @@ def clear_programs() -> None:
     _PROGRAMS.clear()
 
 
-def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, over_seeds=False):
-    """The compiled program for this architecture and these argument shapes, and the
+def compiled_program(model, purpose, missing_value, reset_per_sequence, arguments, over_seeds=False):
+    """The compiled program for `purpose` ('train', 'predict' or 'values': the predicted values
+    rather than the distributions), this architecture and these argument shapes, and the
     seconds spent compiling it now, with any one-off start-up of the backend (0 if it was
     compiled before in this process).
 
@@ -107,7 +108,7 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
     mapped over it (jax.vmap): each seed trains on its own, in one call.
     """
     start = time.perf_counter()  # a process's first program also starts JAX's backend: one-off too
-    key = (kind, over_seeds, json.dumps(model.get_config(), sort_keys=True, default=str),
+    key = (purpose, over_seeds, json.dumps(model.get_config(), sort_keys=True, default=str),
            json.dumps(_optimizer_key(model.optimizer), sort_keys=True, default=str),
            missing_value, reset_per_sequence,
            str(jax.tree.map(lambda a: (a.shape, str(a.dtype)), arguments)))
@@ -115,7 +116,7 @@ def compiled_program(model, kind, missing_value, reset_per_sequence, arguments, 
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
     build = {"train": _train_program, "predict": _predict_program,
-             "values": functools.partial(_predict_program, values=True)}[kind]
+             "values": functools.partial(_predict_program, values=True)}[purpose]
     program = build(model, missing_value, reset_per_sequence)
     if over_seeds:
         program = jax.vmap(program)

@@ -14,6 +14,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from echo.errors import one_line
 from echo.experiment import Experiment
 
 ENTRY_POINTS = "echo_bench.experiments"
@@ -66,9 +67,7 @@ def load_path(path) -> list[Experiment]:
             spec.loader.exec_module(module)
         except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, one line)
             sys.modules.pop(name, None)
-            message = " ".join(str(error).split())
-            raise ValueError(f"cannot load experiments from {file}: {type(error).__name__}: "
-                             f"{message}") from None
+            raise ValueError(f"cannot load experiments from {file}: {one_line(error)}") from None
         if not declared(module):
             raise ValueError(f"{file} declares no experiment (an EXPERIMENT = Experiment(...))")
         found += declared(module)

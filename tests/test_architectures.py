@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from echo.cells import sequence_layer
 from echo.initial import initial_weights, keras_drawn
-from echo.models import ModelSpec, build_model, sequence_layer, state_variables
+from echo.models import ModelSpec, build_model, state_variables
 from echo.protocol import initial_model, template_model
 from experiments import EXPERIMENTS
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from bench.cli import UsageError, override_grid
-from echo import models, setup
+from bench.usage import UsageError, override_grid
+from echo import cells, setup
 from experiments import EXPERIMENTS
 
 from helpers import bench
@@ -44,7 +44,7 @@ def test_derived_variants_keep_the_declared_contrasts_between_them():
 
 
 def test_the_cells_a_setup_accepts_are_those_the_model_builder_knows():
-    assert set(setup.CELLS) == set(models.CELLS)
+    assert set(setup.CELLS) == set(cells.CELLS)
 
 
 @pytest.mark.slow

@@ -104,7 +104,7 @@ def test_each_experiment_is_read_on_its_own(results, tmp_path, damage, message):
 
 
 def test_a_command_run_in_rounds_is_one_line_with_its_times_summed():
-    from bench.report import made_by
+    from bench.index import made_by
 
     def call(started, wall, runs, command="python -m bench run a b --until-decided"):
         return {"command": command, "started": started, "wall_seconds": wall, "runs": runs}

@@ -257,6 +257,25 @@ def test_every_committed_run_has_its_variants_fingerprint():
             assert stored == {settings_hash(setup)}, (name, variant)
 
 
+def test_a_file_may_lack_only_columns_no_run_needs_and_reads_them_as_their_defaults(tmp_path):
+    """Settings the fingerprint counts only away from their default, and optional columns."""
+    def without(setup, columns):
+        store = filled(tmp_path / setup.describe().replace(" ", ""), [0, 1], setup)
+        path = store.directory / "runs.csv"
+        table = pd.read_csv(path, dtype={"settings_hash": str})
+        table.drop(columns=columns).to_csv(path, index=False)  # as written before those columns
+        return store
+
+    later = ["score_from", "learning_rate", *schema.PROVENANCE_COLUMNS]
+    runs, _ = without(SETUP, later).load()
+    assert runs["score_from"].tolist() == [0, 0] and runs["learning_rate"].tolist() == [1e-3] * 2
+    assert runs["engine"].isna().all() and list(runs.columns) == schema.RUN_COLUMNS
+    with pytest.raises(StoreError, match="not those its settings_hash"):  # 4 is no default
+        without(SETUP.replace(score_from=4), later).load()
+    with pytest.raises(StoreError, match="lacks the columns length"):  # hashed at every value
+        without(SETUP, ["length"]).load()
+
+
 def test_every_setting_is_a_column_of_runs_csv_in_the_schemas_order(tmp_path):
     setup = SETUP.replace(length=30, score_from=4)
     runs, _ = filled(tmp_path, [0, 1], setup).load()

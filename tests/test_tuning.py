@@ -130,7 +130,9 @@ def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_ea
     for both stateful variants, where they tie with stateless. The protocol's family leaves out
     the contrasts between variants at 3e-3 (the tuned family's), and the page and index say at
     which rates each answer holds."""
-    from bench.report import Decided, _decided, index, tuned_comparison
+    from bench import answers
+    from bench.index import index
+    from bench.tuned import tuned_comparison
 
     budget = tuning_runs({"stateless": {r: 0.99 if r == 1e-3 else 0.9 for r in RATES},
                           "stateful-reset": {r: 0.99 if r == 3e-3 else 0.9 for r in RATES},
@@ -139,7 +141,7 @@ def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_ea
                             at_rate("stateful-reset", 3e-3): 0.99,
                             at_rate("stateful-carry", 3e-3): 0.99})
     meta = {"question": "q", "invocations": [], "baseline": "stateful-reset"}
-    decided = _decided("ignore-state", runs, meta)
+    decided = answers.decided("ignore-state", runs, meta)
     assert [(d.variant, d.reference) for d in decided.decisions] == [
         ("stateless", "stateful-reset"), ("stateful-carry", "stateful-reset")]
     loaded = {"ignore-state": (runs, None, meta),
@@ -149,7 +151,7 @@ def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_ea
                              "(better -> equivalent)")
     row = next(line for line in tuned.lines if line.startswith("| stateless vs"))
     assert "| 0.001, 0.003 |" in row and row.endswith("| **no** |")
-    page = index(loaded, {"ignore-state": decided, "ignore-state-tuning": Decided(0.05, [])},
+    page = index(loaded, {"ignore-state": decided, "ignore-state-tuning": answers.Decided(0.05, [])},
                  {"ignore-state": tuned, "ignore-state-tuning": None}, Path("results"))
     line = next(line for line in page.splitlines() if line.startswith("| [ignore-state]"))
     assert "at the protocol's learning rate (Adam 0.001): stateless is better" in line

@@ -1,0 +1,88 @@
+"""What an experiment's results answer, sentence by sentence: the tutorial's claim judged,
+each declared contrast decided at the level its seeding allows, the analysis's answer."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bench.analyses import analysis_of
+from bench.stats import ALPHA, accuracy_interval, decide, judge_claim
+from bench.tuning import protocol_contrasts, protocol_runs
+from bench.wording import estimate_text
+
+
+def declared_experiment(name: str):
+    """The experiment of that name as declared, or None (results of one no longer declared)."""
+    from experiments import EXPERIMENTS
+
+    return EXPERIMENTS.get(name)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What an experiment's results decide: the level they are tested at, and the decision
+    of each declared contrast whose two variants have results."""
+
+    alpha: float
+    decisions: list
+
+
+def decided(name: str, runs: pd.DataFrame, meta: dict) -> Decided:
+    """The protocol's contrasts of `name` decided on its runs at the level its seeding allows."""
+    experiment = declared_experiment(name)
+    contrasts = protocol_contrasts(experiment, set(runs["variant"])) if experiment else ()
+    alpha = alpha_of(meta, runs)
+    return Decided(alpha, decide(runs, contrasts, alpha=alpha))
+
+
+def chance_accuracy(meta: dict, variant: str) -> float:
+    """The accuracy of guessing: one in the variant's number of distinct values."""
+    return 1 / meta["settings"].get(variant, {}).get("n_unique", 100)
+
+
+def alpha_of(meta: dict, runs: pd.DataFrame) -> float:
+    """The level decisions are tested at: 0.05, or 0.05 over the looks of the command that
+    seeded these runs until decided (while the seeds are the ones it left)."""
+    seeding = meta.get("seeding")
+    if seeding and seeding["seeds"] == runs["seed"].nunique():
+        return seeding["alpha_per_look"]
+    return ALPHA
+
+
+def answers(runs: pd.DataFrame, meta: dict, experiment, decisions, alpha: float = ALPHA
+            ) -> list[str]:
+    """The experiment's answer, sentence by sentence: the claim's verdict, each contrast's
+    decision, the trend analysis's answer."""
+    sentences = []
+    verdict = claim_verdict(runs, meta, experiment, alpha)
+    if verdict is not None:
+        sentences.append(f"The tutorial's claim {verdict.sentence()} (measured "
+                         f"{estimate_text(verdict.measured)})")
+    sentences += [d.sentence() for d in decisions]
+    analysis = analysis_of(getattr(experiment, "analysis", None))
+    if analysis:
+        sentences.append(analysis.answer(protocol_runs(experiment, runs)))
+    if not sentences:
+        best = runs.groupby("variant")["eval_accuracy"].mean().sort_values()
+        sentences.append("no contrast is declared; held-out accuracy by variant: " + ", ".join(
+            f"{v} {estimate_text(accuracy_interval(runs.loc[runs['variant'] == v, 'eval_accuracy']))}"
+            for v in best.index[::-1]))
+    return sentences
+
+
+def claim_verdict(runs: pd.DataFrame, meta: dict, experiment, alpha: float = ALPHA):
+    """The tutorial's claim for the baseline judged with its tolerance (and against chance
+    where it claims 0%), or None where it gives no number."""
+    claimed = getattr(experiment, "claimed_accuracy", None)
+    if claimed is None:
+        return None
+    values = runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"]
+    chance = chance_accuracy(meta, meta["baseline"]) if claimed == 0 else None
+    return judge_claim(values, claimed, experiment.claim_tolerance, chance=chance, alpha=alpha)
+
+
+def protocol_rates(experiment) -> str:
+    """The learning rate (or rates) the experiment's declared variants run at, as words."""
+    rates = sorted({s.learning_rate for s in experiment.variants.values()})
+    shown = ", ".join(f"{r:g}" for r in rates)
+    return f"the protocol's learning rate{'s' if len(rates) > 1 else ''} (Adam {shown})"

@@ -1,0 +1,139 @@
+"""The commands but `run` (`bench.launch`): each takes its parsed options, makes one call into
+the library and prints what it found; bad input is a UsageError (one line, exit status 2)."""
+
+import os
+import sys
+from pathlib import Path
+
+from bench.usage import UsageError, check_engine, results_directories, select
+
+
+def command_report(args) -> int:
+    from bench.report import write_reports
+    from bench.store import StoreError
+
+    if not args.results.is_dir():
+        raise UsageError(f"no results directory {args.results}/ (run `python -m bench run` first)")
+    if args.out is None:
+        args.out = Path("reports") if args.results == Path("results") else args.results / "reports"
+    try:
+        written, problems = write_reports(args.results, args.out, args.names or None,
+                                          progress=lambda line: print(line, flush=True))
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    print(f"reports for {', '.join(written)} in {args.out}/ (index: {args.out / 'README.md'})")
+    for problem in problems:
+        print(f"bench: error: not reported: {problem}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def command_compare(args) -> int:
+    from bench.compare import compare_directories, table
+    from bench.store import StoreError
+
+    results_directories(args.a, args.b)
+    try:
+        compared = compare_directories(args.a, args.b, args.names or None)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    print(f"B = {args.b}/ against A = {args.a}/, paired by variant, seed and settings:")
+    print("\n".join(table(compared)))
+    if not any(c.pairs for c in compared):
+        print(f"bench: {args.a}/ and {args.b}/ share no run of the same variant, seed and "
+              "settings: nothing was compared", file=sys.stderr)
+        return 1
+    if args.tolerance is None:
+        return 0
+    beyond = [f"{c.experiment}/{c.variant} ({c.largest:.4f})" for c in compared
+              if c.largest > args.tolerance]
+    if beyond:
+        print(f"bench: held-out accuracy differs by more than {args.tolerance:g} on a seed of "
+              f"{', '.join(beyond)}", file=sys.stderr)
+        return 1
+    print(f"every paired seed within {args.tolerance:g} in held-out accuracy")
+    return 0
+
+
+def command_scorecard(args) -> int:
+    from bench.scorecard import scorecard
+    from bench.store import StoreError
+
+    results_directories(args.results, args.reference)
+    try:
+        page = "\n".join(scorecard(args.cell, args.results, args.reference)) + "\n"
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    if args.out is None:
+        print(page, end="")
+        return 0
+    try:
+        args.out.write_text(page)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
+    print(f"scorecard of {args.cell} in {args.out}")
+    return 0
+
+
+def command_abandon(args) -> int:
+    """Drop the named experiments' unfinished replacements and the runs they held back."""
+    from bench.store import ExperimentStore, StoreError
+
+    results_directories(args.results)
+    for name in dict.fromkeys(args.names):
+        if not (args.results / name).is_dir():
+            raise UsageError(f"no results for {name!r} in {args.results}/")
+        store = ExperimentStore(args.results / name)
+        try:
+            with store.writer():
+                dropped = store.abandon(args.variants)
+        except StoreError as error:
+            raise UsageError(str(error)) from None
+        for replacement in dropped:
+            print(f"{name} / {replacement.variant}: unfinished --force dropped; the stored runs "
+                  "stand")
+        if not dropped:
+            print(f"{name}: no unfinished --force to drop")
+    return 0
+
+
+def command_speed(args) -> int:
+    from bench.speed import measure, phase_table, table, write_json
+
+    if args.name == "all":
+        raise UsageError("speed times one experiment's baseline; name one, not all")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise UsageError(f"no directory {args.json.parent}/ for --json {args.json}")
+    experiment = select([args.name])[0]
+    check_engine("vectorized" if "vectorized" in args.engines else "per-seed",
+                 args.chunk if "vectorized" in args.engines else None)
+    engines = list(dict.fromkeys(args.engines))
+    try:
+        speeds = measure(experiment, engines, args.seeds, args.jobs, args.chunk,
+                         args.tutorial_epochs, args.epochs)
+    except RuntimeError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    context = {"experiment": experiment.name, "variant": experiment.baseline,
+               "cores": os.cpu_count(), "keras_backend": os.environ.get("KERAS_BACKEND", "jax")}
+    print(f"{experiment.name} ({experiment.baseline}), {context['cores']} cores, "
+          f"Keras backend {context['keras_backend']}:")
+    print("\n".join(table(speeds)))
+    if phases := phase_table(speeds):
+        print("\nWhere the time went (phases summed over seeds):")
+        print("\n".join(phases))
+    if args.json is not None:
+        write_json(speeds, args.json, context)
+    return 0
+
+
+def command_list(args) -> int:
+    for experiment in select(args.names or ["all"]):
+        print(f"{experiment.name}\n  question: {experiment.question}")
+        if experiment.claim:
+            print(f"  tutorial: {experiment.claim}")
+        if experiment.notes:
+            print(f"  notes: {experiment.notes}")
+        for variant, setup in experiment.variants.items():
+            mark = " (baseline)" if variant == experiment.baseline else ""
+            print(f"  - {variant}{mark}: {setup.describe()}")
+    return 0

@@ -1,0 +1,142 @@
+"""The `run` command: the experiments its options ask for, checked whole before anything
+trains, then their results directories held for the command, planned and run (in rounds with
+`--until-decided`)."""
+
+import importlib.util
+import sys
+from contextlib import ExitStack
+
+from bench.options import RunOptions
+from bench.usage import (
+    UsageError,
+    check_engine,
+    check_results_path,
+    check_sizes,
+    only_variants,
+    override_grid,
+    select,
+)
+
+
+def run(options: RunOptions) -> int:
+    """Check, plan and run one `run` command; its exit status."""
+    from bench.cluster import ClusterError
+    from bench.plan import Refused, planned
+    from bench.sequential import Schedule, until_decided
+    from bench.session import WriteFailed, execute
+    from bench.store import ExperimentStore, StoreError
+
+    declared = select(list(options.names))
+    experiments = asked(declared, options)
+    schedule = None
+    if options.until_decided:
+        most = options.max_seeds or 50
+        schedule = Schedule(min(options.seeds, most), options.round or 10, most)
+    check_sizes(experiments, schedule.most if schedule else options.seeds, options.epochs)
+    check_results_path(options.results)
+    try:
+        with ExitStack() as held:
+            stores = {}
+            for experiment in sorted(experiments, key=lambda e: e.name):
+                store = ExperimentStore(options.results / experiment.name)
+                stores[experiment.name] = held.enter_context(store.writer(options.wait, _say))
+            if schedule is not None:
+                return until_decided(schedule, experiments, declared, stores, options)
+            plan = planned(experiments, stores, options.seeds, options, options.force)
+            return execute(plan, stores, declared, options)
+    except (StoreError, Refused, WriteFailed, ClusterError) as error:
+        raise UsageError(str(error)) from None
+
+
+def asked(declared: list, options: RunOptions) -> list:
+    """The declared experiments as the options make them (their variants, `--set`, `--tuned`),
+    or a UsageError for options that do not go together or variants that cannot run."""
+    if options.scheduler and options.backend != "dask":
+        raise UsageError("--scheduler needs --backend dask")
+    if options.backend == "dask" and importlib.util.find_spec("distributed") is None:
+        raise UsageError("--backend dask needs Dask, which is not installed: "
+                         "pip install 'echo-bench[dask]' (from a clone: pip install -e '.[dask]')")
+    if (options.max_seeds or options.round) and not options.until_decided:
+        raise UsageError("--max-seeds and --round need --until-decided")
+    check_engine(options.engine, options.chunk)
+    experiments = only_variants(declared, list(options.variants)) if options.variants else declared
+    if options.overrides:
+        grid = override_grid(list(options.overrides))
+        if options.tuned and any("learning_rate" in changes for changes in grid):
+            raise UsageError("--tuned chooses each variant's learning rate; do not --set it")
+        try:
+            experiments = [e.with_overrides(grid) for e in experiments]
+        except ValueError as error:
+            raise UsageError(f"--set: {error}") from None
+    if options.tuned:
+        if options.until_decided:
+            raise UsageError("--tuned does not combine with --until-decided (its stopping rule "
+                             "judges the protocol's contrasts); give the seeds with --seeds N")
+        made = " ".join(f"--set {o}" for o in options.overrides)
+        experiments = [tuned(e, options.results, made) for e in experiments]
+    check_cells(experiments)
+    return experiments
+
+
+def tuned(experiment, results, overrides: str = ""):
+    """The experiment (its variants as `overrides`, the command's --set, made them) at the
+    learning rates its tuning runs in `results`, made with the same --set, chose."""
+    from bench.store import ExperimentStore, StoreError
+    from bench.tuning import rates_chosen
+    from echo.experiment import tuning_name
+    from experiments import EXPERIMENTS
+
+    budget = EXPERIMENTS.get(tuning_name(experiment.name))
+    if budget is None:
+        raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
+    directory = results / budget.name
+    again = f"`python -m bench run {budget.name} {overrides + ' ' if overrides else ''}--results {results}`"
+    if not (directory / "runs.csv").exists():
+        raise UsageError(f"--tuned: no tuning runs of {experiment.name} in {results}/; run "
+                         f"{again} first")
+    try:
+        runs = ExperimentStore(directory).load()[0]
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    chosen = rates_chosen(runs, experiment)
+    if chosen is None:
+        raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant "
+                         f"{'so made ' if overrides else ''}at every rate on the same seeds; "
+                         f"complete it first ({again})")
+    return experiment.at_rates(chosen)
+
+
+def check_cells(experiments) -> None:
+    """A cell given as package.module:Name must be usable here, as its workers will use it
+    (`echo.cells.usable`), and build with each variant it is given to; a variant it cannot run
+    (state it cannot carry, a head it cannot feed) is refused before anything trains, all such
+    in one line."""
+    from echo.cells import CellError, check_builds, usable
+
+    given = {}
+    for experiment in experiments:
+        for variant, setup in experiment.variants.items():
+            if ":" in setup.cell:
+                given.setdefault(setup.cell, []).append((f"{experiment.name}/{variant}", setup))
+    for cell, variants in sorted(given.items()):
+        try:
+            layer = usable(cell)
+            refused = {}
+            for name, setup in variants:
+                spec = setup.model_spec()
+                why = layer.refuses(spec.stateful, spec.head)
+                if why:
+                    refused.setdefault(why, []).append(name)
+            if refused:
+                why, names = next(iter(refused.items()))
+                others = sum(len(n) for n in refused.values()) - len(names)
+                raise UsageError(f"cell {cell!r} {why}: {', '.join(names)}"
+                                 + (f" (and {others} more variants for other reasons)" if others
+                                    else "") + "; leave them out with --variants")
+            check_builds(variants[0][1].model_spec())
+        except CellError as error:
+            raise UsageError(str(error)) from None
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr)

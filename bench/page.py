@@ -1,0 +1,186 @@
+"""An experiment's page: its question, how its runs were made, its answer, the results table,
+the contrasts, the tuned comparison, the analysis and the figures. The same results give
+byte-identical markdown: every statistic is seeded and nothing depends on the time or machine."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench import figures
+from bench.analyses import analysis_of
+from bench.answers import Decided, answers, chance_accuracy, declared_experiment, protocol_rates
+from bench.stats import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
+from bench.tuned import Tuned
+from bench.tuning import protocol_runs
+from bench.wording import estimate_text
+from echo.scoring import TRAILING
+from echo.setup import Setup
+
+LEARNING_RATE = Setup.learning_rate  # the default, at which runs made before the setting ran
+EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
+                "eval_sequence_accuracy": "whole rows exact"}
+
+
+def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
+                      out: Path, decided: Decided, qualified: list[str] = (),
+                      tuned: Tuned | None = None) -> str:
+    """The page of `name` (its figures drawn under out/NAME/): `decided`, its protocol's
+    decisions; `qualified`, the answers that qualify it; `tuned`, its tuned comparison."""
+    present = list(dict.fromkeys(runs["variant"]))
+    order = [v for v in meta["variants"] if v in present] + [v for v in present
+                                                              if v not in meta["variants"]]
+    baseline = meta["baseline"] if meta["baseline"] in order else order[0]
+    experiment = declared_experiment(name)
+    analysis = analysis_of(getattr(experiment, "analysis", None))
+    alpha, decisions = decided.alpha, decided.decisions
+    lines = _heading(name, meta, runs["seed"].nunique())
+    if alpha != ALPHA:
+        lines += [seeding_sentence(meta["seeding"], alpha, decisions), ""]
+    lines += ["| variant | settings | Adam's learning rate |", "|---|---|---|"]
+    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
+              f"{meta['descriptions'].get(v, 'settings not recorded')} | "
+              f"{_learning_rate(meta, v)} |" for v in order]
+    for variant, note in meta.get("cell_notes", {}).items():
+        lines += ["", f"**About the cell.** {variant}: {note}."] if variant in order else []
+    lines += ["", "## Answer", ""]
+    if tuned is not None:
+        lines += [f"At {protocol_rates(experiment)}:", ""]
+    lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
+              *([f"- At the rates its tuning budget chose: {tuned.summary} (see *Tuned "
+                 "comparison*)."] if tuned is not None else []),
+              *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
+              "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
+              "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
+              "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
+              f"{TRAILING}-epoch trailing mean training accuracy reaches 0.99; the median is "
+              "Kaplan-Meier's, seeds that never reach it counted as censored at their epoch "
+              "budget, with its 95% (Greenwood) interval (- where fewer than half the seeds reach "
+              "it); *never* counts those seeds. ms/epoch excludes compilation. Held-out noise: "
+              "the binomial variance of a seed's accuracy on its held-out values, p(1 - p) over "
+              "their number, as a share of the variance between seeds (near 1, the spread "
+              "between seeds is mostly held-out noise; - where the seeds do not differ).", ""]
+    if decisions:
+        lines += contrasts_section(decisions, alpha)
+    if tuned is not None:
+        lines += tuned.lines
+    analysed = protocol_runs(experiment, runs)
+    if analysis:
+        lines += analysis.section(analysed)
+    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, chance_accuracy(meta, baseline),
+                                       analysis, decisions, analysed)
+    return "\n".join(lines) + "\n"
+
+
+def _heading(name: str, meta: dict, seeds: int) -> list[str]:
+    """The question, the tutorial's claim and notes, and the commands that made the runs."""
+    lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
+    if meta.get("claim"):
+        lines += [f"**The tutorial.** {meta['claim']}", ""]
+    if meta.get("notes"):
+        lines += [f"**Notes.** {meta['notes']}", ""]
+    made = [f"`{i['command']}` ({i['runs']} runs, commit {i.get('git_commit') or 'unknown'})"
+            for i in meta.get("invocations", []) if i["runs"]] or [f"`{meta['command']}`"]
+    return lines + [f"**Made by** {'; then '.join(made)}: {seeds} seeds, Keras backend "
+                    f"{meta['keras_backend']}.", ""]
+
+
+def _learning_rate(meta: dict, variant: str) -> str:
+    """A variant's learning rate as its settings record it."""
+    if variant not in meta["settings"]:
+        return "-"
+    rate = meta["settings"][variant].get("learning_rate", LEARNING_RATE)
+    return f"{rate:g}"
+
+
+def seeding_sentence(seeding: dict, alpha: float, decisions=()) -> str:
+    """How many seeds an experiment got until decided, and why it stopped; and which of its
+    `decisions` are open all the same (a rule that stopped before sizes were judged)."""
+    stopped = ("every contrast and claim decided" if seeding["stopped"] == "decided" else
+               f"the most allowed, still undecided: {', '.join(seeding['undecided'])}")
+    still = [f"{d.variant} vs {d.reference}" for d in decisions if d.open]
+    if still and seeding["stopped"] == "decided":
+        stopped += (f" as its rule then judged (which did not ask whether a difference exceeds "
+                    f"δ); open by that question: {', '.join(still)}")
+    return (f"**Seeds.** Added {seeding['round']} at a time from {seeding['first']} until "
+            f"decided, at most {seeding['max_seeds']} (`{seeding['command']}`): "
+            f"{seeding['seeds']} seeds, {stopped}. Each of its at most {seeding['looks']} looks "
+            f"tests at alpha {alpha:.3g} (0.05 over the looks), and so do the decisions here.")
+
+
+def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
+    """Each declared contrast: the per-seed differences, their tests and the decision."""
+    m = len(decisions)
+    lines = ["## Contrasts", "",
+             "Variants share seeds (the same seed sees the same sequences), so each contrast is "
+             "paired: per-seed differences in held-out accuracy (variant minus reference). "
+             f"*Difference*: their mean with a t interval at the level Holm's procedure holds it "
+             f"to across the {m} declared contrast" + ("s" if m > 1 else "") + " (95% when alone; "
+             "a contrast after the first Holm keeps is held to that step's level), so that it "
+             "excludes 0 exactly when Holm rejects; *TOST interval*: "
+             f"the same mean at {1 - 2 * alpha / m:.1%} (two one-sided tests at {alpha:.3g}/{m}); "
+             "*p*: paired t test, and Holm-adjusted; *sign-flip p*: exact permutation test of "
+             "the mean (no normality assumed); *P(improvement)*: the share of seeds on which the "
+             "variant scores higher, ties counting half, with a Wilson 95% interval. "
+             f"**Better/worse** when the Holm-adjusted p is under {alpha:.3g}, and then by how "
+             "much against δ: by more than δ when the difference interval lies beyond it, "
+             "**negligibly** when the TOST interval lies inside ±δ, **size undecided** when the "
+             "interval crosses δ; **equivalent** when the TOST interval lies inside ±δ without a "
+             "significant difference; otherwise **undecided**, with the paired seeds that would "
+             "decide it if the mean difference and its spread stayed as observed.", "",
+             "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
+             "P(improvement) | decision |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for d in decisions:
+        decision = d.label + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
+        lines.append(f"| {d.variant} vs {d.reference} | {d.n} | {d.delta:g} | "
+                     f"{estimate_text(d.difference, '{:+.4f}')} | "
+                     f"{estimate_text(d.equivalence, '{:+.4f}')} | {d.p:.2g} | {d.p_holm:.2g} | "
+                     f"{d.p_sign_flip:.2g} | {estimate_text(d.improvement, '{:.2f}')} | "
+                     f"{decision} |")
+    return lines + [""]
+
+
+def summary_table(runs: pd.DataFrame, order: list[str], settings: dict) -> list[str]:
+    extras = [c for c in EXTRA_SCORES if runs[c].notna().any()]
+    header = ["variant", "seeds", "held-out accuracy (95% CI)", "IQM",
+              *[EXTRA_SCORES[c] + " (95% CI)" for c in extras], "held-out values",
+              "held-out noise", "epochs to 99%: median (95% CI)", "never", "ms/epoch"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for variant in order:
+        group = runs[runs["variant"] == variant]
+        epochs = median_epochs(group["epochs_to_99"], group["epochs"])
+        never = int(group["epochs_to_99"].isna().sum())
+        values = Setup(**settings[variant]).scored_values() if variant in settings else 0
+        share = noise_share(group["eval_accuracy"], values) if values else float("nan")
+        cells = [variant, str(len(group)), estimate_text(accuracy_interval(group["eval_accuracy"])),
+                 f"{interquartile_mean(group['eval_accuracy']):.4f}",
+                 *[estimate_text(accuracy_interval(group[c])) for c in extras],
+                 f"{values:,}" if values else "-", "-" if np.isnan(share) else f"{share:.2f}",
+                 estimate_text(epochs, "{:.0f}"), f"{never} of {len(group)}",
+                 f"{group['ms_per_epoch'].mean():.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None,
+         decisions=(), analysed=None) -> list[str]:
+    """Draw the experiment's figures under out/NAME/ and return their markdown; the analysis's
+    figures (and the learning curves it facets) from the runs it reads, `analysed` (all)."""
+    folder = out / name
+    analysed = runs if analysed is None else analysed
+    facet = analysis.facet if analysis else None
+    if facet:
+        curves = curves.merge(analysed[["variant", "seed", *facet]], on=["variant", "seed"])
+    figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
+    figures.seed_scores(runs, folder / "scores.png", order, chance=chance)
+    lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over seeds]"
+             f"({name}/curves.png)", "",
+             f"![held-out accuracy of every seed on a 0-1 scale, a seed's variants joined, chance "
+             f"dashed]({name}/scores.png)", ""]
+    if decisions:
+        figures.contrasts(decisions, folder / "contrasts.png")
+        lines += [f"![each contrast's mean per-seed difference with its interval, the band of "
+                  f"equivalence ±δ shaded]({name}/contrasts.png)", ""]
+    if analysis:
+        lines += analysis.draw(analysed, folder, name)
+    return lines

@@ -1,0 +1,160 @@
+"""What a command was given, checked before anything trains or is written: option values,
+experiment and variant names, `--set` sweeps, engines, sizes and directories. Each refusal is
+a UsageError: one line and exit status 2."""
+
+import argparse
+import dataclasses
+import difflib
+import itertools
+import json
+import os
+from pathlib import Path
+
+MAX_RUNS = 1_000_000  # runs one command may ask for
+
+
+class UsageError(Exception):
+    """Bad input: reported as one line and exit status 2."""
+
+
+def positive_int(text: str) -> int:
+    """An integer option's value: at least 1 and at most what every backend's int32 holds."""
+    from echo.setup import LARGEST
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if not 1 <= value <= LARGEST:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to {LARGEST:,}, "
+                                         f"got {value:,}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number option's value: above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value:g}")
+    return value
+
+
+def select(names: list[str]):
+    """The experiments named on the command line ('all' for every one)."""
+    from experiments import EXPERIMENTS
+
+    if names == ["all"]:
+        return list(EXPERIMENTS.values())
+    unknown = [name for name in names if name not in EXPERIMENTS]
+    if unknown:
+        raise UsageError(f"unknown experiment {unknown[0]!r}{did_you_mean(unknown[0], EXPERIMENTS)}"
+                         f"; choose from {', '.join(EXPERIMENTS)} or all")
+    return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
+
+
+def did_you_mean(name: str, choices) -> str:
+    """' (did you mean X?)' for the closest of `choices`, or nothing."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def only_variants(experiments, variants: list[str]):
+    """The experiments cut down to the named variants (each must belong to one of them)."""
+    known = {v for e in experiments for v in e.variants}
+    unknown = [v for v in variants if v not in known]
+    if unknown:
+        raise UsageError(f"unknown variant {unknown[0]!r}{did_you_mean(unknown[0], known)} for "
+                         f"{', '.join(e.name for e in experiments)}; choose from {', '.join(sorted(known))}")
+    kept = []
+    for experiment in experiments:
+        chosen = {v: s for v, s in experiment.variants.items() if v in variants}
+        if chosen:
+            baseline = experiment.baseline if experiment.baseline in chosen else next(iter(chosen))
+            kept.append(dataclasses.replace(experiment, variants=chosen, baseline=baseline,
+                                            contrasts=experiment.contrasts_among(chosen)))
+    return kept
+
+
+def override_grid(overrides: list[str]) -> list[dict]:
+    """`--set key=v1,v2 ...` -> every combination of the values, as dicts of typed settings."""
+    from echo.setup import Setup
+
+    axes = []
+    for override in overrides:
+        key, equals, values = override.partition("=")
+        if not equals or not values:
+            raise UsageError(f"--set {override}: expected KEY=VALUE or KEY=V1,V2")
+        try:
+            axes.append([(key, Setup.parse(key, value)) for value in values.split(",")])
+        except KeyError:
+            fields = [f.name for f in dataclasses.fields(Setup)]
+            raise UsageError(f"--set: unknown setting {key!r}{did_you_mean(key, fields)}; "
+                             f"choose from {', '.join(fields)}") from None
+        except ValueError as error:
+            raise UsageError(f"--set: {error}") from None
+    keys = [axis[0][0] for axis in axes]
+    if len(set(keys)) < len(keys):
+        raise UsageError("--set: each setting once (a sweep lists its values: units=25,50)")
+    return [dict(combination) for combination in itertools.product(*axes)]
+
+
+def check_engine(engine: str, chunk: int | None) -> None:
+    """The vectorized engine maps JAX programs over seeds: refuse it on another backend."""
+    if chunk is not None and engine != "vectorized":
+        raise UsageError("--chunk needs --engine vectorized")
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    if engine == "vectorized" and backend != "jax":
+        raise UsageError(f"--engine vectorized needs the JAX backend, not KERAS_BACKEND={backend}")
+
+
+def check_sizes(experiments, seeds: int, epochs: int | None) -> None:
+    """Refuse, before anything starts, a command no machine here could hold."""
+    runs = seeds * sum(len(e.variants) for e in experiments)
+    if runs > MAX_RUNS:
+        raise UsageError(f"{runs:,} runs asked for, more than {MAX_RUNS:,} in one command; "
+                         "ask for fewer seeds or experiments")
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for experiment in experiments:
+        for variant, setup in experiment.variants.items():
+            needed = setup.replace(epochs=epochs or setup.epochs).data_bytes()
+            if needed > memory:
+                raise UsageError(f"one run of {experiment.name} / {variant} needs at least "
+                                 f"{needed / 2**30:,.0f} GiB for its sequences, more than this "
+                                 f"machine's {memory / 2**30:.0f} GiB; ask for fewer epochs")
+
+
+def check_results_path(directory: Path) -> None:
+    """A results directory that is there (made if need be) and writable."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"results path {directory} is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create results directory {directory}: {error.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"results directory {directory} is not writable")
+
+
+def results_directories(*directories: Path) -> None:
+    """Refuse, in one line, a results directory that is not there."""
+    for directory in directories:
+        if not directory.is_dir():
+            raise UsageError(f"no results directory {directory}/")
+
+
+def load_user_experiments(paths: list[Path] | None) -> None:
+    """Add the experiments of a user's modules (and pass the paths on to the workers, which
+    then know any framing those modules add)."""
+    if not paths:
+        return
+    import experiments
+
+    for path in paths:
+        try:
+            experiments.load_path(path)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    os.environ[experiments.USER_PATHS] = json.dumps([str(p.resolve()) for p in paths])

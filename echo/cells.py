@@ -1,0 +1,109 @@
+"""The sequence layer a setup's cell names, and what it can do: Keras's recurrent layers by
+name, or any importable Keras layer or cell, checked in one line before anything trains."""
+
+import importlib
+import inspect
+from dataclasses import dataclass
+
+import keras
+
+from echo.errors import one_line
+
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
+OPTIONS = ("stateful", "unroll", "return_sequences")  # what build_model asks of a layer
+
+
+@dataclass(frozen=True)
+class SequenceLayer:
+    """The layer a setup's cell names and what it can do: a recurrent layer (Keras's, or a
+    keras.layers.RNN subclass), a cell wrapped in keras.layers.RNN (both take every option), or
+    any layer mapping (batch, time, features) to (batch, units) or (batch, time, units), which
+    takes the options its constructor names. `outputs` is "last", "sequence" or "either"."""
+
+    found: object
+    recurrent: bool
+    takes: frozenset
+    outputs: str = "either"
+    masks: bool = True  # whether it consumes a Masking layer's mask (Keras drops it otherwise)
+
+    def make(self, units: int, **options) -> keras.layers.Layer:
+        """The layer with `units`, given only the options it takes (a plain layer, none that it
+        would have to refuse: stateful=False, unroll, and return_sequences where it decides)."""
+        if self.recurrent and not issubclass(self.found, keras.layers.RNN):
+            return keras.layers.RNN(self.found(units), **options)
+        return self.found(units, **{k: v for k, v in options.items() if k in self.takes})
+
+    def refuses(self, stateful: bool, head: str) -> str | None:
+        """Why a variant with this statefulness and head cannot run with the layer, or None.
+        Only a keras.layers.RNN carries state: its state is what the trainer resets and threads."""
+        if stateful and not self.recurrent:
+            return "cannot carry state: it is no keras.layers.RNN (or cell), so no stateful variant"
+        wants = {"last": ("last",), "sequence": ("sequence",),
+                 "encoder_decoder": ("last", "sequence")}[head]
+        if self.outputs != "either" and wants != (self.outputs,):
+            return ("returns a value at every step, not one per window" if self.outputs ==
+                    "sequence" else "returns one value per window, not one at every step (it "
+                    "takes no return_sequences)") + f", so no {head} head"
+        return None
+
+
+def sequence_layer(cell: str) -> SequenceLayer:
+    """What `cell` names: 'lstm', 'gru', 'simple_rnn', or an importable Keras layer or cell as
+    'package.module:Name' taking the units as its first argument."""
+    if cell in CELLS:
+        return SequenceLayer(CELLS[cell], True, frozenset(OPTIONS))
+    module, _, name = cell.partition(":")
+    found = getattr(importlib.import_module(module), name)
+    if isinstance(found, type) and issubclass(found, keras.layers.RNN):
+        return SequenceLayer(found, True, frozenset(OPTIONS))
+    layer = found(1)
+    if hasattr(layer, "state_size"):  # a cell
+        return SequenceLayer(found, True, frozenset(OPTIONS))
+    takes = frozenset(o for o in OPTIONS if _takes(found, o))
+    masks = bool(getattr(layer, "supports_masking", False))
+    if "return_sequences" in takes:
+        return SequenceLayer(found, False, takes, masks=masks)
+    probe = layer(keras.Input(batch_shape=(1, 2, 3)))
+    return SequenceLayer(found, False, takes, "last" if len(probe.shape) == 2 else "sequence",
+                         masks)
+
+
+def _takes(found: type, option: str) -> bool:
+    """Whether the layer's constructor (or one of its classes' below keras.layers.Layer) names
+    the option: **kwargs that Keras's Layer receives would refuse it."""
+    return any(option in inspect.signature(k.__init__).parameters for k in found.__mro__
+               if issubclass(k, keras.layers.Layer) and k is not keras.layers.Layer
+               and "__init__" in vars(k))
+
+
+class CellError(ValueError):
+    """A cell that cannot be used as given: one line saying why."""
+
+
+def usable(cell: str) -> SequenceLayer:
+    """What `cell` names, or a CellError where it does not import, is no Keras layer or cell
+    class, or cannot be made and called on (batch, time, features)."""
+    module, _, name = cell.partition(":")
+    try:
+        found = CELLS.get(cell) or getattr(importlib.import_module(module), name)
+    except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, as one line)
+        raise CellError(f"cell {cell!r} cannot be imported ({one_line(error)}); is its package "
+                        "installed or on PYTHONPATH?") from None
+    if not (isinstance(found, type) and issubclass(found, keras.layers.Layer)):
+        raise CellError(f"cell {cell!r} is not a Keras layer or cell class")
+    try:
+        return sequence_layer(cell)
+    except Exception as error:  # noqa: BLE001  (the user's class, as one line)
+        raise CellError(f"cell {cell!r} cannot be made and called on (batch, time, features) "
+                        f"({one_line(error)})") from None
+
+
+def check_builds(spec) -> None:
+    """A CellError, in one line, where the model of `spec` (a ModelSpec) cannot be built."""
+    from echo.models import build_model
+
+    try:
+        build_model(spec)
+    except Exception as error:  # noqa: BLE001  (the user's class, as one line)
+        raise CellError(f"cell {spec.cell!r} cannot be built into a model with {spec.units} "
+                        f"units ({one_line(error)})") from None
