@@ -57,9 +57,10 @@ def _run_options(run: argparse.ArgumentParser) -> None:
                      help="where tasks run: loky processes here (default) or a Dask cluster")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="with --backend dask: a running scheduler (default: a LocalCluster)")
-    run.add_argument("--engine", choices=ENGINES, default="per-seed",
-                     help="per-seed: one run per call (default, the reference); vectorized: many "
-                          "seeds of a variant as one compiled program (JAX)")
+    run.add_argument("--engine", choices=("auto", *ENGINES), default="auto",
+                     help="per-seed: one run per call (the reference); vectorized: many seeds of "
+                          "a variant as one compiled program (JAX); auto (default): vectorized "
+                          "where JAX can use a GPU here, else per-seed, as fast on a CPU")
     run.add_argument("--chunk", type=positive_int, metavar="N",
                      help="with --engine vectorized: seeds per call (default: what fits the device)")
     run.add_argument("--curve-every", type=positive_int, metavar="K",

@@ -2,7 +2,9 @@
 trains, then their results directories held for the command, planned and run (in rounds with
 `--until-decided`)."""
 
+import dataclasses
 import importlib.util
+import os
 import sys
 from contextlib import ExitStack
 
@@ -12,6 +14,7 @@ from bench.usage import (
     check_engine,
     check_results_path,
     check_sizes,
+    chosen_engine,
     only_variants,
     override_grid,
     select,
@@ -27,6 +30,7 @@ def run(options: RunOptions) -> int:
     from bench.store import ExperimentStore, StoreError
 
     declared = select(list(options.names))
+    options = dataclasses.replace(options, engine=chosen_engine(options.engine))
     experiments = asked(declared, options)
     schedule = None
     if options.until_decided:
@@ -34,6 +38,7 @@ def run(options: RunOptions) -> int:
         schedule = Schedule(min(options.seeds, most), options.round or 10, most)
     check_sizes(experiments, schedule.most if schedule else options.seeds, options.epochs)
     check_results_path(options.results)
+    check_compile_cache()
     try:
         with ExitStack() as held:
             stores = {}
@@ -136,6 +141,19 @@ def check_cells(experiments) -> None:
             check_builds(variants[0][1].model_spec())
         except CellError as error:
             raise UsageError(str(error)) from None
+
+
+def check_compile_cache() -> None:
+    """Say in one line, before anything trains, that the compile cache cannot be used (and turn
+    it off for the workers, which then compile as without one)."""
+    from echo import compile_cache
+
+    where = compile_cache.folder()
+    problem = where and compile_cache.problem(where)
+    if problem:
+        _say(f"compile cache in {where} cannot be used ({problem}); compiling as without one "
+             f"(set {compile_cache.VARIABLE} to another folder, or to off)")
+        os.environ[compile_cache.VARIABLE] = compile_cache.OFF
 
 
 def _say(message: str) -> None:

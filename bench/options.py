@@ -18,7 +18,7 @@ class RunOptions:
     results: Path = Path("results")
     backend: str = "loky"
     scheduler: str | None = None
-    engine: str = "per-seed"
+    engine: str = "auto"
     chunk: int | None = None
     curve_every: int | None = None
     force: bool = False

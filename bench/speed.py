@@ -3,23 +3,27 @@ same work, measured in one run.
 
 Each engine trains `seeds` seeds of an experiment's baseline for its epochs, scores them on
 held-out sequences, and is timed from a fresh pool of workers to the last result, worker
-start and compilation included, nothing written. The tutorial's loop (one `model.fit` per
-epoch, TensorFlow when installed, as the tutorial ran) is too slow for that much work: it
-is timed over `tutorial_epochs` epochs of one seed and counted per seed-epoch. Beside each
-engine's total, its phases (set-up, compile, train, score) summed over its seeds show where
-the time went.
+start and compilation included, nothing written: twice, first compiling its programs into a
+fresh compile cache (cold), then loading them from it (warm), as a later command does. The
+tutorial's loop (one `model.fit` per epoch, TensorFlow when installed, as the tutorial ran) is
+too slow for that much work: it is timed over `tutorial_epochs` epochs of one seed and counted
+per seed-epoch. Beside each engine's total, its phases (set-up, compile, train, score) summed
+over its seeds show where the time went.
 """
 
 import dataclasses
 import importlib.util
 import json
+import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
 from bench.runner import run_tasks, stop_workers
 from bench.tasks import Task
 from bench.timing import TutorialLoop
+from echo import compile_cache
 from echo.records import Phases
 
 PHASES = tuple(field.name for field in dataclasses.fields(Phases))
@@ -63,17 +67,34 @@ def measure(experiment, engines, seeds: int, jobs: int, chunk: int | None = None
         if engine == "tutorial":
             speeds.append(_tutorial(experiment, tutorial_epochs))
             continue
+        with tempfile.TemporaryDirectory(prefix="echo-bench-speed-") as cache:
+            for compiled in ("cold", "warm"):
+                speeds.append(_engine(engine, tasks, jobs, chunk, cache, compiled))
+    return speeds
+
+
+def _engine(engine: str, tasks: list, jobs: int, chunk: int | None, cache: str,
+            compiled: str) -> Speed:
+    """One engine on every task from a fresh pool of workers, its programs kept in `cache`."""
+    given = os.environ.get(compile_cache.VARIABLE)
+    os.environ[compile_cache.VARIABLE] = cache
+    try:
         start = time.perf_counter()
         chunks = run_tasks(tasks, jobs, progress=False, engine=engine, chunk=chunk)
         outcomes = [outcome for finished in chunks for outcome in finished]
         seconds = time.perf_counter() - start
-        failed = [o.error for o in outcomes if o.error]
-        if failed:
-            raise RuntimeError(f"the {engine} engine failed: {failed[0]}")
-        stop_workers(jobs)  # the next engine starts from a fresh pool too
-        summed = Phases(*(sum(getattr(o.result.phases, phase) for o in outcomes) for phase in PHASES))
-        speeds.append(Speed(engine, seeds, setup.epochs, seconds, f"{jobs} workers", summed))
-    return speeds
+    finally:
+        os.environ.pop(compile_cache.VARIABLE)
+        if given is not None:
+            os.environ[compile_cache.VARIABLE] = given
+    failed = [o.error for o in outcomes if o.error]
+    if failed:
+        raise RuntimeError(f"the {engine} engine failed: {failed[0]}")
+    stop_workers(jobs)  # the next measurement starts from a fresh pool too
+    summed = Phases(*(sum(getattr(o.result.phases, phase) for o in outcomes) for phase in PHASES))
+    loaded = "compiled" if compiled == "cold" else "programs loaded from the compile cache"
+    return Speed(engine, len(tasks), tasks[0].setup.epochs, seconds,
+                 f"{jobs} workers, {compiled}: {loaded}", summed)
 
 
 def _tutorial(experiment, epochs: int) -> Speed:

@@ -101,6 +101,18 @@ def override_grid(overrides: list[str]) -> list[dict]:
     return [dict(combination) for combination in itertools.product(*axes)]
 
 
+def chosen_engine(engine: str) -> str:
+    """The engine `auto` stands for: vectorized where JAX can use a GPU here, else per-seed,
+    which trains as fast on a CPU (README, *Speed*) and is the reference. Any other engine as
+    given."""
+    if engine != "auto":
+        return engine
+    from bench.cluster import visible_gpus
+
+    jax = os.environ.get("KERAS_BACKEND", "jax") == "jax"
+    return "vectorized" if jax and visible_gpus() else "per-seed"
+
+
 def check_engine(engine: str, chunk: int | None) -> None:
     """The vectorized engine maps JAX programs over seeds: refuse it on another backend."""
     if chunk is not None and engine != "vectorized":

@@ -1,6 +1,8 @@
 """Workarounds that reach into private APIs, in one place, each checked against the versions
 it was written for so that an upgrade fails here with one line instead of silently elsewhere."""
 
+import sys
+
 import keras
 
 KERAS_WRITTEN_FOR = "3.15.1"  # pinned in pyproject.toml
@@ -35,3 +37,18 @@ def allow_worker_growth(nbytes: int) -> None:
         raise CompatError("joblib's loky has no _MAX_MEMORY_LEAK_SIZE "
                           f"(written for {LOKY_WRITTEN_FOR}); see echo/compat.py")
     process_executor._MAX_MEMORY_LEAK_SIZE = nbytes
+
+
+def skip_tensorflow_probe() -> None:
+    """On the JAX backend, keep Keras's serialization (`get_config`) from importing TensorFlow,
+    installed for the other backend, only to ask whether a value is one of its types: 3.6 s once
+    per process here, and no value in a configuration of ours is. Where TensorFlow is imported
+    already, or the backend is TensorFlow, nothing changes."""
+    from keras.src.utils import module_utils
+
+    lazy = getattr(module_utils, "tensorflow", None)
+    if not (hasattr(lazy, "_available") and hasattr(lazy, "module")):
+        raise CompatError(f"Keras {keras.__version__} has no module_utils.tensorflow LazyModule "
+                          f"(written for {KERAS_WRITTEN_FOR}); see echo/compat.py")
+    if keras.backend.backend() == "jax" and lazy.module is None and "tensorflow" not in sys.modules:
+        lazy._available = False

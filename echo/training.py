@@ -20,6 +20,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from echo import compile_cache
+from echo.compat import skip_tensorflow_probe
 from echo.encoding import encode
 from echo.models import state_variables
 from echo.records import Curves
@@ -98,8 +100,9 @@ def clear_programs() -> None:
 def compiled_program(model, purpose, missing_value, reset_per_sequence, arguments, over_seeds=False):
     """The compiled program for `purpose` ('train', 'predict' or 'values': the predicted values
     rather than the distributions), this architecture and these argument shapes, and the
-    seconds spent compiling it now, with any one-off start-up of the backend (0 if it was
-    compiled before in this process).
+    seconds spent compiling it now (or loading it from the compile cache on disk,
+    `echo.compile_cache`, where every layer is Keras's own), with any one-off start-up of
+    the backend (0 if it was compiled before in this process).
 
     Weights are arguments, not constants, so every model with the same
     configuration (every seed of a variant) shares one compilation; so is Adam's learning
@@ -108,23 +111,40 @@ def compiled_program(model, purpose, missing_value, reset_per_sequence, argument
     mapped over it (jax.vmap): each seed trains on its own, in one call.
     """
     start = time.perf_counter()  # a process's first program also starts JAX's backend: one-off too
-    key = (purpose, over_seeds, json.dumps(model.get_config(), sort_keys=True, default=str),
+    skip_tensorflow_probe()
+    config = model.get_config()
+    key = (purpose, over_seeds, json.dumps(config, sort_keys=True, default=str),
            json.dumps(_optimizer_key(model.optimizer), sort_keys=True, default=str),
            missing_value, reset_per_sequence,
            str(jax.tree.map(lambda a: (a.shape, str(a.dtype)), arguments)))
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
-    build = {"train": _train_program, "predict": _predict_program,
-             "values": functools.partial(_predict_program, values=True)}[purpose]
-    program = build(model, missing_value, reset_per_sequence)
-    if over_seeds:
-        program = jax.vmap(program)
-    compiled = jax.jit(program).lower(*arguments).compile()
+    kept = _only_keras(config)  # a user's layer may change without its configuration changing
+    compiled = compile_cache.load(key) if kept else None
+    if compiled is None:
+        build = {"train": _train_program, "predict": _predict_program,
+                 "values": functools.partial(_predict_program, values=True)}[purpose]
+        program = build(model, missing_value, reset_per_sequence)
+        if over_seeds:
+            program = jax.vmap(program)
+        compiled = jax.jit(program).lower(*arguments).compile()
+        if kept:
+            compile_cache.save(key, compiled)
     _PROGRAMS[key] = compiled
     while len(_PROGRAMS) > PROGRAMS_KEPT:
         _PROGRAMS.popitem(last=False)
     return compiled, time.perf_counter() - start
+
+
+def _only_keras(config) -> bool:
+    """Whether every layer (and cell) of a model's configuration is one of Keras's own."""
+    if isinstance(config, dict):
+        module = config.get("module", "keras") if "class_name" in config else "keras"
+        return module.split(".")[0] == "keras" and all(map(_only_keras, config.values()))
+    if isinstance(config, list):
+        return all(map(_only_keras, config))
+    return True
 
 
 def _optimizer_key(optimizer) -> dict:

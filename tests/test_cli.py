@@ -61,18 +61,21 @@ def test_speed_times_the_tutorial_and_both_engines_on_the_same_work(tmp_path):
     assert done.returncode == 0, done.stderr
     totals, phases = (part.splitlines() for part in done.stdout.split("Where the time went"))
     rows = [line.split("|") for line in totals if line.startswith("| ")][1:]
-    assert [row[1].strip() for row in rows] == ["tutorial", "per-seed", "vectorized"]
+    engines = ["tutorial", "per-seed", "per-seed", "vectorized", "vectorized"]
+    assert [row[1].strip() for row in rows] == engines
     assert all("2 seeds x 5 epochs" in row[2] for row in rows[1:])
+    assert ["cold" in row[2] for row in rows[1:]] == [True, False, True, False]
+    assert all("warm: programs loaded from the compile cache" in row[2] for row in rows[2::2])
     assert all(float(row[4]) > 0 for row in rows)
     rows = [line.split("|") for line in phases if line.startswith("| ")][1:]
-    assert [row[1].strip() for row in rows] == ["per-seed", "vectorized"]
+    assert [row[1].strip() for row in rows] == engines[1:]
     assert all(float(value) >= 0 for row in rows for value in row[2:-1])
     assert "spent longer compiling" in done.stdout  # 5 epochs: compilation dominates
     assert [line for line in done.stderr.splitlines() if line.startswith("timing")] == [
         "timing tutorial ...", "timing per-seed ...", "timing vectorized ..."]
     stored = json.loads((tmp_path / "speed.json").read_text())
     assert stored["experiment"] == "echo-current"
-    assert [s["engine"] for s in stored["speeds"]] == ["tutorial", "per-seed", "vectorized"]
+    assert [s["engine"] for s in stored["speeds"]] == engines
     assert stored["speeds"][1]["phases"]["compile"] > stored["speeds"][1]["phases"]["train"]
 
 
@@ -144,3 +147,15 @@ def test_dask_backend_without_dask_names_the_extra(tmp_path, monkeypatch, capsys
     assert status == 2 and error.count("\n") == 1
     assert "pip install 'echo-bench[dask]'" in error
     assert not any(tmp_path.iterdir())
+
+
+def test_auto_is_the_vectorized_engine_where_a_gpu_is_visible_and_per_seed_elsewhere(monkeypatch):
+    from bench import cluster
+    from bench.usage import chosen_engine
+
+    monkeypatch.setattr(cluster, "visible_gpus", lambda: [])
+    assert chosen_engine("auto") == "per-seed" and chosen_engine("vectorized") == "vectorized"
+    monkeypatch.setattr(cluster, "visible_gpus", lambda: ["0"])
+    assert chosen_engine("auto") == "vectorized" and chosen_engine("per-seed") == "per-seed"
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    assert chosen_engine("auto") == "per-seed"

@@ -2,6 +2,7 @@ import pytest
 
 _PER_EPOCH: dict[str, float] = {}
 _STORED: dict[str, float] = {}
+_COMPILED: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +17,13 @@ def stored_per_seed():
     return _STORED
 
 
+@pytest.fixture(scope="session")
+def compiled():
+    """A command's compile seconds, cold and warm (its compile cache filled), filled in by the
+    benchmarks."""
+    return _COMPILED
+
+
 def pytest_terminal_summary(terminalreporter):
     """Every measurement with its speed-up over each tutorial loop and over the per-seed
     engine's ten seeds: ratios of things measured in this run, which is what to compare."""
@@ -25,6 +33,10 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{name:20s} {1000 * seconds:8.3f} ms")
         terminalreporter.write_line(f"as one chunk: {_STORED['one by one'] / _STORED['as one chunk']:.1f}x "
                                     "faster than one by one")
+    if len(_COMPILED) == 2:
+        terminalreporter.section("bench run echo-lag, 1 seed: compile seconds, measured in this run")
+        terminalreporter.write_line(f"cold {_COMPILED['cold']:.2f} s, warm {_COMPILED['warm']:.2f} s "
+                                    f"({_COMPILED['warm'] / _COMPILED['cold']:.0%} of cold)")
     if not _PER_EPOCH:
         return
     engines = [k for k in _PER_EPOCH if k.startswith("engine")]

@@ -1,0 +1,87 @@
+"""The compile cache on disk: a program compiled once is loaded, not traced or compiled, by a
+later process; the numbers are the same with it warm, cold or off; a damaged entry or a folder
+that cannot be used costs a compilation, never a run."""
+
+import pytest
+
+from echo import compile_cache, training
+from echo.protocol import run
+from experiments import EXPERIMENTS
+
+SETUP = EXPERIMENTS["echo-lag"].variants["stateful-lstm50"].replace(epochs=8, eval_sequences=2)
+
+
+@pytest.fixture
+def traced(monkeypatch, tmp_path):
+    """A fresh cache folder, no program in this process, and the count of programs traced."""
+    monkeypatch.setenv(compile_cache.VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.setattr(compile_cache, "_unusable", [])
+    count = {"train": 0}
+    original = training._train_program
+
+    def counted(*args):
+        count["train"] += 1
+        return original(*args)
+
+    monkeypatch.setattr(training, "_train_program", counted)
+    training.clear_programs()
+    yield count
+    training.clear_programs()
+
+
+def numbers(result):
+    return result.scores["eval_accuracy"], result.curves.loss.tolist()
+
+
+def entries(tmp_path):
+    return sorted((tmp_path / "cache").glob(f"*{compile_cache.SUFFIX}"))
+
+
+def test_a_program_compiled_once_is_loaded_by_a_later_process_with_the_same_numbers(
+        traced, tmp_path, monkeypatch):
+    cold = run(SETUP, 3)
+    assert traced["train"] == 1 and len(entries(tmp_path)) == 2  # training and prediction
+    training.clear_programs()  # as a new process
+    warm = run(SETUP, 3)
+    assert traced["train"] == 1 and numbers(warm) == numbers(cold)
+    assert not list((tmp_path / "cache").glob(".tmp-*"))
+    monkeypatch.setenv(compile_cache.VARIABLE, "off")
+    training.clear_programs()
+    assert numbers(run(SETUP, 3)) == numbers(cold) and traced["train"] == 2
+
+
+def test_a_damaged_entry_is_compiled_again_and_replaced(traced, tmp_path):
+    cold = run(SETUP, 1)
+    for entry in entries(tmp_path):
+        entry.write_bytes(entry.read_bytes()[:100])  # cut short, as by a full disk
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2  # replaced whole
+
+
+def test_a_folder_that_cannot_be_used_is_skipped_in_one_line(traced, tmp_path, monkeypatch, capsys):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(compile_cache.VARIABLE, str(tmp_path / "file" / "cache"))
+    assert compile_cache.problem(tmp_path / "file" / "cache") == "Not a directory"
+    first = run(SETUP, 2)
+    training.clear_programs()
+    assert numbers(run(SETUP, 2)) == numbers(first)
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "compile cache" in said[0] and "skipped" in said[0]
+
+
+def test_a_users_layer_is_never_kept_its_code_may_change_under_the_same_configuration(
+        traced, tmp_path):
+    run(SETUP.replace(cell="architectures:OwnNamesCell", stateful=False, carry_state=False), 0)
+    assert entries(tmp_path) == []
+
+
+def test_a_programs_name_changes_with_its_key_and_with_this_packages_source(monkeypatch):
+    assert compile_cache.digest(("a",)) == compile_cache.digest(("a",))
+    assert compile_cache.digest(("a",)) != compile_cache.digest(("b",))
+    before = compile_cache.digest(("a",))
+    compile_cache._context.cache_clear()
+    monkeypatch.setattr(compile_cache, "_source_digest", lambda: "edited")
+    assert compile_cache.digest(("a",)) != before
+    compile_cache._context.cache_clear()
