@@ -147,16 +147,17 @@ def wait_until(condition, process, limit=300):
 @pytest.mark.slow
 def test_a_second_writer_is_refused_at_once_or_waits_and_then_sees_the_first_ones_runs(tmp_path):
     lock = tmp_path / "echo-current" / ".writer.lock"
-    first = start(*QUICK, "--epochs", "300", "--jobs", "1", "--results", str(tmp_path))
+    # Long enough to outlast two more commands' start-up, its program loaded from the cache or not.
+    first = start(*QUICK, "--epochs", "4000", "--jobs", "1", "--results", str(tmp_path))
     wait_until(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), first)
-    refused = bench(*QUICK, "--epochs", "300", "--results", str(tmp_path))
+    refused = bench(*QUICK, "--epochs", "4000", "--results", str(tmp_path))
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert f"being written by another command (pid {first.pid})" in refused.stderr
     other = bench(*QUICK, "--epochs", "100", "--wait", "--results", str(tmp_path))
     assert first.wait(timeout=300) == 0
     assert other.returncode == 2 and "waiting for it to end" in other.stderr
     assert "made with other settings" in other.stderr
-    same = bench(*QUICK, "--epochs", "300", "--results", str(tmp_path))
+    same = bench(*QUICK, "--epochs", "4000", "--results", str(tmp_path))
     assert same.returncode == 0 and "4 of 4 runs already in" in same.stdout
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
 
