@@ -146,7 +146,7 @@ def check_cells(experiments) -> None:
 def check_compile_cache() -> None:
     """Say in one line, before anything trains, that the compile cache cannot be used (and turn
     it off for the workers, which then compile as without one)."""
-    from echo import compile_cache
+    from bench import compile_cache
 
     where = compile_cache.folder()
     problem = where and compile_cache.problem(where)

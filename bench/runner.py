@@ -51,7 +51,11 @@ class Chunk:
 
 
 def run_chunk(chunk: Chunk) -> list[Outcome]:
-    """Run a chunk in this process: its tasks one by one, or its seeds at once."""
+    """Run a chunk in this process: its tasks one by one, or its seeds at once, its programs
+    kept in the compile cache."""
+    from bench import compile_cache
+
+    compile_cache.install()
     if chunk.engine == "per-seed":
         return [run_task(task) for task in chunk.tasks]
     from echo.vectorized import run_seeds

@@ -20,7 +20,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from echo import compile_cache
 from echo.compat import skip_tensorflow_probe
 from echo.encoding import encode
 from echo.models import state_variables
@@ -92,17 +91,29 @@ _PROGRAMS: OrderedDict[tuple, object] = OrderedDict()
 PROGRAMS_KEPT = 16  # compiled programs kept per process, least recently used dropped first
 
 
+_KEPT = None  # where compiled programs are kept between processes (`keep_programs`), if anywhere
+
+
 def clear_programs() -> None:
-    """Forget compiled programs (the next run compiles afresh)."""
+    """Forget this process's compiled programs (the next run compiles, or loads them from where
+    they are kept)."""
     _PROGRAMS.clear()
+
+
+def keep_programs(store) -> None:
+    """Keep compiled programs in `store` (its `load(key)` gives one or None, its `save(key,
+    program)` keeps one) and look there before compiling; None keeps them in this process only.
+    The trainer writes no file itself: `bench.compile_cache` is the store a command's workers use."""
+    global _KEPT
+    _KEPT = store
 
 
 def compiled_program(model, purpose, missing_value, reset_per_sequence, arguments, over_seeds=False):
     """The compiled program for `purpose` ('train', 'predict' or 'values': the predicted values
     rather than the distributions), this architecture and these argument shapes, and the
-    seconds spent compiling it now (or loading it from the compile cache on disk,
-    `echo.compile_cache`, where every layer is Keras's own), with any one-off start-up of
-    the backend (0 if it was compiled before in this process).
+    seconds spent compiling it now (or loading it from where programs are kept between
+    processes, `keep_programs`, where every layer is Keras's own), with any one-off start-up
+    of the backend (0 if it was compiled before in this process).
 
     Weights are arguments, not constants, so every model with the same
     configuration (every seed of a variant) shares one compilation; so is Adam's learning
@@ -120,8 +131,9 @@ def compiled_program(model, purpose, missing_value, reset_per_sequence, argument
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
-    kept = _only_keras(config)  # a user's layer may change without its configuration changing
-    compiled = compile_cache.load(key) if kept else None
+    # A user's layer may change without its configuration changing: its programs are not kept.
+    kept = _KEPT if _KEPT is not None and _only_keras(config) else None
+    compiled = kept.load(key) if kept else None
     if compiled is None:
         build = {"train": _train_program, "predict": _predict_program,
                  "values": functools.partial(_predict_program, values=True)}[purpose]
@@ -130,7 +142,7 @@ def compiled_program(model, purpose, missing_value, reset_per_sequence, argument
             program = jax.vmap(program)
         compiled = jax.jit(program).lower(*arguments).compile()
         if kept:
-            compile_cache.save(key, compiled)
+            kept.save(key, compiled)
     _PROGRAMS[key] = compiled
     while len(_PROGRAMS) > PROGRAMS_KEPT:
         _PROGRAMS.popitem(last=False)

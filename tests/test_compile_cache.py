@@ -4,7 +4,8 @@ that cannot be used costs a compilation, never a run."""
 
 import pytest
 
-from echo import compile_cache, training
+from bench import compile_cache
+from echo import training
 from echo.protocol import run
 from experiments import EXPERIMENTS
 
@@ -16,6 +17,7 @@ def traced(monkeypatch, tmp_path):
     """A fresh cache folder, no program in this process, and the count of programs traced."""
     monkeypatch.setenv(compile_cache.VARIABLE, str(tmp_path / "cache"))
     monkeypatch.setattr(compile_cache, "_unusable", [])
+    compile_cache.install()
     count = {"train": 0}
     original = training._train_program
 
@@ -26,6 +28,7 @@ def traced(monkeypatch, tmp_path):
     monkeypatch.setattr(training, "_train_program", counted)
     training.clear_programs()
     yield count
+    training.keep_programs(None)
     training.clear_programs()
 
 

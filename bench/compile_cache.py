@@ -1,6 +1,7 @@
 """Compiled programs kept on disk between commands, so that a second command neither traces
 Keras nor compiles with XLA again: each program is stored whole (by rename, safe under
 concurrent writers and a kill at any instruction) under a digest of everything it depends on.
+The trainer writes no file: a command's workers `install` this as the place it keeps programs.
 
 The folder is `$ECHO_BENCH_CACHE`, else the user's cache folder (`$XDG_CACHE_HOME` or
 `~/.cache`, then `echo-bench/programs`); `ECHO_BENCH_CACHE=off` turns it off. A cache that
@@ -13,9 +14,11 @@ import os
 import pickle
 import platform
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
+
+import echo
+from bench import files
 
 VARIABLE = "ECHO_BENCH_CACHE"
 OFF = "off"
@@ -34,13 +37,18 @@ def folder() -> Path | None:
     return Path(base) / "echo-bench" / "programs"
 
 
+def install() -> None:
+    """Make this process's trainer keep its programs here (`echo.training.keep_programs`)."""
+    from echo import training
+
+    training.keep_programs(sys.modules[__name__])
+
+
 def problem(where: Path) -> str | None:
     """Why programs cannot be kept in `where` (it cannot be made or written), or None."""
     try:
         where.mkdir(parents=True, exist_ok=True)
-        probe, name = tempfile.mkstemp(dir=where, prefix=".tmp-")
-        os.close(probe)
-        os.unlink(name)
+        files.probe_writable(where)
     except OSError as error:
         return error.strerror or str(error)
     return None
@@ -72,16 +80,7 @@ def save(key: tuple, compiled) -> None:
     try:
         from jax.experimental import serialize_executable
 
-        data = pickle.dumps(serialize_executable.serialize(compiled))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        files.atomic_write(path, pickle.dumps(serialize_executable.serialize(compiled)))
     except Exception as error:  # noqa: BLE001  (the cache is an optimisation, never a failure)
         _give_up(f"{type(error).__name__}: {' '.join(str(error).split())[:200]}")
 
@@ -103,8 +102,8 @@ def _path(key: tuple) -> Path | None:
 def digest(key: tuple) -> str:
     """A program's name on disk: its key (architecture, argument shapes, purpose: what the
     process's own program cache is keyed by) with what else decides the executable: the
-    versions of Python, JAX, jaxlib and Keras, this package's source, the device and the XLA
-    flags."""
+    versions of Python, JAX, jaxlib, Keras and NumPy, echo/'s source, the device, the CPU and
+    the XLA flags."""
     return hashlib.sha256(repr((key, _context())).encode()).hexdigest()[:32]
 
 
@@ -127,9 +126,9 @@ def _version(package: str) -> str:
 
 
 def _source_digest() -> str:
-    """A digest of this package's source: any change to echo/ compiles afresh."""
+    """A digest of the trainer's package's source: any change to echo/ compiles afresh."""
     source = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(Path(echo.__file__).parent.glob("*.py")):
         source.update(path.name.encode() + path.read_bytes())
     return source.hexdigest()
 
