@@ -22,6 +22,7 @@ from keras import ops
 
 from echo.compat import skip_tensorflow_probe
 from echo.encoding import encode
+from echo.gather import gathered
 from echo.models import state_variables
 from echo.records import Curves
 
@@ -168,11 +169,12 @@ def _optimizer_key(optimizer) -> dict:
     return config
 
 
-def _train_program(model, missing_value, reset_per_sequence):
-    """A pure function (weights, optimizer state, batched X, y) -> (new ones, curves)."""
+def _train_program(model, missing_value, reset_per_sequence, gather=True):
+    """A pure function (weights, optimizer state, batched X, y) -> (new ones, curves); `gather`
+    as in `_forward`."""
     n_unique = model.output_shape[-1]
     optimizer = model.optimizer
-    forward = _forward(model, n_unique, missing_value)
+    forward = _forward(model, n_unique, missing_value, gather)
     loss_fn = keras.losses.CategoricalCrossentropy()
     states0 = [ops.zeros(v.shape, v.dtype) for v in state_variables(model)]
 
@@ -235,19 +237,23 @@ def _predict_program(model, missing_value, _reset_per_sequence, values=False):
     return run
 
 
-def _forward(model, n_unique, missing_value):
-    """A pure function (trainable values, states, x) -> (probabilities, new states)."""
+def _forward(model, n_unique, missing_value, gather=True):
+    """A pure function (trainable values, states, x) -> (probabilities, new states); with
+    `gather`, the model's products with its one-hot input are gathers (`echo.gather`)."""
     carried = state_variables(model)
 
-    def forward(trainable, states, x):
+    def forward(trainable, states, inputs):
         mapping = (list(zip(model.trainable_variables, trainable))
                    + [(v, v.value) for v in model.non_trainable_variables]
                    + list(zip(carried, states)))
         with keras.StatelessScope(state_mapping=mapping) as scope:
-            probs = model(encode(x, n_unique, missing_value), training=True)
+            probs = model(inputs, training=True)
         return probs, [scope.get_current_value(v) for v in carried]
 
-    return forward
+    if gather:
+        return gathered(forward, n_unique, missing_value)
+    return lambda trainable, states, x: forward(trainable, states,
+                                                encode(x, n_unique, missing_value))
 
 
 def batching(model, X) -> int:
