@@ -3,6 +3,7 @@ import pytest
 _PER_EPOCH: dict[str, float] = {}
 _STORED: dict[str, float] = {}
 _COMPILED: dict[str, float] = {}
+_INPUTS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,13 @@ def compiled():
     return _COMPILED
 
 
+@pytest.fixture(scope="session")
+def inputs():
+    """Seconds per epoch of echo-lag's training program with its one-hot input multiplied out
+    and gathered, filled in by the benchmarks."""
+    return _INPUTS
+
+
 def pytest_terminal_summary(terminalreporter):
     """Every measurement with its speed-up over each tutorial loop and over the per-seed
     engine's ten seeds: ratios of things measured in this run, which is what to compare."""
@@ -37,6 +45,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("bench run echo-lag, 1 seed: compile seconds, measured in this run")
         terminalreporter.write_line(f"cold {_COMPILED['cold']:.2f} s, warm {_COMPILED['warm']:.2f} s "
                                     f"({_COMPILED['warm'] / _COMPILED['cold']:.0%} of cold)")
+    if len(_INPUTS) == 2:
+        terminalreporter.section("echo-lag's training program: ms per epoch, measured in this run")
+        for name, seconds in _INPUTS.items():
+            terminalreporter.write_line(f"inputs {name:20s} {1000 * seconds:8.3f} ms")
+        terminalreporter.write_line(f"gathered: {_INPUTS['one-hot products'] / _INPUTS['gathered']:.2f}x "
+                                    "faster than one-hot products")
     if not _PER_EPOCH:
         return
     engines = [k for k in _PER_EPOCH if k.startswith("engine")]
