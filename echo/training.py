@@ -219,7 +219,9 @@ def _predict_program(model, missing_value, _reset_per_sequence, values=False):
     Held-out sequences are independent (each starts from zeros), so they run side by side
     (vmapped, HELD_OUT_AT_ONCE at a time) rather than one after another: the batches of a
     sequence stay in order."""
-    forward = _forward(model, model.output_shape[-1], missing_value)
+    # One-hot products, not gathers: side by side, the held-out sequences' inputs make one large
+    # product, faster on a CPU than their gathers (echo-lag: 62 against 68 ms per 1000 sequences).
+    forward = _forward(model, model.output_shape[-1], missing_value, gather=False)
     states0 = [ops.zeros(v.shape, v.dtype) for v in state_variables(model)]
 
     def batch_step(carry, xb):
@@ -237,7 +239,7 @@ def _predict_program(model, missing_value, _reset_per_sequence, values=False):
     return run
 
 
-def _forward(model, n_unique, missing_value, gather=True):
+def _forward(model, n_unique, missing_value, gather):
     """A pure function (trainable values, states, x) -> (probabilities, new states); with
     `gather`, the model's products with its one-hot input are gathers (`echo.gather`)."""
     carried = state_variables(model)

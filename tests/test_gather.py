@@ -125,7 +125,7 @@ def test_every_kind_of_model_computes_what_its_one_hot_program_does(kind):
     gathers = _forward_and_gradients(model, setup.missing_value, True, x)
     for a, b in zip(dense, gathers):
         _close(b, a)
-    forward = _forward(model, model.output_shape[-1], setup.missing_value)
+    forward = _forward(model, model.output_shape[-1], setup.missing_value, gather=True)
     trainable = [v.value for v in model.trainable_variables]
     states = [v.value for v in state_variables(model)]
     assert model.output_shape[-1] not in _contracted_sizes(forward, trainable, states, x)
