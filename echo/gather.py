@@ -7,8 +7,10 @@ hundredth of it products with zero. `gathered(fn, n_unique, missing_value)` trac
 pure function of arrays whose last argument is the one-hot input, as `echo.encoding.encode`
 makes it) once and evaluates its program with that input kept as values (a `OneHot`), carried
 through the operations that only move its elements (transposes, slices, squeezes, reshapes,
-casts, nested jits and scans over time) into each product over its features, which becomes a
-gather of the other operand's rows. Any other use gets the one-hot array itself, so the result
+casts, nested jits and scans over time, and a Masking layer's test of every feature against its
+mask value and its zeros for the masked steps, kept as `Compared` and `Broadcast`) into each
+product over its features, which becomes a gather of the other operand's rows (a missing row's
+product: its fill times their sum). Any other use gets the one-hot array itself, so the result
 is always the program's: the same model (Keras's layers or a user's), the same values (a
 product's terms that are zeros are left out, so the sums that remain are exact or, in gradients,
 added in another order).
