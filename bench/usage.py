@@ -103,7 +103,7 @@ def override_grid(overrides: list[str]) -> list[dict]:
 
 def chosen_engine(engine: str) -> str:
     """The engine `auto` stands for: vectorized where JAX can use a GPU here, else per-seed,
-    which trains as fast on a CPU (README, *Speed*) and is the reference. Any other engine as
+    which trains faster on a CPU (README, *Speed*) and is the reference. Any other engine as
     given."""
     if engine != "auto":
         return engine
