@@ -3,7 +3,7 @@ import pytest
 _PER_EPOCH: dict[str, float] = {}
 _STORED: dict[str, float] = {}
 _COMPILED: dict[str, float] = {}
-_INPUTS: dict[str, float] = {}
+_INPUTS: dict[int, dict[str, float]] = {}
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +27,8 @@ def compiled():
 
 @pytest.fixture(scope="session")
 def inputs():
-    """Seconds per epoch of echo-lag's training program with its one-hot input multiplied out
-    and gathered, filled in by the benchmarks."""
+    """Seconds per seed-epoch of echo-lag's training program with its one-hot input multiplied
+    out and gathered, by the number of seeds mapped over, filled in by the benchmarks."""
     return _INPUTS
 
 
@@ -45,12 +45,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("bench run echo-lag, 1 seed: compile seconds, measured in this run")
         terminalreporter.write_line(f"cold {_COMPILED['cold']:.2f} s, warm {_COMPILED['warm']:.2f} s "
                                     f"({_COMPILED['warm'] / _COMPILED['cold']:.0%} of cold)")
-    if len(_INPUTS) == 2:
-        terminalreporter.section("echo-lag's training program: ms per epoch, measured in this run")
-        for name, seconds in _INPUTS.items():
-            terminalreporter.write_line(f"inputs {name:20s} {1000 * seconds:8.3f} ms")
-        terminalreporter.write_line(f"gathered: {_INPUTS['one-hot products'] / _INPUTS['gathered']:.2f}x "
-                                    "faster than one-hot products")
+    if _INPUTS:
+        terminalreporter.section("echo-lag's training program: ms per seed-epoch, measured in this run")
+        for seeds, timed in _INPUTS.items():
+            terminalreporter.write_line(
+                f"{seeds:5d} seeds: one-hot products {1000 * timed['one-hot products']:8.4f} ms, "
+                f"gathered {1000 * timed['gathered']:8.4f} ms "
+                f"({timed['one-hot products'] / timed['gathered']:.2f}x faster)")
     if not _PER_EPOCH:
         return
     engines = [k for k in _PER_EPOCH if k.startswith("engine")]
