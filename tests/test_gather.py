@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 import pytest
+from jax.extend.core import ClosedJaxpr, Jaxpr
 
 from echo.encoding import encode
 from echo.gather import gathered
@@ -36,8 +37,10 @@ def _contracted_sizes(fn, *arguments) -> list:
             if eqn.primitive.name == "dot_general":
                 (contract, _), _ = eqn.params["dimension_numbers"]
                 sizes.extend(eqn.invars[0].aval.shape[d] for d in contract)
-            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
-                visit(sub)
+            for value in eqn.params.values():
+                for sub in value if isinstance(value, tuple) else (value,):
+                    if isinstance(sub, (ClosedJaxpr, Jaxpr)):
+                        visit(getattr(sub, "jaxpr", sub))
 
     visit(jax.make_jaxpr(fn)(*arguments).jaxpr)
     return sizes
