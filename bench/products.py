@@ -15,7 +15,13 @@ def input_products(setup, seeds: int = 1, rounds: int = 4) -> dict[str, float]:
     """Seconds per seed-epoch of `setup`'s whole training run, {'one-hot products': s,
     'gathered': s}, best of `rounds`; `seeds` > 1 maps the program over that many copies of
     seed 0's run, as the vectorized engine maps over seeds."""
-    calls = {"one-hot products": _program(setup, False, seeds), "gathered": _program(setup, True, seeds)}
+    framed = framed_sequences(setup, streams(0)[0], setup.epochs)
+    model = initial_model(setup, 0)
+    arguments = training.train_arguments(model, framed.X, framed.y)
+    if seeds > 1:
+        arguments = jax.tree.map(lambda a: np.repeat(np.asarray(a)[None], seeds, 0), arguments)
+    calls = {name: _call(model, setup, arguments, gather, seeds)
+             for name, gather in (("one-hot products", False), ("gathered", True))}
     best = dict.fromkeys(calls, float("inf"))
     for _ in range(rounds):
         for name, call in calls.items():
@@ -25,16 +31,9 @@ def input_products(setup, seeds: int = 1, rounds: int = 4) -> dict[str, float]:
     return {name: seconds / (seeds * setup.epochs) for name, seconds in best.items()}
 
 
-def _program(setup, gather: bool, seeds: int):
-    framed = framed_sequences(setup, streams(0)[0], setup.epochs)
-    model = initial_model(setup, 0)
-    model.optimizer.build(model.trainable_variables)
-    arguments = ([v.value for v in model.trainable_variables],
-                 [v.value for v in model.optimizer.variables],
-                 *training.split_batches(framed.X, framed.y, setup.batch_size))
+def _call(model, setup, arguments, gather: bool, seeds: int):
+    """A call of the training program, compiled, on `arguments` (mapped over seeds if more than
+    one)."""
     program = training._train_program(model, setup.missing_value, not setup.carry_state, gather)
-    if seeds > 1:
-        program = jax.vmap(program)
-        arguments = jax.tree.map(lambda a: np.repeat(np.asarray(a)[None], seeds, 0), arguments)
-    compiled = jax.jit(program).lower(*arguments).compile()
+    compiled = jax.jit(jax.vmap(program) if seeds > 1 else program).lower(*arguments).compile()
     return lambda: jax.block_until_ready(compiled(*arguments))

@@ -41,15 +41,13 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
     stateless optimizer update (TensorFlow refuses it), so there the tutorial's
     own loop trains, with the same protocol and results but at its speed.
     """
-    batch_size = batching(model, X)
+    batching(model, X)  # refuses samples that do not split into whole batches, on any backend
     if keras.backend.backend() != "jax":
         from echo.reference import train_reference
 
         return train_reference(model, X, y, missing_value=missing_value,
                                reset_per_sequence=reset_per_sequence)
-    model.optimizer.build(model.trainable_variables)
-    arguments = ([v.value for v in model.trainable_variables],
-                 [v.value for v in model.optimizer.variables], *split_batches(X, y, batch_size))
+    arguments = train_arguments(model, X, y)
     program, compile_seconds = compiled_program(model, "train", missing_value, reset_per_sequence,
                                         arguments)
     trainable, opt_vars, losses, accuracies = program(*arguments)
@@ -58,6 +56,15 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
     for variable, value in zip(model.optimizer.variables, opt_vars):
         variable.assign(value)
     return Curves(ops.convert_to_numpy(losses), ops.convert_to_numpy(accuracies), compile_seconds)
+
+
+def train_arguments(model: keras.Model, X: np.ndarray, y: np.ndarray) -> tuple:
+    """The training program's arguments: the model's weights, its optimizer's state (built
+    here if it is not yet) and X and y split into batches."""
+    model.optimizer.build(model.trainable_variables)
+    return ([v.value for v in model.trainable_variables],
+            [v.value for v in model.optimizer.variables],
+            *split_batches(X, y, batching(model, X)))
 
 
 def predict(model: keras.Model, X: np.ndarray, *, missing_value: float = 0.0) -> np.ndarray:
