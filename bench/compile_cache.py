@@ -19,6 +19,7 @@ from pathlib import Path
 
 import echo
 from bench import files
+from echo.errors import one_line
 
 VARIABLE = "ECHO_BENCH_CACHE"
 OFF = "off"
@@ -65,9 +66,7 @@ def load(key: tuple):
         from jax.experimental import serialize_executable
 
         return serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
-    except FileNotFoundError:
-        return None
-    except Exception:  # noqa: BLE001  (a damaged entry is compiled again and replaced)
+    except Exception:  # noqa: BLE001  (none stored; or damaged: compiled again and replaced)
         return None
 
 
@@ -82,7 +81,7 @@ def save(key: tuple, compiled) -> None:
 
         files.atomic_write(path, pickle.dumps(serialize_executable.serialize(compiled)))
     except Exception as error:  # noqa: BLE001  (the cache is an optimisation, never a failure)
-        _give_up(f"{type(error).__name__}: {' '.join(str(error).split())[:200]}")
+        _give_up(one_line(error, 200))
 
 
 def _give_up(reason: str) -> None:
