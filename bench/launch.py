@@ -25,7 +25,6 @@ def run(options: RunOptions) -> int:
     """Check, plan and run one `run` command; its exit status."""
     from bench.cluster import ClusterError
     from bench.plan import Refused, planned
-    from bench.sequential import Schedule, until_decided
     from bench.session import WriteFailed, execute
     from bench.store import ExperimentStore, StoreError
 
@@ -34,6 +33,8 @@ def run(options: RunOptions) -> int:
     experiments = asked(declared, options)
     schedule = None
     if options.until_decided:
+        from bench.sequential import Schedule, until_decided
+
         most = options.max_seeds or 50
         schedule = Schedule(min(options.seeds, most), options.round or 10, most)
     check_sizes(experiments, schedule.most if schedule else options.seeds, options.epochs)
@@ -116,13 +117,15 @@ def check_cells(experiments) -> None:
     (`echo.cells.usable`), and build with each variant it is given to; a variant it cannot run
     (state it cannot carry, a head it cannot feed) is refused before anything trains, all such
     in one line."""
-    from echo.cells import CellError, check_builds, usable
-
     given = {}
     for experiment in experiments:
         for variant, setup in experiment.variants.items():
             if ":" in setup.cell:
                 given.setdefault(setup.cell, []).append((f"{experiment.name}/{variant}", setup))
+    if not given:
+        return  # Keras's own cells: nothing to check, and no Keras to import here
+    from echo.cells import CellError, check_builds, usable
+
     for cell, variants in sorted(given.items()):
         try:
             layer = usable(cell)

@@ -63,15 +63,21 @@ def keras_drawn(model: keras.Model) -> list[str]:
 
 
 @contextmanager
-def recorded_initializers():
+def recorded_initializers(drawn: bool = True):
     """While building a model: note on every variable a layer makes with `add_weight` the
     initializer it was given (Keras keeps none once the value is drawn), so that any layer's
-    weights, under whatever attribute names it keeps them, are drawn from the seed."""
+    weights, under whatever attribute names it keeps them, are drawn from the seed. With
+    `drawn=False` a trainable weight starts as zeros instead: for a template whose weights
+    `initial_weights` draws, built without running Keras's initializers (JAX programs compiled
+    once per process and shape: about a second of a worker's first run of an LSTM)."""
     original = keras.layers.Layer.add_weight
 
     def add_weight(layer, *args, **options):
-        variable = original(layer, *args, **options)
-        given = args[1] if len(args) > 1 else options.get("initializer")
+        options = {**dict(zip(("shape", "initializer", "dtype"), args)), **options}
+        given = options.get("initializer")
+        if not drawn and options.get("trainable", True):
+            options["initializer"] = _undrawn
+        variable = original(layer, **options)
         variable.echo_initializer = keras.initializers.get(
             given if given is not None else "glorot_uniform")
         return variable
@@ -81,6 +87,11 @@ def recorded_initializers():
         yield
     finally:
         keras.layers.Layer.add_weight = original
+
+
+def _undrawn(shape, dtype=None) -> np.ndarray:
+    """Zeros, made by numpy: a template's weight before `initial_weights` draws it."""
+    return np.zeros(shape, keras.backend.standardize_dtype(dtype or "float32"))
 
 
 def _initializer_of(model: keras.Model, variable):

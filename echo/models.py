@@ -44,7 +44,7 @@ class ModelSpec:
             raise ValueError(f"unknown head {self.head!r}; choose from {', '.join(HEADS)}")
 
 
-def build_model(spec: ModelSpec) -> keras.Model:
+def build_model(spec: ModelSpec, drawn: bool = True) -> keras.Model:
     """Sequence layer -> Dense softmax over n_unique classes; Adam and cross-entropy.
 
     The `sequence` head returns the sequence layer's output at every step
@@ -55,8 +55,9 @@ def build_model(spec: ModelSpec) -> keras.Model:
     row per batch row, so it needs it fixed. With `mask_value`, a Masking layer
     hides every step whose features all equal it from the sequence layer. A layer
     gets only the options it takes (`sequence_layer`); what it cannot do is refused.
+    With `drawn=False` its trainable weights are zeros until set (`recorded_initializers`).
     """
-    with recorded_initializers():
+    with recorded_initializers(drawn):
         model = _model(spec)
     model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])

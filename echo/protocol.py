@@ -41,10 +41,12 @@ def initial_model(setup: Setup, seed: int, clear: bool = True) -> keras.Model:
 
 
 def template_model(setup: Setup, clear: bool = True) -> keras.Model:
-    """A model of the setup whose weights are Keras's own draw: a template for its shapes."""
+    """A model of the setup, a template for its shapes, whose trainable weights are zeros where
+    `echo.initial` draws them. A user's layer draws as Keras would: it may read its weights as it
+    builds, and Keras's draw of a bare keras.Variable depends on the draws made before it."""
     if clear:
         keras.backend.clear_session(free_memory=False)
-    return build_model(setup.model_spec())
+    return build_model(setup.model_spec(), drawn=":" in setup.cell)
 
 
 def run(setup: Setup, seed: int) -> Run:

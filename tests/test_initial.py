@@ -11,6 +11,7 @@ import pytest
 from keras import ops
 
 from echo.initial import initial_weights, keras_drawn, recorded_initializers, weights_rng
+from echo.models import build_model
 from echo.protocol import initial_model, streams, template_model
 
 from helpers import ROOT, model_kinds
@@ -31,6 +32,7 @@ def test_a_seed_in_a_chunk_starts_from_the_weights_it_gets_alone(name):
 
 
 def test_weights_follow_the_declared_initializers():
+    model_spec = SETUPS["echo-lag"].model_spec()
     model = template_model(SETUPS["echo-lag"])
     kernel, recurrent, bias, dense_kernel, dense_bias = initial_weights(model, [11])
     for weights, (fan_in, fan_out) in ((kernel[0], (100, 200)), (dense_kernel[0], (50, 100))):
@@ -38,9 +40,25 @@ def test_weights_follow_the_declared_initializers():
         assert np.abs(weights).max() <= limit and np.abs(weights).max() > 0.99 * limit
         assert weights.var() == pytest.approx(limit**2 / 3, rel=0.05)
     np.testing.assert_allclose(recurrent[0] @ recurrent[0].T, np.eye(50), atol=1e-5)  # orthogonal
-    keras_own = [np.asarray(v.value) for v in model.trainable_variables]
+    keras_own = [np.asarray(v.value) for v in build_model(model_spec).trainable_variables]
     np.testing.assert_array_equal(bias[0], keras_own[2])  # zeros, ones on the forget gate
     assert bias[0].sum() == 50 and not dense_bias.any()
+
+
+@pytest.mark.parametrize("name", SETUPS)
+def test_a_template_runs_no_initializer_of_keras_and_draws_as_a_drawn_model(name, monkeypatch):
+    spec = SETUPS[name].model_spec()
+    drawn = build_model(spec)
+    calls = []
+    for initializer in (keras.initializers.GlorotUniform, keras.initializers.Orthogonal):
+        call = initializer.__call__
+        monkeypatch.setattr(initializer, "__call__",
+                            lambda self, *a, call=call, **k: calls.append(self) or call(self, *a, **k))
+    template = template_model(SETUPS[name])
+    assert calls == []
+    assert not any(np.asarray(v.value).any() for v in template.trainable_variables)
+    for ours, theirs in zip(initial_weights(template, [6, 2]), initial_weights(drawn, [6, 2])):
+        np.testing.assert_array_equal(ours, theirs)
 
 
 def test_the_weights_stream_is_apart_from_the_data_streams():
