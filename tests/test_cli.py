@@ -1,13 +1,14 @@
 """End to end through `python -m bench`, as a user runs it."""
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import bench
+from helpers import ROOT, bench
 
 
 @pytest.mark.slow
@@ -159,3 +160,14 @@ def test_auto_is_the_vectorized_engine_where_a_gpu_is_visible_and_per_seed_elsew
     assert chosen_engine("auto") == "vectorized" and chosen_engine("per-seed") == "per-seed"
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     assert chosen_engine("auto") == "per-seed"
+
+
+def test_a_run_of_keras_own_cells_loads_neither_keras_nor_scipy_in_the_command(tmp_path):
+    script = ("import sys; from bench.cli import main; "
+              f"status = main(['run', 'echo-lag', '--seeds', '1', '--epochs', '3', '--jobs', '1', "
+              f"'--quiet', '--results', {str(tmp_path)!r}]); "
+              "print(status, *(m in sys.modules for m in ('keras', 'jax', 'scipy.stats')))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.stdout.split()[-4:] == ["0", "False", "False", "False"], done.stderr
+    assert len(pd.read_csv(tmp_path / "echo-lag" / "runs.csv")) == 1
