@@ -1,9 +1,10 @@
 """Run tasks in parallel worker processes (joblib's loky), with a progress bar.
 
 Workers get settings and seeds, never models, and send back plain records;
-this process never loads Keras. Work goes out in chunks: one task each for
-the per-seed engine, several seeds of one variant for the vectorized engine
-(`echo.vectorized`), sized for the device by a worker that looks at it first.
+this process loads Keras only to check a user's cell (`bench.launch.check_cells`).
+Work goes out in chunks: one task each for the per-seed engine, several seeds of
+one variant for the vectorized engine (`echo.vectorized`), sized for the device
+by a worker that looks at it first.
 A chunk that raises comes back as failures with its message; the rest go on.
 A worker that dies breaks the pool: the chunks that were running then are
 rerun one at a time in a fresh worker, so only the chunk that kills its worker
