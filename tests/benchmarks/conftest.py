@@ -4,6 +4,7 @@ _PER_EPOCH: dict[str, float] = {}
 _STORED: dict[str, float] = {}
 _COMPILED: dict[str, float] = {}
 _INPUTS: dict[int, dict[str, float]] = {}
+_FIRST_MODEL: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,13 @@ def compiled():
 
 
 @pytest.fixture(scope="session")
+def first_model():
+    """Seconds to build a process's first echo-lag model, drawn by Keras and as a template, filled
+    in by the benchmarks."""
+    return _FIRST_MODEL
+
+
+@pytest.fixture(scope="session")
 def inputs():
     """Seconds per seed-epoch of echo-lag's training program with its one-hot input multiplied
     out and gathered, by the number of seeds mapped over, filled in by the benchmarks."""
@@ -45,6 +53,11 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("bench run echo-lag, 1 seed: compile seconds, measured in this run")
         terminalreporter.write_line(f"cold {_COMPILED['cold']:.2f} s, warm {_COMPILED['warm']:.2f} s "
                                     f"({_COMPILED['warm'] / _COMPILED['cold']:.0%} of cold)")
+    if len(_FIRST_MODEL) == 2:
+        terminalreporter.section("a process's first echo-lag model: seconds, measured in this run")
+        terminalreporter.write_line(f"drawn by Keras {_FIRST_MODEL['drawn']:.2f} s, template "
+                                    f"{_FIRST_MODEL['template']:.2f} s "
+                                    f"({_FIRST_MODEL['template'] / _FIRST_MODEL['drawn']:.0%})")
     if _INPUTS:
         terminalreporter.section("echo-lag's training program: ms per seed-epoch, measured in this run")
         for seeds, timed in _INPUTS.items():
