@@ -113,7 +113,7 @@ def clear_programs() -> None:
 def keep_programs(store) -> None:
     """Keep compiled programs in `store` (its `load(key)` gives one or None, its `save(key,
     program)` keeps one) and look there before compiling; None keeps them in this process only.
-    The trainer writes no file itself: `bench.compile_cache` is the store a command's workers use."""
+    The trainer writes no file itself: `bench.run.compile_cache` is the store a command's workers use."""
     global _KEPT
     _KEPT = store
 

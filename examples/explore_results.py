@@ -9,7 +9,7 @@ from pathlib import Path
 
 import bench
 import echo
-from bench import figures
+from bench.report import figures
 
 arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 arguments.add_argument("--results", type=Path, default=Path("results"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Time echo-lag on an NVIDIA GPU: the vectorized engine at 4096 and 8192 seeds, its training
-# program with the one-hot products and with gathers (bench.products; INPUT_SEEDS, default 1 64 1024), then all three
+# program with the one-hot products and with gathers (bench.perf.products; INPUT_SEEDS, default 1 64 1024), then all three
 # ways (tutorial loop, per-seed, vectorized) on 64 seeds; each prints its phases (set-up, compile,
 # train, score) and keeps JSON in $OUT (or here). Last, what a user runs: `bench run` of 4096
 # seeds end to end, results stored (its meta.json kept beside the JSON). SEEDS, COMPARE_SEEDS and EPOCHS change the sizes
@@ -26,7 +26,7 @@ for seeds in $sizes; do
 done
 python3 - "${OUT:-.}/input-products.json" "${EPOCHS:-2000}" ${INPUT_SEEDS:-1 64 1024} <<'PY'
 import json, sys
-from bench.products import input_products
+from bench.perf.products import input_products
 from experiments.echo_lag import EXPERIMENT
 setup = EXPERIMENT.baseline_setup.replace(epochs=int(sys.argv[2]))
 timed = {seeds: input_products(setup, seeds, rounds=2) for seeds in map(int, sys.argv[3:])}

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.analyses import (
+from bench.report.analyses import (
     Analysis,
     LagGridAnalysis,
     LagProfileAnalysis,

@@ -107,7 +107,7 @@ def test_published_style_layers_train_from_the_command_line_and_refusals_come_fi
 
 
 def test_a_reader_is_told_of_weights_keras_drew_and_of_a_mask_the_layer_drops():
-    from bench.meta import cell_notes
+    from bench.store.provenance import cell_notes
 
     masked = EXPERIMENTS["masking"].variants["masking-layer"].replace(stateful=False)
     assert "does not consume masks" in cell_notes(masked.replace(cell=WINDOW))
@@ -120,8 +120,8 @@ def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tun
         tmp_path, monkeypatch):
     """Made-up runs: this cell does best at 1e-2, the LSTM at 3e-3; the scorecard says so, and
     compares the two at those rates on the evaluation seeds."""
-    from bench import cli
-    from bench.runner import Outcome
+    from bench.cli.main import main
+    from bench.run.runner import Outcome
 
     from test_writers import trained
 
@@ -135,29 +135,29 @@ def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tun
         for task in tasks:
             yield [Outcome(task, made_up(task))]
 
-    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+    monkeypatch.setattr("bench.run.runner.run_tasks", run_tasks)
     quick = ["--epochs", "3", "--quiet"]
     for folder, mine in (("ref", []), ("mine", ["--set", f"cell={OWN}"])):
         results = ["--results", str(tmp_path / folder)]
-        assert cli.main(["run", "ignore-state", "--seeds", "4", *mine, *quick, *results]) == 0
+        assert main(["run", "ignore-state", "--seeds", "4", *mine, *quick, *results]) == 0
         if folder == "mine":
             card = scorecard_page(tmp_path)
             assert "Tuned: not yet" in card and "ignore-state-tuning --set cell=" in card
-        assert cli.main(["run", "ignore-state-tuning", "--seeds", "2", *mine, *quick, *results]) == 0
-        assert cli.main(["run", "ignore-state", "--tuned", "--seeds", "4", *mine, *quick,
+        assert main(["run", "ignore-state-tuning", "--seeds", "2", *mine, *quick, *results]) == 0
+        assert main(["run", "ignore-state", "--tuned", "--seeds", "4", *mine, *quick,
                          *results]) == 0
     card = scorecard_page(tmp_path)
     row = next(line for line in card.splitlines() if line.startswith("| stateless | 0.01 |"))
     assert "| 0.003 |" in row and row.endswith("| equivalent (n = 4) |")
     assert "### Tuned: each cell at the learning rate its own ignore-state-tuning runs chose" in card
-    assert cli.main(["run", "ignore-state", "--tuned", "--set", "learning_rate=0.01", *quick,
+    assert main(["run", "ignore-state", "--tuned", "--set", "learning_rate=0.01", *quick,
                      "--results", str(tmp_path / "mine")]) == 2
 
 
 def scorecard_page(tmp_path) -> str:
-    from bench import cli
+    from bench.cli.main import main
 
     out = tmp_path / "card.md"
-    assert cli.main(["scorecard", OWN, "--results", str(tmp_path / "mine"), "--reference",
+    assert main(["scorecard", OWN, "--results", str(tmp_path / "mine"), "--reference",
                      str(tmp_path / "ref"), "--out", str(out)]) == 0
     return out.read_text()

@@ -3,7 +3,7 @@ written; and the statuses of commands that find nothing to do or compare."""
 
 import pytest
 
-from bench import cli
+from bench.cli.main import main
 
 from test_writers import QUICK, fake_workers
 
@@ -27,7 +27,7 @@ from test_writers import QUICK, fake_workers
 def test_bad_settings_are_one_line_and_status_2_before_anything_is_written(
         tmp_path, monkeypatch, capsys, args, message):
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, *args, "--results", str(tmp_path)]) == 2
+    assert main([*QUICK, *args, "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not list(tmp_path.iterdir())
@@ -42,30 +42,30 @@ def test_settings_a_framing_cannot_frame_are_refused(tmp_path, monkeypatch, caps
                                                      message):
     fake_workers(monkeypatch)
     args = ["run", "echo-lag", "--seeds", "1", "--quiet", "--results", str(tmp_path)]
-    assert cli.main([*args, *[a for o in overrides for a in ("--set", o)]]) == 2
+    assert main([*args, *[a for o in overrides for a in ("--set", o)]]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
 
 
 def test_compare_without_a_paired_run_is_not_a_pass(tmp_path, monkeypatch, capsys):
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--results", str(tmp_path / "a")]) == 0
-    assert cli.main([*QUICK, "--epochs", "6", "--results", str(tmp_path / "b")]) == 0
+    assert main([*QUICK, "--results", str(tmp_path / "a")]) == 0
+    assert main([*QUICK, "--epochs", "6", "--results", str(tmp_path / "b")]) == 0
     capsys.readouterr()
     for tolerance in ([], ["--tolerance", "0.01"]):
-        assert cli.main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), *tolerance]) == 1
+        assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), *tolerance]) == 1
         assert "nothing was compared" in capsys.readouterr().err
-    assert cli.main(["compare", str(tmp_path / "a"), str(tmp_path / "a"), "--tolerance",
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a"), "--tolerance",
                      "0.01"]) == 0
 
 
 def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, monkeypatch, capsys):
     fake_workers(monkeypatch)
     base = ["run", "echo-lag", "--seeds", "1", "--quiet"]
-    assert cli.main([*base, "--results", str(tmp_path / "lstm")]) == 0
-    assert cli.main([*base, "--set", "cell=gru", "--results", str(tmp_path / "gru")]) == 0
+    assert main([*base, "--results", str(tmp_path / "lstm")]) == 0
+    assert main([*base, "--set", "cell=gru", "--results", str(tmp_path / "gru")]) == 0
     capsys.readouterr()
-    assert cli.main(["scorecard", "gru", "--results", str(tmp_path / "gru"), "--reference",
+    assert main(["scorecard", "gru", "--results", str(tmp_path / "gru"), "--reference",
                      str(tmp_path / "lstm")]) == 0
     out, err = capsys.readouterr()
     assert "# Scorecard: gru" in out and "undecided (n = 1)" in out and not err
@@ -73,9 +73,9 @@ def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, monkeypatch, capsys
 
 def test_abandon_with_nothing_to_drop_says_so(tmp_path, monkeypatch, capsys):
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--results", str(tmp_path)]) == 0
     capsys.readouterr()
-    assert cli.main(["abandon", "echo-current", "--results", str(tmp_path)]) == 0
+    assert main(["abandon", "echo-current", "--results", str(tmp_path)]) == 0
     assert "no unfinished --force to drop" in capsys.readouterr().out
-    assert cli.main(["abandon", "echo-lag", "--results", str(tmp_path)]) == 2
+    assert main(["abandon", "echo-lag", "--results", str(tmp_path)]) == 2
     assert "no results for 'echo-lag'" in capsys.readouterr().err

@@ -138,12 +138,12 @@ def test_tensorflow_backend_runs_the_same_protocol_to_the_same_numbers(tmp_path)
 def test_dask_backend_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
     import importlib.util
 
-    from bench import cli
+    from bench.cli.main import main
 
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *rest: None if name == "distributed" else find_spec(name, *rest))
-    status = cli.main(["run", "echo-lag", "--backend", "dask", "--results", str(tmp_path)])
+    status = main(["run", "echo-lag", "--backend", "dask", "--results", str(tmp_path)])
     error = capsys.readouterr().err
     assert status == 2 and error.count("\n") == 1
     assert "pip install 'echo-bench[dask]'" in error
@@ -151,8 +151,8 @@ def test_dask_backend_without_dask_names_the_extra(tmp_path, monkeypatch, capsys
 
 
 def test_auto_is_the_vectorized_engine_where_a_gpu_is_visible_and_per_seed_elsewhere(monkeypatch):
-    from bench import cluster
-    from bench.usage import chosen_engine
+    from bench.cli.arguments import chosen_engine
+    from bench.run import cluster
 
     monkeypatch.setattr(cluster, "visible_gpus", lambda: [])
     assert chosen_engine("auto") == "per-seed" and chosen_engine("vectorized") == "vectorized"
@@ -163,7 +163,7 @@ def test_auto_is_the_vectorized_engine_where_a_gpu_is_visible_and_per_seed_elsew
 
 
 def test_a_run_of_keras_own_cells_loads_neither_keras_nor_scipy_in_the_command(tmp_path):
-    script = ("import sys; from bench.cli import main; "
+    script = ("import sys; from bench.cli.main import main; "
               f"status = main(['run', 'echo-lag', '--seeds', '1', '--epochs', '3', '--jobs', '1', "
               f"'--quiet', '--results', {str(tmp_path)!r}]); "
               "print(status, *(m in sys.modules for m in ('keras', 'jax', 'scipy.stats')))")

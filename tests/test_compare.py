@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.compare import compare_runs, decided, table
-from bench.stats import decide_differences
+from bench.report.compare import compare_runs, decided, table
+from bench.stats.estimates import decide_differences
 from echo.experiment import Contrast
 
 from helpers import bench

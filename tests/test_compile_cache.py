@@ -4,7 +4,7 @@ that cannot be used costs a compilation, never a run."""
 
 import pytest
 
-from bench import compile_cache
+from bench.run import compile_cache
 from echo import training
 from echo.protocol import run
 from experiments import EXPERIMENTS

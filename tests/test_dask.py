@@ -31,8 +31,8 @@ def test_scheduler_needs_the_dask_backend():
 def test_a_local_cluster_for_gpus_has_one_worker_pinned_to_each():
     from distributed import default_client
 
-    from bench.cluster import dask_executor
-    from bench.runner import worker_environment
+    from bench.run.cluster import dask_executor
+    from bench.run.runner import worker_environment
 
     with dask_executor(4, None, worker_environment, ["0", "1"]) as (_, slots):
         seen = default_client().run(lambda: __import__("os").environ.get("CUDA_VISIBLE_DEVICES"))
@@ -41,7 +41,7 @@ def test_a_local_cluster_for_gpus_has_one_worker_pinned_to_each():
 
 @pytest.mark.parametrize("visible, gpus", [("2,3", ["2", "3"]), ("-1", []), ("", [])])
 def test_visible_gpus_follow_cuda_visible_devices(monkeypatch, visible, gpus):
-    from bench.cluster import visible_gpus
+    from bench.run.cluster import visible_gpus
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
     assert visible_gpus() == gpus

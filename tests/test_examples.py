@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import bench
-from bench.store import StoreError
+from bench.store.directory import StoreError
 
 from helpers import ROOT
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from bench.usage import UsageError, override_grid
+from bench.cli.arguments import UsageError, override_grid
 from echo import cells, setup
 from experiments import EXPERIMENTS
 
@@ -63,7 +63,7 @@ def test_a_derived_variant_is_stored_resumed_and_reported(tmp_path):
 
 
 def test_the_learning_rate_is_a_setting_that_reaches_adam_and_leaves_stored_hashes():
-    from bench.schema import settings_hash
+    from bench.store.schema import settings_hash
     from echo.protocol import run
 
     assert override_grid(["learning_rate=0.003,1e-2"]) == [{"learning_rate": 0.003},

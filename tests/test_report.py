@@ -104,7 +104,7 @@ def test_each_experiment_is_read_on_its_own(results, tmp_path, damage, message):
 
 
 def test_a_command_run_in_rounds_is_one_line_with_its_times_summed():
-    from bench.index import made_by
+    from bench.report.index import made_by
 
     def call(started, wall, runs, command="python -m bench run a b --until-decided"):
         return {"command": command, "started": started, "wall_seconds": wall, "runs": runs}
@@ -120,7 +120,7 @@ def test_a_command_run_in_rounds_is_one_line_with_its_times_summed():
 def test_a_grids_answer_names_the_protocol_it_holds_for():
     import pandas as pd
 
-    from bench.analyses import protocol
+    from bench.report.analyses import protocol
 
     grid = pd.DataFrame({"stateful": [True, True], "cell": ["lstm", "lstm"], "lag": [1, 2],
                          "window": [9, 9], "framing": ["lag_with_window"] * 2,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.runner import run_tasks
-from bench.tasks import Task
+from bench.run.runner import run_tasks
+from bench.run.tasks import Task
 from echo.setup import Setup
 
 from helpers import bench, start

@@ -4,8 +4,8 @@ on synthetic paired data (no training) under the null, where the procedure keeps
 import numpy as np
 import pandas as pd
 
-from bench.sequential import Schedule
-from bench.stats import ALPHA, decide
+from bench.run.rounds import Schedule
+from bench.stats.estimates import ALPHA, decide
 from echo.experiment import Contrast
 
 SCHEDULE = Schedule(first=10, round=10, most=50)

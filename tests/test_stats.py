@@ -8,7 +8,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from bench.stats import (
+from bench.stats.estimates import (
     NO_SEEDS,
     Estimate,
     decide,
@@ -169,7 +169,7 @@ def test_a_significant_difference_is_worded_by_its_size_against_delta():
 
 
 def test_one_formatter_writes_every_interval():
-    from bench.wording import estimate_text
+    from bench.report.wording import estimate_text
 
     nan = float("nan")
     assert estimate_text(Estimate(0.5, 0.25, 0.75, 10)) == "0.5000 [0.2500, 0.7500]"

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import files, schema, staging
-from bench.plan import Refused, Stored, plan_run
-from bench.schema import settings_hash
-from bench.store import Busy, ExperimentStore, StoreError
-from bench.tasks import Task
+from bench.run.plan import Refused, Stored, plan_run
+from bench.run.tasks import Task
+from bench.store import files, schema, staging
+from bench.store.directory import Busy, ExperimentStore, StoreError
+from bench.store.schema import settings_hash
 from echo.records import Curves, Run
 from echo.setup import Setup
 

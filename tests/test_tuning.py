@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import cli
-from bench.stats import decide
-from bench.tuning import chosen_rates, declared_variant, tuning_curve
+from bench.cli.main import main
+from bench.stats.estimates import decide
+from bench.stats.tuning import chosen_rates, declared_variant, tuning_curve
 from echo.experiment import RATES, TUNING_SEEDS, Contrast, at_rate, tuning
 from experiments import EXPERIMENTS
 
@@ -69,23 +69,23 @@ def test_the_tuned_command_needs_a_complete_tuning_budget(tmp_path, monkeypatch,
     fake_workers(monkeypatch)
     args = ["run", "masking", "--tuned", "--seeds", "2", "--epochs", "3", "--quiet",
             "--results", str(tmp_path)]
-    assert cli.main(args) == 2
+    assert main(args) == 2
     assert "run `python -m bench run masking-tuning" in capsys.readouterr().err
-    assert cli.main(["run", "masking-tuning", "--seeds", "2", "--epochs", "3", "--quiet",
+    assert main(["run", "masking-tuning", "--seeds", "2", "--epochs", "3", "--quiet",
                      "--variants", at_rate("drop", 1e-3), "--results", str(tmp_path)]) == 0
     capsys.readouterr()
-    assert cli.main(args) == 2
+    assert main(args) == 2
     assert "has not run every variant at every rate" in capsys.readouterr().err
-    assert cli.main(["run", "masking-tuning", "--seeds", "2", "--epochs", "3", "--quiet",
+    assert main(["run", "masking-tuning", "--seeds", "2", "--epochs", "3", "--quiet",
                      "--results", str(tmp_path)]) == 0
-    assert cli.main(args) == 0
+    assert main(args) == 0
     runs = pd.read_csv(tmp_path / "masking" / "runs.csv")
     tuning_seeds = pd.read_csv(tmp_path / "masking-tuning" / "runs.csv")["seed"]
     assert set(runs["seed"]) == {0, 1} and set(tuning_seeds) == {TUNING_SEEDS, TUNING_SEEDS + 1}
-    assert cli.main([*args, "--set", "units=5"]) == 2  # no tuning runs of units=5
+    assert main([*args, "--set", "units=5"]) == 2  # no tuning runs of units=5
     assert "--set units=5 --results" in capsys.readouterr().err
     capsys.readouterr()
-    assert cli.main([*args, "--until-decided"]) == 2
+    assert main([*args, "--until-decided"]) == 2
     assert "does not combine with --until-decided" in capsys.readouterr().err
 
 
@@ -130,9 +130,9 @@ def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_ea
     for both stateful variants, where they tie with stateless. The protocol's family leaves out
     the contrasts between variants at 3e-3 (the tuned family's), and the page and index say at
     which rates each answer holds."""
-    from bench import answers
-    from bench.index import index
-    from bench.tuned import tuned_comparison
+    from bench.report import answers
+    from bench.report.index import index
+    from bench.report.tuned import tuned_comparison
 
     budget = tuning_runs({"stateless": {r: 0.99 if r == 1e-3 else 0.9 for r in RATES},
                           "stateful-reset": {r: 0.99 if r == 3e-3 else 0.9 for r in RATES},

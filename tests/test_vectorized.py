@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bench.runner import Chunk, make_chunks, run_chunk, run_tasks
-from bench.tasks import Task
+from bench.run.runner import Chunk, make_chunks, run_chunk, run_tasks
+from bench.run.tasks import Task
 from echo.protocol import framed_sequences, initial_model, run, streams, template_model
 from echo.training import _PROGRAMS as PROGRAMS
 from echo.training import HELD_OUT_AT_ONCE, clear_programs, train

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import cli, files
-from bench.runner import Outcome
+from bench.cli.main import main
+from bench.run.runner import Outcome
+from bench.store import files
 from echo.records import Curves, Run
 
 from helpers import bench, start
@@ -37,7 +38,7 @@ def fake_workers(monkeypatch, failing=()):
             yield [Outcome(task, error="ValueError: boom") if task.seed in failing else Outcome(
                 task, trained(task))]
 
-    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+    monkeypatch.setattr("bench.run.runner.run_tasks", run_tasks)
 
 
 def stored_seeds(results: Path) -> list[int]:
@@ -46,13 +47,13 @@ def stored_seeds(results: Path) -> list[int]:
 
 def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypatch, capsys):
     fake_workers(monkeypatch, failing={2})
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 1
+    assert main([*QUICK, "--results", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "1 of 4 runs asked for are not stored" in err and err.count("\n") == 1
     errors = pd.read_csv(tmp_path / "echo-current" / "errors.csv")
     assert errors["seed"].tolist() == [2] and "boom" in errors["error"].item()
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--results", str(tmp_path)]) == 0
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
     assert not (tmp_path / "echo-current" / "errors.csv").exists()
     meta = json.loads((tmp_path / "echo-current" / "meta.json").read_text())
@@ -65,9 +66,9 @@ def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypa
 
 def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypatch):
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
-    assert cli.main([*QUICK, "--seeds", "2", "--epochs", "6", "--results", str(tmp_path)]) == 2
-    assert cli.main([*QUICK, "--seeds", "2", "--epochs", "6", "--force",
+    assert main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--seeds", "2", "--epochs", "6", "--results", str(tmp_path)]) == 2
+    assert main([*QUICK, "--seeds", "2", "--epochs", "6", "--force",
                      "--results", str(tmp_path)]) == 0
     runs = pd.read_csv(tmp_path / "echo-current" / "runs.csv")
     assert runs["seed"].tolist() == [0, 1] and (runs["epochs"] == 6).all()
@@ -82,13 +83,13 @@ def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypat
         yield [Outcome(tasks[0], trained(tasks[0]))]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("bench.runner.run_tasks", interrupted)
-    assert cli.main([*QUICK, "--curve-every", "2", "--results", str(tmp_path)]) == 130
+    monkeypatch.setattr("bench.run.runner.run_tasks", interrupted)
+    assert main([*QUICK, "--curve-every", "2", "--results", str(tmp_path)]) == 130
     assert "1 finished runs are saved" in capsys.readouterr().err
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--curve-every", "1", "--results", str(tmp_path)]) == 2
+    assert main([*QUICK, "--curve-every", "1", "--results", str(tmp_path)]) == 2
     assert "stores curves every 2 epochs" in capsys.readouterr().err
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--results", str(tmp_path)]) == 0
     curves = pd.read_csv(tmp_path / "echo-current" / "curves.csv")
     assert curves.groupby("seed")["epoch"].apply(list).tolist() == [[2, 4, 5]] * 4
 
@@ -108,11 +109,11 @@ def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
         write(path, data)
 
     monkeypatch.setattr(files, "atomic_write", full_disk)
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
+    assert main([*QUICK, "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "run the same command" in err
     monkeypatch.setattr(files, "atomic_write", write)
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--results", str(tmp_path)]) == 0
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
     assert (tmp_path / "echo-current" / "meta.json").exists()
 
@@ -124,14 +125,14 @@ def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
     (["--curve-every", "100000000000000000000"], "expected a positive integer up to"),
 ])
 def test_absurd_sizes_are_refused_before_anything_starts(tmp_path, capsys, args, message):
-    assert cli.main(["run", "echo-current", *args, "--results", str(tmp_path)]) == 2
+    assert main(["run", "echo-current", *args, "--results", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
 
 def test_an_experiment_path_that_cannot_be_a_directory_is_refused_before_training(tmp_path, capsys):
     (tmp_path / "echo-current").write_text("not a directory")
-    assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
+    assert main([*QUICK, "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"cannot write results in {tmp_path / 'echo-current'}" in err
 
@@ -207,13 +208,13 @@ def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
 
 def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys):
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--seeds", "1", "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--seeds", "1", "--results", str(tmp_path)]) == 0
     directory = tmp_path / "echo-current"
     if subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode:
         pytest.skip("chattr +i is not permitted here")
     try:
         before = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
-        assert cli.main([*QUICK, "--results", str(tmp_path)]) == 2
+        assert main([*QUICK, "--results", str(tmp_path)]) == 2
         assert "Operation not permitted" in capsys.readouterr().err
         assert {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()} == before
     finally:
@@ -222,7 +223,7 @@ def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path,
 
 def test_a_subset_of_variants_keeps_the_experiments_baseline_and_contrasts(tmp_path, monkeypatch):
     fake_workers(monkeypatch)
-    assert cli.main(["run", "full-sequence", "--variants", "padded-masked", "--seeds", "1",
+    assert main(["run", "full-sequence", "--variants", "padded-masked", "--seeds", "1",
                      "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
     meta = json.loads((tmp_path / "full-sequence" / "meta.json").read_text())
     assert meta["baseline"] == "window-5" and meta["variants"] == ["padded-masked"]
@@ -237,10 +238,10 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
             yield [Outcome(task, Run({**run.scores, "eval_accuracy": accuracy}, run.final_loss,
                                      run.train_seconds, run.curves))]
 
-    monkeypatch.setattr("bench.runner.run_tasks", noisy)
+    monkeypatch.setattr("bench.run.runner.run_tasks", noisy)
     args = ["run", "ignore-state", "--until-decided", "--seeds", "2", "--round", "3",
             "--max-seeds", "8", "--epochs", "5", "--quiet", "--results", str(tmp_path)]
-    assert cli.main(args) == 0
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "round 1 of at most 3: seeds 0..1" in out and "round 3 of at most 3: seeds 0..7" in out
     runs = pd.read_csv(tmp_path / "ignore-state" / "runs.csv")
@@ -248,10 +249,10 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
     seeding = json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"]
     assert seeding["seeds"] == 8 and seeding["stopped"] == "max seeds reached"
     assert seeding["looks"] == 3 and seeding["alpha_per_look"] == pytest.approx(0.05 / 3)
-    assert cli.main(args + ["--jobs", "1"]) == 0  # a rerun resumes: nothing to train, same record
+    assert main(args + ["--jobs", "1"]) == 0  # a rerun resumes: nothing to train, same record
     assert "24 of 24 runs already in" in capsys.readouterr().out
     assert json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"] == seeding
-    assert cli.main(["run", "ignore-state", "--max-seeds", "8", "--results", str(tmp_path)]) == 2
+    assert main(["run", "ignore-state", "--max-seeds", "8", "--results", str(tmp_path)]) == 2
 
 
 @pytest.mark.parametrize("args, message", [
@@ -261,21 +262,21 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
     (["speed", "all"], "name one, not all"),
 ])
 def test_misspellings_and_abbreviations_are_refused_helpfully(capsys, args, message):
-    assert cli.main(args) == 2
+    assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
 
 def test_list_shows_the_experiments_named(capsys):
-    assert cli.main(["list", "masking"]) == 0
+    assert main(["list", "masking"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("masking\n") and "echo-lag\n" not in out
 
 
 def test_report_writes_beside_results_that_are_not_the_default(tmp_path, monkeypatch):
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, "--seeds", "2", "--results", str(tmp_path)]) == 0
-    assert cli.main(["report", "--results", str(tmp_path)]) == 0
+    assert main([*QUICK, "--seeds", "2", "--results", str(tmp_path)]) == 0
+    assert main(["report", "--results", str(tmp_path)]) == 0
     assert (tmp_path / "reports" / "echo-current.md").exists()
 
 
@@ -286,7 +287,7 @@ def interrupted_after(monkeypatch, runs: int):
             yield [Outcome(task, trained(task))]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
+    monkeypatch.setattr("bench.run.runner.run_tasks", run_tasks)
 
 
 def test_an_interrupted_force_keeps_the_old_variant_whole_and_is_resumed_or_abandoned(
@@ -295,16 +296,16 @@ def test_an_interrupted_force_keeps_the_old_variant_whole_and_is_resumed_or_aban
 
     results = ["--results", str(tmp_path)]
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, *results]) == 0
+    assert main([*QUICK, *results]) == 0
     old = bench.load(tmp_path)[0]
     forced = [*QUICK, "--epochs", "6", "--force", *results]
     interrupted_after(monkeypatch, 1)
-    assert cli.main(forced) == 130
+    assert main(forced) == 130
     runs = bench.load(tmp_path)[0]
     pd.testing.assert_frame_equal(runs, old)
     capsys.readouterr()
     fake_workers(monkeypatch)
-    assert cli.main([*QUICK, *results]) == 0  # the old command still finds all its runs
+    assert main([*QUICK, *results]) == 0  # the old command still finds all its runs
     out, err = capsys.readouterr()
     assert "4 of 4 runs already in" in out and "unfinished --force" in err and err.count("\n") == 1
     trained_now = []
@@ -314,16 +315,16 @@ def test_an_interrupted_force_keeps_the_old_variant_whole_and_is_resumed_or_aban
             trained_now.append(task.seed)
             yield [Outcome(task, trained(task))]
 
-    monkeypatch.setattr("bench.runner.run_tasks", run_tasks)
-    assert cli.main(forced) == 0
+    monkeypatch.setattr("bench.run.runner.run_tasks", run_tasks)
+    assert main(forced) == 0
     assert trained_now == [1, 2, 3]  # the replacement resumed: seed 0 was staged already
     runs = bench.load(tmp_path)[0]
     assert runs["seed"].tolist() == [0, 1, 2, 3] and set(runs["epochs"]) == {6}
     assert not list((tmp_path / "echo-current" / ".staging").iterdir())
     interrupted_after(monkeypatch, 2)
-    assert cli.main([*QUICK, "--force", *results]) == 130
+    assert main([*QUICK, "--force", *results]) == 130
     capsys.readouterr()
-    assert cli.main(["abandon", "echo-current", *results]) == 0
+    assert main(["abandon", "echo-current", *results]) == 0
     assert "unfinished --force dropped" in capsys.readouterr().out
     pd.testing.assert_frame_equal(bench.load(tmp_path)[0], runs)
     assert not list((tmp_path / "echo-current" / ".staging").iterdir())
@@ -350,13 +351,13 @@ def test_until_decided_resumed_after_an_interrupt_makes_the_same_looks(tmp_path,
         return ["run", "ignore-state", "--until-decided", "--seeds", "3", "--round", "3",
                 "--max-seeds", "15", "--epochs", "5", "--quiet", "--results", str(results)]
 
-    monkeypatch.setattr("bench.runner.run_tasks", scores())
-    assert cli.main(command(tmp_path / "whole")) == 0
+    monkeypatch.setattr("bench.run.runner.run_tasks", scores())
+    assert main(command(tmp_path / "whole")) == 0
     whole = json.loads((tmp_path / "whole" / "ignore-state" / "meta.json").read_text())["seeding"]
     assert whole["seeds"] == 6  # decided at the second look (the first has 3 seeds)
-    monkeypatch.setattr("bench.runner.run_tasks", scores(3 * 3 + 6))  # Ctrl-C at seed 5
-    assert cli.main(command(tmp_path / "resumed")) == 130
-    monkeypatch.setattr("bench.runner.run_tasks", scores())
-    assert cli.main(command(tmp_path / "resumed")) == 0
+    monkeypatch.setattr("bench.run.runner.run_tasks", scores(3 * 3 + 6))  # Ctrl-C at seed 5
+    assert main(command(tmp_path / "resumed")) == 130
+    monkeypatch.setattr("bench.run.runner.run_tasks", scores())
+    assert main(command(tmp_path / "resumed")) == 0
     resumed = json.loads((tmp_path / "resumed" / "ignore-state" / "meta.json").read_text())
     assert {**resumed["seeding"], "command": ""} == {**whole, "command": ""}

@@ -1,12 +1,12 @@
 """echo-lag's training program with its one-hot input multiplied out and with the products
-gathered (bench.products), for one seed and for seeds mapped over as the vectorized engine does
+gathered (bench.perf.products), for one seed and for seeds mapped over as the vectorized engine does
 (on a GPU, also 1024 of them); compared as a ratio of the two, measured in this run. The gathers
 are asserted faster on a CPU only: on a GPU this is the measurement that says whether they are."""
 
 import pytest
 
-from bench.cluster import visible_gpus
-from bench.products import input_products
+from bench.perf.products import input_products
+from bench.run.cluster import visible_gpus
 from experiments.echo_lag import EXPERIMENT
 
 SEEDS = [1, 4] + ([1024] if visible_gpus() else [])

@@ -14,7 +14,7 @@ import importlib.util
 
 import pytest
 
-from bench.timing import TutorialLoop
+from bench.perf.tutorial_loop import TutorialLoop
 from echo.initial import initial_weights
 from echo.protocol import initial_model, streams, template_model
 from echo.sequences import generate_sequences

@@ -6,9 +6,9 @@ import itertools
 import numpy as np
 import pytest
 
-from bench.meta import invocation, provenance
-from bench.store import ExperimentStore
-from bench.tasks import Task
+from bench.run.tasks import Task
+from bench.store.directory import ExperimentStore
+from bench.store.provenance import invocation, provenance
 from echo.records import Curves, Run
 from experiments.echo_lag import EXPERIMENT
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import figures
-from bench.stats import accuracy_interval, share_interval, units_needed
-from bench.tuning import rates_chosen, tuning_curve
-from bench.wording import estimate_text
+from bench.report import figures
+from bench.report.wording import estimate_text
+from bench.stats.estimates import accuracy_interval, share_interval, units_needed
+from bench.stats.tuning import rates_chosen, tuning_curve
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
 from echo.scoring import LEARNED  # a cell counts as learned when its whole 95% interval is above it
 

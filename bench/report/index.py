@@ -3,8 +3,8 @@ measurements, and each extension's answer."""
 
 from pathlib import Path
 
-from bench.answers import answers, claim_verdict, declared_experiment, protocol_rates
-from bench.wording import estimate_text
+from bench.report.answers import answers, claim_verdict, declared_experiment, protocol_rates
+from bench.report.wording import estimate_text
 
 INDEX_TITLE = "# echo-bench reports"
 

@@ -1,13 +1,13 @@
 """Markdown reports with figures, regenerated from results/ alone (never trains): a page per
-experiment (`bench.page`) and the index (`bench.index`), each experiment read on its own."""
+experiment (`bench.report.page`) and the index (`bench.report.index`), each experiment read on its own."""
 
 from pathlib import Path
 
-from bench.answers import answers, decided, declared_experiment
-from bench.index import index
-from bench.page import experiment_report
-from bench.store import ExperimentStore, StoreError
-from bench.tuned import tuned_comparison
+from bench.report.answers import answers, decided, declared_experiment
+from bench.report.index import index
+from bench.report.page import experiment_report
+from bench.report.tuned import tuned_comparison
+from bench.store.directory import ExperimentStore, StoreError
 
 MARKER = ".echo-bench-reports"  # marks a folder as written by `bench report`
 

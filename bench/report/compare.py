@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.stats import decide_differences, mean_interval
-from bench.store import ExperimentStore, StoreError, stored_experiments
-from bench.wording import estimate_text
+from bench.report.wording import estimate_text
+from bench.stats.estimates import decide_differences, mean_interval
+from bench.store.directory import ExperimentStore, StoreError, stored_experiments
 from echo.experiment import DELTA, Contrast
 
 PAIRED = ["variant", "seed", "settings_hash"]

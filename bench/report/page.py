@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import figures
-from bench.analyses import analysis_of
-from bench.answers import Decided, answers, chance_accuracy, declared_experiment, protocol_rates
-from bench.stats import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
-from bench.tuned import Tuned
-from bench.tuning import protocol_runs
-from bench.wording import estimate_text
+from bench.report import figures
+from bench.report.analyses import analysis_of
+from bench.report.answers import Decided, answers, chance_accuracy, declared_experiment, protocol_rates
+from bench.report.tuned import Tuned
+from bench.report.wording import estimate_text
+from bench.stats.estimates import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
+from bench.stats.tuning import protocol_runs
 from echo.scoring import TRAILING
 from echo.setup import Setup
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.files import StoreError, reason
-from bench.schema import (
+from bench.store.files import StoreError, reason
+from bench.store.schema import (
     FORMAT,
     KEYS,
     SCHEMAS,

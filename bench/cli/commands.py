@@ -1,16 +1,16 @@
-"""The commands but `run` (`bench.launch`): each takes its parsed options, makes one call into
+"""The commands but `run` (`bench.cli.launch`): each takes its parsed options, makes one call into
 the library and prints what it found; bad input is a UsageError (one line, exit status 2)."""
 
 import os
 import sys
 from pathlib import Path
 
-from bench.usage import UsageError, check_engine, results_directories, select
+from bench.cli.arguments import UsageError, check_engine, results_directories, select
 
 
 def command_report(args) -> int:
-    from bench.report import write_reports
-    from bench.store import StoreError
+    from bench.report.write import write_reports
+    from bench.store.directory import StoreError
 
     if not args.results.is_dir():
         raise UsageError(f"no results directory {args.results}/ (run `python -m bench run` first)")
@@ -28,8 +28,8 @@ def command_report(args) -> int:
 
 
 def command_compare(args) -> int:
-    from bench.compare import compare_directories, table
-    from bench.store import StoreError
+    from bench.report.compare import compare_directories, table
+    from bench.store.directory import StoreError
 
     results_directories(args.a, args.b)
     try:
@@ -55,8 +55,8 @@ def command_compare(args) -> int:
 
 
 def command_scorecard(args) -> int:
-    from bench.scorecard import scorecard
-    from bench.store import StoreError
+    from bench.report.scorecard import scorecard
+    from bench.store.directory import StoreError
 
     results_directories(args.results, args.reference)
     try:
@@ -76,7 +76,7 @@ def command_scorecard(args) -> int:
 
 def command_abandon(args) -> int:
     """Drop the named experiments' unfinished replacements and the runs they held back."""
-    from bench.store import ExperimentStore, StoreError
+    from bench.store.directory import ExperimentStore, StoreError
 
     results_directories(args.results)
     for name in dict.fromkeys(args.names):
@@ -97,7 +97,7 @@ def command_abandon(args) -> int:
 
 
 def command_speed(args) -> int:
-    from bench.speed import measure, phase_table, table, write_json
+    from bench.perf.speed import measure, phase_table, table, write_json
 
     if args.name == "all":
         raise UsageError("speed times one experiment's baseline; name one, not all")

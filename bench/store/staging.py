@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import files
-from bench.files import TEMPORARY, StoreError, file_stem, reason
-from bench.schema import PROVENANCE_COLUMNS, RUN_COLUMNS, run_row
-from bench.validation import check_values, typed
+from bench.store import files
+from bench.store.files import TEMPORARY, StoreError, file_stem, reason
+from bench.store.schema import PROVENANCE_COLUMNS, RUN_COLUMNS, run_row
+from bench.store.validation import check_values, typed
 
 REPLACEMENT = ".replacing.json"  # suffix of a staged record of an unfinished --force
 

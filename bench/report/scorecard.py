@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.analyses import analysis_of
-from bench.schema import RUN_COLUMNS, SETTINGS_COLUMNS
-from bench.stats import accuracy_interval, decide, median_epochs
-from bench.store import ExperimentStore, StoreError, stored_experiments
-from bench.tuning import rates_chosen
-from bench.wording import estimate_text
+from bench.report.analyses import analysis_of
+from bench.report.wording import estimate_text
+from bench.stats.estimates import accuracy_interval, decide, median_epochs
+from bench.stats.tuning import rates_chosen
+from bench.store.directory import ExperimentStore, StoreError, stored_experiments
+from bench.store.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from echo.experiment import Contrast, derived_name, tuning_name
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import echo
-from bench import files
+from bench.store import files
 from echo.errors import one_line
 
 VARIABLE = "ECHO_BENCH_CACHE"

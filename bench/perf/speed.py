@@ -20,10 +20,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from bench import compile_cache
-from bench.runner import run_tasks, stop_workers
-from bench.tasks import Task
-from bench.timing import TutorialLoop
+from bench.perf.tutorial_loop import TutorialLoop
+from bench.run import compile_cache
+from bench.run.runner import run_tasks, stop_workers
+from bench.run.tasks import Task
 from echo.records import Phases
 
 PHASES = tuple(field.name for field in dataclasses.fields(Phases))

@@ -3,11 +3,11 @@ at the learning rate its tuning budget chose, beside the answer at the protocol'
 
 from dataclasses import dataclass
 
-from bench.analyses import analysis_of
-from bench.answers import declared_experiment
-from bench.stats import decide
-from bench.tuning import rates_chosen
-from bench.wording import estimate_text
+from bench.report.analyses import analysis_of
+from bench.report.answers import declared_experiment
+from bench.report.wording import estimate_text
+from bench.stats.estimates import decide
+from bench.stats.tuning import rates_chosen
 from echo.experiment import tuning_name
 
 

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.stats import mean_interval  # noqa: E402
+from bench.stats.estimates import mean_interval  # noqa: E402
 from echo.scoring import TRAILING  # noqa: E402
 
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap

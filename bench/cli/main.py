@@ -1,13 +1,13 @@
 """The command line: `python -m bench list | run | report | speed | compare | scorecard |
-abandon`. It parses, then makes one call per command (`bench.launch.run` for `run`, the rest in
-`bench.commands`); bad input is one line and exit status 2."""
+abandon`. It parses, then makes one call per command (`bench.cli.launch.run` for `run`, the rest in
+`bench.cli.commands`); bad input is one line and exit status 2."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
 
-from bench.usage import UsageError, load_user_experiments, positive_float, positive_int
+from bench.cli.arguments import UsageError, load_user_experiments, positive_float, positive_int
 
 ENGINES = ("per-seed", "vectorized")
 RESULTS = Path("results")
@@ -138,15 +138,15 @@ def _reading_options(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run its command; the exit status."""
-    from bench import commands
+    from bench.cli import commands
 
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = parser().parse_args(argv)
         load_user_experiments(getattr(args, "experiments", None))
         if args.command == "run":
-            from bench.launch import run
-            from bench.options import run_options
+            from bench.cli.launch import run
+            from bench.run.options import run_options
 
             return run(run_options(args, argv))
         return getattr(commands, f"command_{args.command}")(args)
@@ -156,6 +156,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         print("bench: interrupted; finished experiments were written, rerun to complete the rest",
               file=sys.stderr)
-        from bench.session import Terminated
+        from bench.run.session import Terminated
 
         return 143 if isinstance(stop, Terminated) else 130

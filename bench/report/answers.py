@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bench.analyses import analysis_of
-from bench.stats import ALPHA, accuracy_interval, decide, judge_claim
-from bench.tuning import protocol_contrasts, protocol_runs
-from bench.wording import estimate_text
+from bench.report.analyses import analysis_of
+from bench.report.wording import estimate_text
+from bench.stats.estimates import ALPHA, accuracy_interval, decide, judge_claim
+from bench.stats.tuning import protocol_contrasts, protocol_runs
 
 
 def declared_experiment(name: str):

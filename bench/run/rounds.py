@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bench.stats import ALPHA, decide, judge_claim
-from bench.tuning import protocol_contrasts
+from bench.stats.estimates import ALPHA, decide, judge_claim
+from bench.stats.tuning import protocol_contrasts
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ def until_decided(schedule: Schedule, experiments, declared, stores: dict, optio
     """Add rounds of seeds, the same for every variant, until each experiment's contrasts and
     claim are decided (every look at alpha / looks) or the seeds reach the most allowed;
     `declared`, the experiments as defined (their contrasts judge each look)."""
-    from bench.meta import command_line
-    from bench.plan import planned
-    from bench.session import execute
+    from bench.run.plan import planned
+    from bench.run.session import execute
+    from bench.store.provenance import command_line
 
     command = command_line(list(options.argv))
     definitions = {e.name: e for e in declared}

@@ -107,7 +107,7 @@ def chosen_engine(engine: str) -> str:
     given."""
     if engine != "auto":
         return engine
-    from bench.cluster import visible_gpus
+    from bench.run.cluster import visible_gpus
 
     jax = os.environ.get("KERAS_BACKEND", "jax") == "jax"
     return "vectorized" if jax and visible_gpus() else "per-seed"

@@ -12,7 +12,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from bench.schema import FORMAT, hash_of_settings
+from bench.store.schema import FORMAT, hash_of_settings
 
 DISTRIBUTION = "echo-bench"
 ALSO = ("jaxlib", "tensorflow")  # pulled in by what we declare, and they decide the numbers

@@ -1,7 +1,7 @@
 """Run tasks in parallel worker processes (joblib's loky), with a progress bar.
 
 Workers get settings and seeds, never models, and send back plain records;
-this process loads Keras only to check a user's cell (`bench.launch.check_cells`).
+this process loads Keras only to check a user's cell (`bench.cli.launch.check_cells`).
 Work goes out in chunks: one task each for the per-seed engine, several seeds of
 one variant for the vectorized engine (`echo.vectorized`), sized for the device
 by a worker that looks at it first.
@@ -23,7 +23,7 @@ from joblib.externals.loky import ProcessPoolExecutor, get_reusable_executor
 from joblib.externals.loky.process_executor import BrokenProcessPool
 from tqdm import tqdm
 
-from bench.tasks import Task
+from bench.run.tasks import Task
 from echo.errors import one_line
 from echo.setup import Setup
 
@@ -54,7 +54,7 @@ class Chunk:
 def run_chunk(chunk: Chunk) -> list[Outcome]:
     """Run a chunk in this process: its tasks one by one, or its seeds at once, its programs
     kept in the compile cache."""
-    from bench import compile_cache
+    from bench.run import compile_cache
 
     compile_cache.install()
     if chunk.engine == "per-seed":
@@ -134,7 +134,7 @@ class PlanError(Exception):
 
 def _run(tasks, jobs, progress, backend, scheduler, engine, chunk):
     if backend == "dask":
-        from bench.cluster import dask_executor, visible_gpus
+        from bench.run.cluster import dask_executor, visible_gpus
 
         gpus = visible_gpus() if engine == "vectorized" and scheduler is None else []
         with dask_executor(jobs, scheduler, worker_environment, gpus) as (executor, slots):

@@ -8,8 +8,7 @@ import os
 import sys
 from contextlib import ExitStack
 
-from bench.options import RunOptions
-from bench.usage import (
+from bench.cli.arguments import (
     UsageError,
     check_engine,
     check_results_path,
@@ -19,21 +18,22 @@ from bench.usage import (
     override_grid,
     select,
 )
+from bench.run.options import RunOptions
 
 
 def run(options: RunOptions) -> int:
     """Check, plan and run one `run` command; its exit status."""
-    from bench.cluster import ClusterError
-    from bench.plan import Refused, planned
-    from bench.session import WriteFailed, execute
-    from bench.store import ExperimentStore, StoreError
+    from bench.run.cluster import ClusterError
+    from bench.run.plan import Refused, planned
+    from bench.run.session import WriteFailed, execute
+    from bench.store.directory import ExperimentStore, StoreError
 
     declared = select(list(options.names))
     options = dataclasses.replace(options, engine=chosen_engine(options.engine))
     experiments = asked(declared, options)
     schedule = None
     if options.until_decided:
-        from bench.sequential import Schedule, until_decided
+        from bench.run.rounds import Schedule, until_decided
 
         most = options.max_seeds or 50
         schedule = Schedule(min(options.seeds, most), options.round or 10, most)
@@ -87,8 +87,8 @@ def asked(declared: list, options: RunOptions) -> list:
 def tuned(experiment, results, overrides: str = ""):
     """The experiment (its variants as `overrides`, the command's --set, made them) at the
     learning rates its tuning runs in `results`, made with the same --set, chose."""
-    from bench.store import ExperimentStore, StoreError
-    from bench.tuning import rates_chosen
+    from bench.stats.tuning import rates_chosen
+    from bench.store.directory import ExperimentStore, StoreError
     from echo.experiment import tuning_name
     from experiments import EXPERIMENTS
 
@@ -149,7 +149,7 @@ def check_cells(experiments) -> None:
 def check_compile_cache() -> None:
     """Say in one line, before anything trains, that the compile cache cannot be used (and turn
     it off for the workers, which then compile as without one)."""
-    from bench import compile_cache
+    from bench.run import compile_cache
 
     where = compile_cache.folder()
     problem = where and compile_cache.problem(where)

@@ -4,7 +4,7 @@ Layout under DIR/NAME/: `runs.csv` (one row per variant and seed), `curves.csv`
 (one row per variant, seed and curve point), `errors.csv` (runs that failed, with
 their message) and `meta.json` (provenance, format version). One command at a
 time writes a directory (`writer`, an exclusive lock held for the whole command).
-Every finished run is first saved in `.staging/` (`bench.staging`), then merged into the
+Every finished run is first saved in `.staging/` (`bench.store.staging`), then merged into the
 CSVs, which are replaced whole by rename while readers wait on a second, short lock: a
 reader, or a command killed at any instruction, never sees half a file or half a merge, and a
 run present in both places is kept once. Staged runs of other settings than a
@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import files, meta
-from bench.files import StoreError, reason
-from bench.schema import CURVE_COLUMNS, ERROR_COLUMNS, FORMAT, KEYS, RUN_COLUMNS
-from bench.staging import Staging
-from bench.validation import check_curves, check_experiment, check_runs, read_csv, read_meta
+from bench.store import files
+from bench.store.files import StoreError, reason
+from bench.store.provenance import combined
+from bench.store.schema import CURVE_COLUMNS, ERROR_COLUMNS, FORMAT, KEYS, RUN_COLUMNS
+from bench.store.staging import Staging
+from bench.store.validation import check_curves, check_experiment, check_runs, read_csv, read_meta
 
 WRITER_LOCK = ".writer.lock"  # held by the one command writing this directory
 READ_LOCK = ".read.lock"  # held briefly: exclusively while merging, shared while loading
@@ -165,7 +166,7 @@ class ExperimentStore:
                 (self.directory / "errors.csv").unlink()
             if found.staged and not invocation["runs"]:  # runs a command killed before it merged
                 invocation = {**invocation, "recovered": sum(len(run.runs) for run in found.staged)}
-            self._write_meta(meta.combined(found.meta or {}, provenance, invocation, found.runs,
+            self._write_meta(combined(found.meta or {}, provenance, invocation, found.runs,
                                            found.every or provenance["curve_every"]))
             # A finished replacement's record goes before its runs: the runs are in the CSVs.
             for replacement in found.finished:
@@ -176,7 +177,7 @@ class ExperimentStore:
 
     def begin_replacement(self, variant: str, settings_hash: str, seeds: list[int]) -> None:
         """Record, before anything trains, that `--force` replaces `variant` with the runs of
-        `seeds` under `settings_hash` (see `bench.staging`)."""
+        `seeds` under `settings_hash` (see `bench.store.staging`)."""
         self._staging.begin_replacement(variant, settings_hash, seeds)
 
     def replacements(self) -> list:

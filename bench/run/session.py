@@ -20,8 +20,8 @@ def execute(plan, stores, experiments, options) -> int:
     and merging now and then; the exit status says whether every task asked for is stored.
     `experiments` as declared (their baseline and question go to meta.json even when only some
     variants run)."""
-    from bench.cluster import ClusterError
-    from bench.runner import run_tasks
+    from bench.run.cluster import ClusterError
+    from bench.run.runner import run_tasks
 
     if plan.skipped:
         print(f"{plan.skipped} of {len(plan.tasks)} runs already in {options.results}/, skipped "
@@ -85,7 +85,7 @@ class Journal:
     """What one `run` command has stored and what failed, folded into the store now and then."""
 
     def __init__(self, stores, experiments, plan, argv, engine: str, backend: str):
-        from bench.meta import provenance
+        from bench.store.provenance import provenance
 
         self.stores, self.plan, self.argv = stores, plan, argv
         self.engine, self.backend = engine, backend
@@ -106,7 +106,7 @@ class Journal:
     def record(self, outcomes: list, curve_every: int) -> None:
         """Stage the runs a chunk finished at once, one file per variant, and note its failures;
         merge every MERGE_EVERY_SECONDS."""
-        from bench.schema import settings_hash
+        from bench.store.schema import settings_hash
 
         finished = {}
         for outcome in outcomes:
@@ -133,7 +133,7 @@ class Journal:
     def merge(self, status: str, quietly: bool = False) -> None:
         """Fold staged runs and errors into every store, and this command into its meta.json;
         `quietly` when already stopping for another reason (what is staged stays staged)."""
-        from bench.meta import invocation
+        from bench.store.provenance import invocation
 
         wall = time.perf_counter() - self.clock
         for name, store in self.stores.items():
@@ -154,7 +154,7 @@ class Journal:
 
     def verdict(self, results: Path) -> int:
         """Summarise; 0 only when every task asked for is stored with its settings."""
-        from bench.schema import settings_hash
+        from bench.store.schema import settings_hash
 
         for name, runs in self.stored_runs.items():
             _summarise(name, runs)

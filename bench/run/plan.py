@@ -3,8 +3,8 @@ results before anything trains. `plan_run` is pure; `planned` reads what the sto
 
 from dataclasses import dataclass, field
 
-from bench.schema import settings_hash
-from bench.tasks import Task, make_tasks
+from bench.run.tasks import Task, make_tasks
+from bench.store.schema import settings_hash
 
 
 class Refused(Exception):
