@@ -9,7 +9,7 @@ import keras
 
 from echo.errors import one_line
 
-CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
+KERAS_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
 OPTIONS = ("stateful", "unroll", "return_sequences")  # what build_model asks of a layer
 
 
@@ -50,8 +50,8 @@ class SequenceLayer:
 def sequence_layer(cell: str) -> SequenceLayer:
     """What `cell` names: 'lstm', 'gru', 'simple_rnn', or an importable Keras layer or cell as
     'package.module:Name' taking the units as its first argument."""
-    if cell in CELLS:
-        return SequenceLayer(CELLS[cell], True, frozenset(OPTIONS))
+    if cell in KERAS_LAYERS:
+        return SequenceLayer(KERAS_LAYERS[cell], True, frozenset(OPTIONS))
     module, _, name = cell.partition(":")
     found = getattr(importlib.import_module(module), name)
     if isinstance(found, type) and issubclass(found, keras.layers.RNN):
@@ -85,7 +85,7 @@ def usable(cell: str) -> SequenceLayer:
     class, or cannot be made and called on (batch, time, features)."""
     module, _, name = cell.partition(":")
     try:
-        found = CELLS.get(cell) or getattr(importlib.import_module(module), name)
+        found = KERAS_LAYERS.get(cell) or getattr(importlib.import_module(module), name)
     except (Exception, SystemExit) as error:  # noqa: BLE001  (the user's module, as one line)
         raise CellError(f"cell {cell!r} cannot be imported ({one_line(error)}); is its package "
                         "installed or on PYTHONPATH?") from None
@@ -97,13 +97,3 @@ def usable(cell: str) -> SequenceLayer:
         raise CellError(f"cell {cell!r} cannot be made and called on (batch, time, features) "
                         f"({one_line(error)})") from None
 
-
-def check_builds(spec) -> None:
-    """A CellError, in one line, where the model of `spec` (a ModelSpec) cannot be built."""
-    from echo.models import build_model
-
-    try:
-        build_model(spec)
-    except Exception as error:  # noqa: BLE001  (the user's class, as one line)
-        raise CellError(f"cell {spec.cell!r} cannot be built into a model with {spec.units} "
-                        f"units ({one_line(error)})") from None

@@ -1,47 +1,12 @@
 """Keras 3 model builders: a sequence layer (recurrent, as in the tutorial, or any a setup names)
 and a softmax head."""
 
-from dataclasses import dataclass
-
 import keras
 
-from echo.cells import sequence_layer
+from echo.cells import CellError, sequence_layer
+from echo.errors import one_line
 from echo.initial import recorded_initializers
-from echo.setup import cell_problem
-
-UNROLL_UP_TO = 10
-# What the network outputs: one value (the last step's), a value at every input
-# step, or `out_steps` values decoded from the encoder's summary of the window.
-HEADS = ("last", "sequence", "encoder_decoder")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the tutorial varies: the cell, its units, statefulness and the input's shape."""
-
-    units: int = 50
-    timesteps: int = 5
-    batch_size: int = 5
-    stateful: bool = True
-    cell: str = "lstm"
-    n_unique: int = 100
-    learning_rate: float = 1e-3
-    unroll: bool | None = None
-    mask_value: float | None = None
-    head: str = "last"
-    out_steps: int = 1
-
-    @property
-    def unrolled(self) -> bool:
-        """Unroll short inputs: same math, and on CPU a third faster than a loop over 5 steps."""
-        return self.timesteps <= UNROLL_UP_TO if self.unroll is None else self.unroll
-
-    def __post_init__(self):
-        problem = cell_problem(self.cell)
-        if problem:
-            raise ValueError(problem)
-        if self.head not in HEADS:
-            raise ValueError(f"unknown head {self.head!r}; choose from {', '.join(HEADS)}")
+from echo.spec import UNROLL_UP_TO, ModelSpec
 
 
 def build_model(spec: ModelSpec, drawn: bool = True) -> keras.Model:
@@ -102,3 +67,12 @@ def reset_state(model: keras.Model) -> None:
     """Reset the carried state of every stateful recurrent layer (Keras 3 has no Model.reset_states)."""
     for layer in recurrent_layers(model):
         layer.reset_state()
+
+
+def check_builds(spec: ModelSpec) -> None:
+    """A CellError, in one line, where the model of `spec` cannot be built."""
+    try:
+        build_model(spec)
+    except Exception as error:  # noqa: BLE001  (the user's class, as one line)
+        raise CellError(f"cell {spec.cell!r} cannot be built into a model with {spec.units} "
+                        f"units ({one_line(error)})") from None

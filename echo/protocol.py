@@ -19,6 +19,7 @@ from echo.records import Phases, Run
 from echo.scoring import score
 from echo.sequences import generate_sequences, seed_stream
 from echo.setup import Setup
+from echo.spec import user_cell
 from echo.training import predict, train
 
 
@@ -46,7 +47,7 @@ def template_model(setup: Setup, clear: bool = True) -> keras.Model:
     builds, and Keras's draw of a bare keras.Variable depends on the draws made before it."""
     if clear:
         keras.backend.clear_session(free_memory=False)
-    return build_model(setup.model_spec(), drawn=":" in setup.cell)
+    return build_model(setup.model_spec(), drawn=user_cell(setup.cell))
 
 
 def run(setup: Setup, seed: int) -> Run:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from echo import framings
+from echo.scoring import counted_values
+from echo.spec import KERAS_CELLS, ModelSpec, cell_problem
 
 
 @dataclass(frozen=True)
@@ -48,23 +50,11 @@ FRAMINGS = {
                                           f"last {setup.out_steps} values"),
                            head="encoder_decoder"),
 }
-# Keras's recurrent layers by name (echo.cells makes them); any other is 'package.module:Name'.
-CELLS = ("lstm", "gru", "simple_rnn")
 # The setting `missing`: how rows whose window reaches before the sequence's start are treated,
 # with the value their missing steps hold in the input: dropped (the tutorial), kept with the
 # missing steps marked -1, the same behind a Masking layer, or kept with them all zeros.
 TREATMENTS = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
 LARGEST = 2**31 - 1  # the largest integer setting: one that fits every backend's int32
-
-
-def cell_problem(cell: str) -> str | None:
-    """Why `cell` names no cell (one of CELLS, or 'package.module:Name'), or None."""
-    module, colon, name = cell.partition(":")
-    importable = all(part.isidentifier() for part in module.split(".")) and name.isidentifier()
-    if cell in CELLS or (colon and importable):
-        return None
-    return (f"unknown cell {cell!r}; choose from {', '.join(CELLS)}, or name an importable "
-            "layer or cell as package.module:Name")
 
 
 @dataclass(frozen=True)
@@ -127,8 +117,6 @@ class Setup:
         """Refuse settings the framing cannot train or score: no rows, rows that do not fill
         whole batches, or nothing left to score from `score_from` on (a ValueError). Not in
         `__post_init__`: a setup built by steps of `replace` may pass through such settings."""
-        from echo.scoring import counted_values
-
         probe = self.probe()
         rows = probe.X.shape[-2]
         if rows == 0:
@@ -155,10 +143,8 @@ class Setup:
         """Whether padding stands for steps that never existed (so it leaves a row complete)."""
         return FRAMINGS[self.framing].whole_history
 
-    def model_spec(self):
-        """The model this setup trains (an `echo.models.ModelSpec`)."""
-        from echo.models import ModelSpec
-
+    def model_spec(self) -> ModelSpec:
+        """The model this setup trains."""
         probe = self.probe()
         return ModelSpec(units=self.units, timesteps=probe.X.shape[-1], batch_size=self.batch_size,
                          stateful=self.stateful, cell=self.cell, n_unique=self.n_unique,
@@ -176,8 +162,6 @@ class Setup:
     def scored_values(self) -> int:
         """How many held-out values `eval_accuracy` counts for one seed: the binomial noise of
         a seed's score is p(1 - p) over this."""
-        from echo.scoring import counted_values
-
         return self.eval_sequences * counted_values(self.probe(), self.whole_history,
                                                     self.score_from)
 
@@ -214,6 +198,6 @@ class Setup:
         state = ("stateful, never reset" if self.carry_state
                  else "stateful" if self.stateful else "stateless")
         scored = f", scored from t = {self.score_from}" if self.score_from else ""
-        cell = self.cell.upper() if self.cell in CELLS else self.cell.rpartition(":")[2]
+        cell = self.cell.upper() if self.cell in KERAS_CELLS else self.cell.rpartition(":")[2]
         return (f"{state} {cell}({self.units}), {shape}, batch {self.batch_size}, "
                 f"{self.epochs} epochs, Adam {self.learning_rate:g}{scored}")

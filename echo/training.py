@@ -27,6 +27,7 @@ from echo.encoding import encode
 from echo.gather import gathered
 from echo.models import state_variables
 from echo.records import Curves
+from echo.reference import predict_reference, train_reference
 
 
 def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: float = 0.0,
@@ -43,8 +44,6 @@ def train(model: keras.Model, X: np.ndarray, y: np.ndarray, *, missing_value: fl
     """
     batching(model, X)  # refuses samples that do not split into whole batches, on any backend
     if keras.backend.backend() != "jax":
-        from echo.reference import train_reference
-
         return train_reference(model, X, y, missing_value=missing_value,
                                reset_per_sequence=reset_per_sequence)
     arguments = train_arguments(model, X, y)
@@ -80,8 +79,6 @@ def predict_probabilities(model: keras.Model, X: np.ndarray, *,
     """Softmax outputs (sequences, samples, [steps,] n_unique), batches in order, state reset
     per sequence."""
     if keras.backend.backend() != "jax":
-        from echo.reference import predict_reference
-
         batching(model, X)  # refuses samples that do not split into whole batches
         return predict_reference(model, X, missing_value=missing_value)
     return _predicted(model, X, missing_value, "predict", model.output_shape[1:])

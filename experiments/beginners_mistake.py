@@ -3,8 +3,6 @@
 from echo.experiment import Experiment
 from echo.setup import Setup
 
-ORDER = 2  # where `bench list` and the reports put it
-
 EXPERIMENT = Experiment(
     name="beginners-mistake",
     question="Can a stateful LSTM shown one value at a time echo the previous one, y(t) = X(t-1)?",

@@ -16,7 +16,6 @@ def _setup(lag: int, units: int) -> Setup:
                  units=units, batch_size=5, stateful=False, epochs=2000)
 
 
-ORDER = 11  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="capacity",

@@ -7,7 +7,6 @@ from experiments.lag import EXPERIMENT as LAG
 EASY = ECHO_LAG.baseline_setup
 HARD = LAG.variants["lag8-units50"]
 
-ORDER = 9  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="cell-type",

@@ -3,8 +3,6 @@
 from echo.experiment import Experiment
 from echo.setup import Setup
 
-ORDER = 1  # where `bench list` and the reports put it
-
 EXPERIMENT = Experiment(
     name="echo-current",
     question="Can an LSTM learn to echo the value it sees now, y(t) = X(t)?",

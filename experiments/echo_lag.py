@@ -3,8 +3,6 @@
 from echo.experiment import Experiment
 from echo.setup import Setup
 
-ORDER = 3  # where `bench list` and the reports put it
-
 EXPERIMENT = Experiment(
     name="echo-lag",
     question="Given the last 5 values as time steps, can a stateful LSTM echo X(t-1)?",

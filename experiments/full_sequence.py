@@ -8,7 +8,6 @@ TUTORIAL = ECHO_LAG.baseline_setup
 # eval_accuracy scores rows t = 5..24, as the window of 5 does; t = 1..4 count as incomplete.
 HISTORY = {"framing": "history", "batch_size": 6, "score_from": TUTORIAL.window}
 
-ORDER = 6  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="full-sequence",

@@ -7,7 +7,6 @@ LAGS = range(1, 9)
 UNITS = (5, 10, 25, 50, 100)
 WINDOW = 9  # contains X(t-8); 16 pairs per sequence, so batches of 4 give echo-lag's 4 updates
 
-ORDER = 7  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="lag",

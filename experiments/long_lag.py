@@ -14,7 +14,6 @@ def _setup(lag: int, epochs: int) -> Setup:
                  batch_size=6, stateful=False, epochs=epochs)
 
 
-ORDER = 12  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="long-lag",

@@ -8,7 +8,6 @@ TUTORIAL = ECHO_LAG.baseline_setup
 # eval_accuracy scores the rows the tutorial keeps (t = 5..24); t = 1..4 count as incomplete.
 KEPT = TUTORIAL.replace(batch_size=6, score_from=TUTORIAL.window)
 
-ORDER = 5  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="masking",

@@ -5,7 +5,6 @@ from experiments.beginners_mistake import EXPERIMENT as MISTAKE
 
 TUTORIAL = MISTAKE.baseline_setup
 
-ORDER = 10  # where `bench list` and the reports put it
 
 EXPERIMENT = Experiment(
     name="mistake-diagnostics",

@@ -27,7 +27,6 @@ def _windows(lag: int) -> dict[str, int]:
     return {"w9": WIDE} if lag + 1 == WIDE else {"w9": WIDE, "tight": lag + 1}
 
 
-ORDER = 7.5  # after the lag grid, whose answer it qualifies
 
 EXPERIMENT = Experiment(
     name="state-window",

@@ -14,7 +14,9 @@ def model_kinds() -> dict:
     """One setup of every kind of model (and compiled program) the experiments build: stateful
     and unrolled, stateless, state carried across sequences, a Masking layer, masked whole
     history in a loop, a sequence head with missing targets, an encoder-decoder, GRU, SimpleRNN."""
-    from experiments import EXPERIMENTS
+    from experiments import discover
+
+    EXPERIMENTS = discover()
 
     return {
         "echo-lag": EXPERIMENTS["echo-lag"].baseline_setup,

@@ -14,6 +14,9 @@ from bench.report.analyses import (
     analysis_of,
 )
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded, at_rate
+from experiments import discover
+
+REGISTRY = discover()  # the declared experiments, by name
 
 SEEDS = range(5)
 PROTOCOL = {"stateful": False, "cell": "lstm", "framing": "lag_with_window", "epochs": 2000,
@@ -34,17 +37,17 @@ def near(value):
 
 
 def test_each_declaration_chooses_its_class_and_none_has_no_analysis():
-    assert type(analysis_of(LagGrid())) is LagGridAnalysis
-    assert type(analysis_of(UnitsNeeded())) is UnitsNeededAnalysis
-    assert type(analysis_of(LagProfile())) is LagProfileAnalysis
-    assert type(analysis_of(TuningCurve("cell-type"))) is TuningCurveAnalysis
-    assert analysis_of(None) is None
-    assert analysis_of(UnitsNeeded(learned=0.5)).declared == UnitsNeeded(learned=0.5)
+    assert type(analysis_of(LagGrid(), REGISTRY)) is LagGridAnalysis
+    assert type(analysis_of(UnitsNeeded(), REGISTRY)) is UnitsNeededAnalysis
+    assert type(analysis_of(LagProfile(), REGISTRY)) is LagProfileAnalysis
+    assert type(analysis_of(TuningCurve("cell-type"), REGISTRY)) is TuningCurveAnalysis
+    assert analysis_of(None, REGISTRY) is None
+    assert analysis_of(UnitsNeeded(learned=0.5), REGISTRY).declared == UnitsNeeded(learned=0.5)
 
 
 def test_a_lag_grid_learns_the_cells_whose_whole_interval_is_above_99_percent():
     runs = grid(near(lambda lag, units: 0.999 if (lag, units) != (2, 5) else 0.5))
-    analysis = LagGridAnalysis(LagGrid())
+    analysis = LagGridAnalysis(LagGrid(), REGISTRY)
     answer = analysis.answer(runs)
     assert answer.startswith("at stateless LSTM, window 9, 2000 epochs, Adam 0.001: ")
     assert "50 units: lag 1, 2; 5 units: lag 1." in answer
@@ -55,7 +58,7 @@ def test_a_lag_grid_learns_the_cells_whose_whole_interval_is_above_99_percent():
 
 def test_units_needed_is_the_fewest_units_with_enough_seeds_and_beyond_the_largest_shows():
     runs = grid(lambda lag, units, seed: 1.0 if lag == 1 or seed == 0 else 0.2)
-    analysis = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.8))
+    analysis = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.8), REGISTRY)
     answer = analysis.answer(runs)
     assert "lag 1: 5 [5, 5] (5 of 5, >= 0.48)" in answer
     assert "lag 2: > 50 [> 50, > 50] (0 of 5, >= 0.00)" in answer
@@ -66,7 +69,7 @@ def test_units_needed_is_the_fewest_units_with_enough_seeds_and_beyond_the_large
 def test_a_lag_profile_has_a_column_per_epoch_budget_and_a_dash_where_a_lag_was_not_run():
     runs = pd.concat([grid(near(lambda lag, units: 0.999), sizes=(50,)),
                       grid(near(lambda lag, units: 0.3), lags=(2,), sizes=(50,), epochs=5000)])
-    analysis = LagProfileAnalysis(LagProfile())
+    analysis = LagProfileAnalysis(LagProfile(), REGISTRY)
     section = analysis.section(runs)
     assert section[4] == "| lag | 2000 epochs | 5000 epochs |"
     assert section[6].endswith(" | - |") and "0.300" in section[7]
@@ -77,9 +80,8 @@ def test_a_lag_profile_has_a_column_per_epoch_budget_and_a_dash_where_a_lag_was_
 
 def tuning_runs(best: dict[str, float], rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> pd.DataFrame:
     """Tuning runs of cell-type's variants, each scoring highest at its rate in `best`."""
-    from experiments import EXPERIMENTS
 
-    variants = EXPERIMENTS["cell-type"].variants
+    variants = REGISTRY["cell-type"].variants
     return pd.DataFrame([{"variant": at_rate(v, rate), "seed": 1_000_000 + seed,
                           "learning_rate": rate,
                           "eval_accuracy": 0.9 - abs(np.log10(rate / best.get(v, 1e-3))) / 10
@@ -89,7 +91,7 @@ def tuning_runs(best: dict[str, float], rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> pd.Da
 
 def test_a_tuning_curve_chooses_each_variants_best_rate_and_bolds_it():
     runs = tuning_runs({"gru-lag8": 1e-2, "lstm-lag1": 3e-4})
-    analysis = TuningCurveAnalysis(TuningCurve("cell-type"))
+    analysis = TuningCurveAnalysis(TuningCurve("cell-type"), REGISTRY)
     answer = analysis.answer(runs)
     assert answer.startswith("learning rates chosen on 3 tuning seeds")
     assert "gru-lag8 0.01 (0.9010)" in answer and "lstm-lag1 0.0003 (0.9010)" in answer
@@ -101,7 +103,7 @@ def test_a_tuning_curve_chooses_each_variants_best_rate_and_bolds_it():
 def test_an_incomplete_tuning_budget_chooses_nothing():
     runs = tuning_runs({})
     short = runs[~((runs["variant"] == at_rate("gru-lag8", 1e-2)) & (runs["seed"] == 1_000_002))]
-    assert "not complete" in TuningCurveAnalysis(TuningCurve("cell-type")).answer(short)
+    assert "not complete" in TuningCurveAnalysis(TuningCurve("cell-type"), REGISTRY).answer(short)
 
 
 @pytest.mark.parametrize("declared, runs", [
@@ -111,7 +113,7 @@ def test_an_incomplete_tuning_budget_chooses_nothing():
     (TuningCurve("cell-type"), tuning_runs({})),
 ])
 def test_every_kind_draws_the_figures_its_markdown_links(declared, runs, tmp_path):
-    analysis = analysis_of(declared)
+    analysis = analysis_of(declared, REGISTRY)
     assert isinstance(analysis, Analysis)
     links = [line for line in analysis.draw(runs, tmp_path / "page", "page") if line]
     assert links

@@ -11,11 +11,14 @@ import pytest
 
 from echo.cells import sequence_layer
 from echo.initial import initial_weights, keras_drawn
-from echo.models import ModelSpec, build_model, state_variables
+from echo.models import build_model, state_variables
 from echo.protocol import initial_model, template_model
-from experiments import EXPERIMENTS
+from echo.spec import ModelSpec
+from experiments import discover
 
 from helpers import ROOT, bench
+
+EXPERIMENTS = discover()  # the declared experiments, by name
 
 ENV = {"PYTHONPATH": str(ROOT / "tests")}
 OWN, TWO, WINDOW, BARE = (f"architectures:{name}" for name in

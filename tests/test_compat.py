@@ -5,7 +5,8 @@ import pytest
 from joblib.externals.loky import process_executor
 
 from echo.compat import CompatError, allow_worker_growth, track_variables
-from echo.models import ModelSpec, build_model, recurrent_layers
+from echo.models import build_model, recurrent_layers
+from echo.spec import ModelSpec
 
 
 def test_track_variables_makes_a_stateful_layers_state_its_own_once():

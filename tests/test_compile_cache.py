@@ -7,7 +7,9 @@ import pytest
 from bench.run import compile_cache
 from echo import training
 from echo.protocol import run
-from experiments import EXPERIMENTS
+from experiments import discover
+
+EXPERIMENTS = discover()  # the declared experiments, by name
 
 SETUP = EXPERIMENTS["echo-lag"].variants["stateful-lstm50"].replace(epochs=8, eval_sequences=2)
 

@@ -6,7 +6,9 @@ import pytest
 from echo.experiment import Contrast, Experiment
 from echo.protocol import run
 from echo.setup import Setup
-from experiments import EXPERIMENTS
+from experiments import discover
+
+EXPERIMENTS = discover()  # the declared experiments, by name
 
 ALL_VARIANTS = [(e.name, v, s) for e in EXPERIMENTS.values() for v, s in e.variants.items()]
 

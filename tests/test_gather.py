@@ -11,8 +11,9 @@ from jax.extend.core import ClosedJaxpr, Jaxpr
 
 from echo.encoding import encode
 from echo.gather import gathered
-from echo.models import ModelSpec, build_model, state_variables
+from echo.models import build_model, state_variables
 from echo.protocol import initial_model
+from echo.spec import ModelSpec
 from echo.training import _forward
 from tests.helpers import model_kinds
 

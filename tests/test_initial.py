@@ -122,8 +122,8 @@ def test_a_weight_with_no_initializer_known_is_keras_own_draw_under_the_seed_and
                     reason="tensorflow is not installed")
 def test_a_seed_starts_from_the_same_weights_on_tensorflow(tmp_path):
     script = ("import sys, numpy as np; from echo.protocol import initial_model; "
-              "from experiments import EXPERIMENTS; "
-              "model = initial_model(EXPERIMENTS['echo-lag'].baseline_setup, 4); "
+              "from experiments import discover; "
+              "model = initial_model(discover()['echo-lag'].baseline_setup, 4); "
               "np.savez(sys.argv[1], *[np.asarray(v.value) for v in model.trainable_variables])")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "tf.npz")], cwd=ROOT,
                           env={**os.environ, "KERAS_BACKEND": "tensorflow"}, capture_output=True,

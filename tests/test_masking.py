@@ -4,7 +4,8 @@ import keras
 import numpy as np
 
 from echo.framings import MISSING
-from echo.models import ModelSpec, build_model
+from echo.models import build_model
+from echo.spec import ModelSpec
 from echo.training import predict_probabilities
 
 

@@ -4,10 +4,12 @@ import pandas as pd
 import pytest
 
 from bench.cli.arguments import UsageError, override_grid
-from echo import cells, setup
-from experiments import EXPERIMENTS
+from echo import cells, setup, spec
+from experiments import discover
 
 from helpers import bench
+
+EXPERIMENTS = discover()  # the declared experiments, by name
 
 
 def test_a_sweep_is_every_combination_of_typed_values():
@@ -44,7 +46,7 @@ def test_derived_variants_keep_the_declared_contrasts_between_them():
 
 
 def test_the_cells_a_setup_accepts_are_those_the_model_builder_knows():
-    assert set(setup.CELLS) == set(cells.CELLS)
+    assert set(spec.KERAS_CELLS) == set(cells.KERAS_LAYERS)
 
 
 @pytest.mark.slow

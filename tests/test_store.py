@@ -247,7 +247,9 @@ def test_a_field_added_with_its_default_leaves_every_fingerprint_as_it_was():
 
 
 def test_every_committed_run_has_its_variants_fingerprint():
-    from experiments import EXPERIMENTS
+    from experiments import discover
+
+    EXPERIMENTS = discover()
 
     results = Path(__file__).resolve().parents[1] / "results"
     for name, experiment in EXPERIMENTS.items():

@@ -8,9 +8,10 @@ import pytest
 
 from echo.encoding import encode
 from echo.framings import lag_with_window
-from echo.models import ModelSpec, build_model, reset_state, state_variables
+from echo.models import build_model, reset_state, state_variables
 from echo.reference import predict_reference, train_reference
 from echo.sequences import generate_sequences
+from echo.spec import ModelSpec
 from echo.training import clear_programs, predict, predict_probabilities, train
 
 from helpers import model_kinds

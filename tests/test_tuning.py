@@ -11,9 +11,11 @@ from bench.cli.main import main
 from bench.stats.estimates import decide
 from bench.stats.tuning import chosen_rates, declared_variant, tuning_curve
 from echo.experiment import RATES, TUNING_SEEDS, Contrast, at_rate, tuning
-from experiments import EXPERIMENTS
+from experiments import discover
 
 from test_writers import fake_workers
+
+EXPERIMENTS = discover()  # the declared experiments, by name
 
 
 def tuning_runs(means: dict, seeds: int = 3, noise=None) -> pd.DataFrame:
@@ -133,6 +135,7 @@ def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_ea
     from bench.report import answers
     from bench.report.index import index
     from bench.report.tuned import tuned_comparison
+    from bench.store.directory import Results
 
     budget = tuning_runs({"stateless": {r: 0.99 if r == 1e-3 else 0.9 for r in RATES},
                           "stateful-reset": {r: 0.99 if r == 3e-3 else 0.9 for r in RATES},
@@ -141,18 +144,18 @@ def test_the_report_decides_the_protocol_and_the_tuned_family_apart_and_names_ea
                             at_rate("stateful-reset", 3e-3): 0.99,
                             at_rate("stateful-carry", 3e-3): 0.99})
     meta = {"question": "q", "invocations": [], "baseline": "stateful-reset"}
-    decided = answers.decided("ignore-state", runs, meta)
+    decided = answers.decided(EXPERIMENTS["ignore-state"], runs, meta, EXPERIMENTS)
     assert [(d.variant, d.reference) for d in decided.decisions] == [
         ("stateless", "stateful-reset"), ("stateful-carry", "stateful-reset")]
-    loaded = {"ignore-state": (runs, None, meta),
-              "ignore-state-tuning": (budget, None, {**meta, "baseline": "x"})}
-    tuned = tuned_comparison("ignore-state", loaded, decided.alpha)
+    loaded = {"ignore-state": Results(runs, None, meta),
+              "ignore-state-tuning": Results(budget, None, {**meta, "baseline": "x"})}
+    tuned = tuned_comparison("ignore-state", loaded, decided.alpha, EXPERIMENTS)
     assert tuned.summary == ("1 of 2 answers the same; changed: stateless vs stateful-reset "
                              "(better -> equivalent)")
     row = next(line for line in tuned.lines if line.startswith("| stateless vs"))
     assert "| 0.001, 0.003 |" in row and row.endswith("| **no** |")
     page = index(loaded, {"ignore-state": decided, "ignore-state-tuning": answers.Decided(0.05, [])},
-                 {"ignore-state": tuned, "ignore-state-tuning": None}, Path("results"))
+                 {"ignore-state": tuned, "ignore-state-tuning": None}, Path("results"), EXPERIMENTS)
     line = next(line for line in page.splitlines() if line.startswith("| [ignore-state]"))
     assert "at the protocol's learning rate (Adam 0.001): stateless is better" in line
     assert line.endswith("At the rates its tuning budget chose: 1 of 2 answers the same; "

@@ -130,7 +130,7 @@ def test_installed_packages_offer_experiments_by_entry_point(monkeypatch):
     import experiments
     from echo.experiment import Experiment
 
-    offered = dataclasses.replace(experiments.EXPERIMENTS["echo-lag"], name="offered-echo")
+    offered = dataclasses.replace(experiments.discover()["echo-lag"], name="offered-echo")
 
     class Entry:
         name, value = "offered", "their_package.experiments:EXPERIMENT"

@@ -10,6 +10,9 @@ import json
 import os
 from pathlib import Path
 
+from echo.experiment import Experiment
+from experiments import USER_PATHS, Registry, discover, load_path
+
 MAX_RUNS = 1_000_000  # runs one command may ask for
 
 
@@ -42,17 +45,15 @@ def positive_float(text: str) -> float:
     return value
 
 
-def select(names: list[str]):
+def select(registry: Registry, names: list[str]) -> list[Experiment]:
     """The experiments named on the command line ('all' for every one)."""
-    from experiments import EXPERIMENTS
-
     if names == ["all"]:
-        return list(EXPERIMENTS.values())
-    unknown = [name for name in names if name not in EXPERIMENTS]
+        return registry.values()
+    unknown = [name for name in names if name not in registry]
     if unknown:
-        raise UsageError(f"unknown experiment {unknown[0]!r}{did_you_mean(unknown[0], EXPERIMENTS)}"
-                         f"; choose from {', '.join(EXPERIMENTS)} or all")
-    return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
+        raise UsageError(f"unknown experiment {unknown[0]!r}{did_you_mean(unknown[0], registry)}"
+                         f"; choose from {', '.join(registry)} or all")
+    return [registry[name] for name in dict.fromkeys(names)]
 
 
 def did_you_mean(name: str, choices) -> str:
@@ -157,16 +158,15 @@ def results_directories(*directories: Path) -> None:
             raise UsageError(f"no results directory {directory}/")
 
 
-def load_user_experiments(paths: list[Path] | None) -> None:
-    """Add the experiments of a user's modules (and pass the paths on to the workers, which
-    then know any framing those modules add)."""
-    if not paths:
-        return
-    import experiments
-
-    for path in paths:
+def registry_of(paths: list[Path] | None) -> Registry:
+    """The experiments a command knows: the declared ones and those of a user's modules at
+    `paths` (passed on to the workers, which then know any framing those modules add)."""
+    registry = discover()
+    for path in paths or ():
         try:
-            experiments.load_path(path)
+            registry = registry.adding(load_path(path), str(path))
         except ValueError as error:
             raise UsageError(str(error)) from None
-    os.environ[experiments.USER_PATHS] = json.dumps([str(p.resolve()) for p in paths])
+    if paths:
+        os.environ[USER_PATHS] = json.dumps([str(p.resolve()) for p in paths])
+    return registry

@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 from bench.cli.arguments import UsageError, check_engine, results_directories, select
+from experiments import Registry
 
 
-def command_report(args) -> int:
+def command_report(args, registry: Registry) -> int:
     from bench.report.write import write_reports
     from bench.store.directory import StoreError
 
@@ -17,7 +18,7 @@ def command_report(args) -> int:
     if args.out is None:
         args.out = Path("reports") if args.results == Path("results") else args.results / "reports"
     try:
-        written, problems = write_reports(args.results, args.out, args.names or None,
+        written, problems = write_reports(args.results, args.out, registry, args.names or None,
                                           progress=lambda line: print(line, flush=True))
     except StoreError as error:
         raise UsageError(str(error)) from None
@@ -27,7 +28,7 @@ def command_report(args) -> int:
     return 2 if problems else 0
 
 
-def command_compare(args) -> int:
+def command_compare(args, registry: Registry) -> int:
     from bench.report.compare import compare_directories, table
     from bench.store.directory import StoreError
 
@@ -54,13 +55,13 @@ def command_compare(args) -> int:
     return 0
 
 
-def command_scorecard(args) -> int:
+def command_scorecard(args, registry: Registry) -> int:
     from bench.report.scorecard import scorecard
     from bench.store.directory import StoreError
 
     results_directories(args.results, args.reference)
     try:
-        page = "\n".join(scorecard(args.cell, args.results, args.reference)) + "\n"
+        page = "\n".join(scorecard(args.cell, args.results, args.reference, registry)) + "\n"
     except StoreError as error:
         raise UsageError(str(error)) from None
     if args.out is None:
@@ -74,7 +75,7 @@ def command_scorecard(args) -> int:
     return 0
 
 
-def command_abandon(args) -> int:
+def command_abandon(args, registry: Registry) -> int:
     """Drop the named experiments' unfinished replacements and the runs they held back."""
     from bench.store.directory import ExperimentStore, StoreError
 
@@ -96,14 +97,14 @@ def command_abandon(args) -> int:
     return 0
 
 
-def command_speed(args) -> int:
+def command_speed(args, registry: Registry) -> int:
     from bench.perf.speed import measure, phase_table, table, write_json
 
     if args.name == "all":
         raise UsageError("speed times one experiment's baseline; name one, not all")
     if args.json is not None and not args.json.parent.is_dir():
         raise UsageError(f"no directory {args.json.parent}/ for --json {args.json}")
-    experiment = select([args.name])[0]
+    experiment = select(registry, [args.name])[0]
     check_engine("vectorized" if "vectorized" in args.engines else "per-seed",
                  args.chunk if "vectorized" in args.engines else None)
     engines = list(dict.fromkeys(args.engines))
@@ -126,8 +127,8 @@ def command_speed(args) -> int:
     return 0
 
 
-def command_list(args) -> int:
-    for experiment in select(args.names or ["all"]):
+def command_list(args, registry: Registry) -> int:
+    for experiment in select(registry, args.names or ["all"]):
         print(f"{experiment.name}\n  question: {experiment.question}")
         if experiment.claim:
             print(f"  tutorial: {experiment.claim}")

@@ -19,18 +19,20 @@ from bench.cli.arguments import (
     select,
 )
 from bench.run.options import RunOptions
+from echo.spec import user_cell
+from experiments import Registry
 
 
-def run(options: RunOptions) -> int:
+def run(options: RunOptions, registry: Registry) -> int:
     """Check, plan and run one `run` command; its exit status."""
     from bench.run.cluster import ClusterError
     from bench.run.plan import Refused, planned
     from bench.run.session import WriteFailed, execute
     from bench.store.directory import ExperimentStore, StoreError
 
-    declared = select(list(options.names))
+    declared = select(registry, list(options.names))
     options = dataclasses.replace(options, engine=chosen_engine(options.engine))
-    experiments = asked(declared, options)
+    experiments = asked(declared, options, registry)
     schedule = None
     if options.until_decided:
         from bench.run.rounds import Schedule, until_decided
@@ -47,14 +49,14 @@ def run(options: RunOptions) -> int:
                 store = ExperimentStore(options.results / experiment.name)
                 stores[experiment.name] = held.enter_context(store.writer(options.wait, _say))
             if schedule is not None:
-                return until_decided(schedule, experiments, declared, stores, options)
+                return until_decided(schedule, experiments, declared, stores, options, registry)
             plan = planned(experiments, stores, options.seeds, options, options.force)
             return execute(plan, stores, declared, options)
     except (StoreError, Refused, WriteFailed, ClusterError) as error:
         raise UsageError(str(error)) from None
 
 
-def asked(declared: list, options: RunOptions) -> list:
+def asked(declared: list, options: RunOptions, registry: Registry) -> list:
     """The declared experiments as the options make them (their variants, `--set`, `--tuned`),
     or a UsageError for options that do not go together or variants that cannot run."""
     if options.scheduler and options.backend != "dask":
@@ -79,20 +81,19 @@ def asked(declared: list, options: RunOptions) -> list:
             raise UsageError("--tuned does not combine with --until-decided (its stopping rule "
                              "judges the protocol's contrasts); give the seeds with --seeds N")
         made = " ".join(f"--set {o}" for o in options.overrides)
-        experiments = [tuned(e, options.results, made) for e in experiments]
+        experiments = [tuned(e, options.results, registry, made) for e in experiments]
     check_cells(experiments)
     return experiments
 
 
-def tuned(experiment, results, overrides: str = ""):
+def tuned(experiment, results, registry: Registry, overrides: str = ""):
     """The experiment (its variants as `overrides`, the command's --set, made them) at the
     learning rates its tuning runs in `results`, made with the same --set, chose."""
     from bench.stats.tuning import rates_chosen
     from bench.store.directory import ExperimentStore, StoreError
     from echo.experiment import tuning_name
-    from experiments import EXPERIMENTS
 
-    budget = EXPERIMENTS.get(tuning_name(experiment.name))
+    budget = registry.get(tuning_name(experiment.name))
     if budget is None:
         raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
     directory = results / budget.name
@@ -120,11 +121,12 @@ def check_cells(experiments) -> None:
     given = {}
     for experiment in experiments:
         for variant, setup in experiment.variants.items():
-            if ":" in setup.cell:
+            if user_cell(setup.cell):
                 given.setdefault(setup.cell, []).append((f"{experiment.name}/{variant}", setup))
     if not given:
         return  # Keras's own cells: nothing to check, and no Keras to import here
-    from echo.cells import CellError, check_builds, usable
+    from echo.cells import CellError, usable
+    from echo.models import check_builds
 
     for cell, variants in sorted(given.items()):
         try:

@@ -7,7 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from bench.cli.arguments import UsageError, load_user_experiments, positive_float, positive_int
+from bench.cli import commands
+from bench.cli.arguments import UsageError, positive_float, positive_int, registry_of
+from bench.cli.launch import run
+from bench.run.options import run_options
+from bench.run.session import Terminated
 
 ENGINES = ("per-seed", "vectorized")
 RESULTS = Path("results")
@@ -138,24 +142,17 @@ def _reading_options(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run its command; the exit status."""
-    from bench.cli import commands
-
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = parser().parse_args(argv)
-        load_user_experiments(getattr(args, "experiments", None))
+        registry = registry_of(getattr(args, "experiments", None))
         if args.command == "run":
-            from bench.cli.launch import run
-            from bench.run.options import run_options
-
-            return run(run_options(args, argv))
-        return getattr(commands, f"command_{args.command}")(args)
+            return run(run_options(args, argv), registry)
+        return getattr(commands, f"command_{args.command}")(args, registry)
     except UsageError as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         print("bench: interrupted; finished experiments were written, rerun to complete the rest",
               file=sys.stderr)
-        from bench.run.session import Terminated
-
         return 143 if isinstance(stop, Terminated) else 130

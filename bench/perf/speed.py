@@ -99,7 +99,7 @@ def _engine(engine: str, tasks: list, jobs: int, chunk: int | None, cache: str,
 
 def _tutorial(experiment, epochs: int) -> Speed:
     backend = "tensorflow" if importlib.util.find_spec("tensorflow") else "jax"
-    loop = TutorialLoop(backend, epochs=epochs, setup=experiment.baseline_setup)
+    loop = TutorialLoop(experiment.baseline_setup, backend, epochs=epochs)
     try:
         loop.epoch()  # the first fit builds Keras's train function: not a typical epoch
         start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Keras picks its backend once per process; the tutorial ran on TensorFlow. A
 `TutorialLoop` starts a spawned process on the requested backend, prepares a
-setup there (echo-lag's by default), and trains one epoch (one `model.fit`) per
+setup there, and trains one epoch (one `model.fit`) per
 `epoch()` call.
 """
 
@@ -12,11 +12,10 @@ import os
 
 def _serve(connection, backend: str, seed: int, epochs: int, setup) -> None:
     os.environ["KERAS_BACKEND"] = backend
+    # Imported after the backend is chosen: Keras reads it once, on its first import.
     from echo.protocol import framed_sequences, initial_model, streams
     from echo.reference import train_reference
-    from experiments.echo_lag import EXPERIMENT
 
-    setup = setup or EXPERIMENT.baseline_setup
     model = initial_model(setup, seed)
     framed = framed_sequences(setup, streams(seed)[0], epochs)
 
@@ -32,11 +31,9 @@ def _serve(connection, backend: str, seed: int, epochs: int, setup) -> None:
 
 
 class TutorialLoop:
-    """One epoch of `setup` (echo-lag's by default) per call, trained by the tutorial's loop
-    on `backend`."""
+    """One epoch of `setup` per call, trained by the tutorial's loop on `backend`."""
 
-    def __init__(self, backend: str = "tensorflow", seed: int = 0, epochs: int = 2000,
-                 setup=None):
+    def __init__(self, setup, backend: str = "tensorflow", seed: int = 0, epochs: int = 2000):
         self.epochs = epochs
         self._next = 0
         context = multiprocessing.get_context("spawn")

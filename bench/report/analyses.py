@@ -18,8 +18,8 @@ from bench.stats.estimates import accuracy_interval, share_interval, units_neede
 from bench.stats.tuning import rates_chosen, tuning_curve
 from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
 from echo.scoring import LEARNED  # a cell counts as learned when its whole 95% interval is above it
-
-CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
+from echo.spec import cell_label
+from experiments import Registry
 
 
 class Analysis:
@@ -30,8 +30,9 @@ class Analysis:
 
     facet: tuple[str, str] | None = None
 
-    def __init__(self, declared):
+    def __init__(self, declared, registry: Registry):
         self.declared = declared
+        self.registry = registry
 
     def section(self, runs: pd.DataFrame) -> list[str]:
         raise NotImplementedError
@@ -48,10 +49,11 @@ class Analysis:
         return ["#" + line if line.startswith("## ") else line for line in self.section(runs)]
 
 
-def analysis_of(declared) -> Analysis | None:
-    """The analysis an experiment declares (its `analysis`), or None where it declares none."""
+def analysis_of(declared, registry: Registry) -> Analysis | None:
+    """The analysis an experiment declares (its `analysis`), or None where it declares none;
+    `registry`, the experiments it may refer to."""
     made = KINDS.get(type(declared))
-    return made(declared) if made else None
+    return made(declared, registry) if made else None
 
 
 def protocol(runs: pd.DataFrame) -> str:
@@ -63,7 +65,7 @@ def protocol(runs: pd.DataFrame) -> str:
         return names(values.pop()) if len(values) == 1 else None
 
     state = shared("stateful", lambda v: "stateful" if v else "stateless") or "stateful or stateless"
-    cell = shared("cell", lambda v: CELL_NAMES.get(v, v.rpartition(":")[2])) or "recurrent layer"
+    cell = shared("cell", cell_label) or "recurrent layer"
     if (runs["framing"] == "history").all():
         window = "the whole history"
     elif (runs["window"] == runs["lag"] + 1).all():
@@ -105,7 +107,7 @@ class LagGridAnalysis(Analysis):
                 + f". Mean held-out accuracy at {max(_sizes(runs))} units, by lag: {means}")
 
     def draw(self, runs, folder, name):
-        figures.lag_heatmap(runs, folder / "heatmap.png")
+        figures.lag_heatmap(runs, folder / "heatmap.png", _layer(runs))
         return [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
 
 
@@ -148,8 +150,9 @@ class UnitsNeededAnalysis(Analysis):
 
     def draw(self, runs, folder, name):
         enough = self.declared
-        figures.lag_heatmap(runs, folder / "heatmap.png", learned=enough.learned)
-        figures.units_needed(self._table(runs), folder / "units-needed.png", _sizes(runs))
+        figures.lag_heatmap(runs, folder / "heatmap.png", _layer(runs), learned=enough.learned)
+        figures.units_needed(self._table(runs), folder / "units-needed.png", _sizes(runs),
+                             _layer(runs))
         return [f"![share of seeds reaching {enough.learned:.0%} held-out accuracy, by lag and "
                 f"units]({name}/heatmap.png)", "",
                 f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
@@ -243,9 +246,13 @@ class TuningCurveAnalysis(Analysis):
 
     def _chosen(self, runs) -> dict | None:
         """The rates the tuning runs of the declared source experiment choose."""
-        from experiments import EXPERIMENTS
+        return rates_chosen(runs, self.registry.get(self.declared.source))
 
-        return rates_chosen(runs, EXPERIMENTS.get(self.declared.source))
+
+def _layer(runs) -> str:
+    """What the figures call the runs' layer: its cell's name where they share one."""
+    cells = set(runs["cell"])
+    return cell_label(cells.pop()) if len(cells) == 1 else "recurrent layer"
 
 
 def _cell(values) -> str:

@@ -9,13 +9,8 @@ from bench.report.analyses import analysis_of
 from bench.report.wording import estimate_text
 from bench.stats.estimates import ALPHA, accuracy_interval, decide, judge_claim
 from bench.stats.tuning import protocol_contrasts, protocol_runs
-
-
-def declared_experiment(name: str):
-    """The experiment of that name as declared, or None (results of one no longer declared)."""
-    from experiments import EXPERIMENTS
-
-    return EXPERIMENTS.get(name)
+from echo.experiment import Experiment
+from experiments import Registry
 
 
 @dataclass(frozen=True)
@@ -27,10 +22,12 @@ class Decided:
     decisions: list
 
 
-def decided(name: str, runs: pd.DataFrame, meta: dict) -> Decided:
-    """The protocol's contrasts of `name` decided on its runs at the level its seeding allows."""
-    experiment = declared_experiment(name)
-    contrasts = protocol_contrasts(experiment, set(runs["variant"])) if experiment else ()
+def decided(experiment: Experiment | None, runs: pd.DataFrame, meta: dict, registry: Registry
+            ) -> Decided:
+    """The protocol's contrasts of `experiment` (None: one no longer declared, which has none)
+    decided on its runs at the level its seeding allows."""
+    contrasts = (protocol_contrasts(experiment, set(runs["variant"]), registry.budgeted(experiment))
+                 if experiment else ())
     alpha = alpha_of(meta, runs)
     return Decided(alpha, decide(runs, contrasts, alpha=alpha))
 
@@ -49,19 +46,19 @@ def alpha_of(meta: dict, runs: pd.DataFrame) -> float:
     return ALPHA
 
 
-def answers(runs: pd.DataFrame, meta: dict, experiment, decisions, alpha: float = ALPHA
-            ) -> list[str]:
+def answers(runs: pd.DataFrame, meta: dict, experiment: Experiment | None, decisions,
+            registry: Registry, alpha: float = ALPHA) -> list[str]:
     """The experiment's answer, sentence by sentence: the claim's verdict, each contrast's
-    decision, the trend analysis's answer."""
+    decision, the trend analysis's answer (None: an experiment no longer declared)."""
     sentences = []
     verdict = claim_verdict(runs, meta, experiment, alpha)
     if verdict is not None:
         sentences.append(f"The tutorial's claim {verdict.sentence()} (measured "
                          f"{estimate_text(verdict.measured)})")
     sentences += [d.sentence() for d in decisions]
-    analysis = analysis_of(getattr(experiment, "analysis", None))
+    analysis = analysis_of(experiment.analysis, registry) if experiment else None
     if analysis:
-        sentences.append(analysis.answer(protocol_runs(experiment, runs)))
+        sentences.append(analysis.answer(protocol_runs(runs, registry.budgeted(experiment))))
     if not sentences:
         best = runs.groupby("variant")["eval_accuracy"].mean().sort_values()
         sentences.append("no contrast is declared; held-out accuracy by variant: " + ", ".join(
@@ -70,12 +67,14 @@ def answers(runs: pd.DataFrame, meta: dict, experiment, decisions, alpha: float 
     return sentences
 
 
-def claim_verdict(runs: pd.DataFrame, meta: dict, experiment, alpha: float = ALPHA):
+def claim_verdict(runs: pd.DataFrame, meta: dict, experiment: Experiment | None,
+                  alpha: float = ALPHA):
     """The tutorial's claim for the baseline judged with its tolerance (and against chance
-    where it claims 0%), or None where it gives no number."""
-    claimed = getattr(experiment, "claimed_accuracy", None)
-    if claimed is None:
+    where it claims 0%), or None where it gives no number (or the experiment is no longer
+    declared)."""
+    if experiment is None or experiment.claimed_accuracy is None:
         return None
+    claimed = experiment.claimed_accuracy
     values = runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"]
     chance = chance_accuracy(meta, meta["baseline"]) if claimed == 0 else None
     return judge_claim(values, claimed, experiment.claim_tolerance, chance=chance, alpha=alpha)

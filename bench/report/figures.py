@@ -96,22 +96,24 @@ VERDICT_COLOURS = {"better": "tab:blue", "worse": "tab:red", "equivalent": "tab:
                    "undecided": "tab:grey"}
 
 
-def lag_heatmap(runs: pd.DataFrame, path: Path | None, learned: float | None = None) -> plt.Figure:
-    """Mean held-out accuracy for each lag (rows) and number of units (columns), or with
-    `learned` the share of seeds that reach it."""
+def lag_heatmap(runs: pd.DataFrame, path: Path | None, layer: str, learned: float | None = None
+                ) -> plt.Figure:
+    """Mean held-out accuracy for each lag (rows) and number of `layer`'s units (columns), or
+    with `learned` the share of seeds that reach it."""
     values = runs.assign(eval_accuracy=runs["eval_accuracy"] >= learned) if learned else runs
     table = values.pivot_table(index="lag", columns="units", values="eval_accuracy", aggfunc="mean")
     label = f"share of seeds at >= {learned:.0%}" if learned else "mean held-out accuracy"
     figure, axis = plt.subplots(figsize=(6, 4.5))
     sns.heatmap(table, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", ax=axis,
                 cbar_kws={"label": label})
-    axis.set_xlabel("LSTM units")
+    axis.set_xlabel(f"{layer} units")
     axis.set_ylabel("lag")
     return _save(figure, path)
 
 
-def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int]) -> plt.Figure:
-    """Units needed against lag, with the interval, on the sizes tried; a lag that no size
+def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int], layer: str
+                 ) -> plt.Figure:
+    """`layer`'s units needed against lag, with the interval, on the sizes tried; a lag that no size
     learned is drawn above the largest."""
     above = 1.6 * max(sizes)
     shown = table.replace(np.inf, above)
@@ -128,7 +130,7 @@ def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int]) -> pl
     axis.minorticks_off()
     axis.set_xticks(shown["lag"])
     axis.set_xlabel("lag")
-    axis.set_ylabel("LSTM units needed (sizes tried)")
+    axis.set_ylabel(f"{layer} units needed (sizes tried)")
     return _save(figure, path)
 
 

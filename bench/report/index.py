@@ -3,8 +3,10 @@ measurements, and each extension's answer."""
 
 from pathlib import Path
 
-from bench.report.answers import answers, claim_verdict, declared_experiment, protocol_rates
+from bench.report.answers import answers, claim_verdict, protocol_rates
 from bench.report.wording import estimate_text
+from bench.store.directory import Results
+from experiments import Registry
 
 INDEX_TITLE = "# echo-bench reports"
 
@@ -29,7 +31,8 @@ def made_by(metas: dict) -> list[str]:
     return lines
 
 
-def index(loaded: dict, decided: dict, tuned: dict, results: Path) -> str:
+def index(loaded: dict[str, Results], decided: dict, tuned: dict, results: Path,
+          registry: Registry) -> str:
     """reports/README.md: the tutorial's claims against the measurements, then the extensions
     (with their tuned comparisons, `tuned` by name, where they have one)."""
     lines = [INDEX_TITLE, "",
@@ -39,10 +42,11 @@ def index(loaded: dict, decided: dict, tuned: dict, results: Path) -> str:
              "command run several times, such as the rounds of `--until-decided`, once, its "
              "times summed); a later `--force` replaces the runs an earlier command stored for "
              "those variants.", ""]
-    lines += made_by({name: meta for name, (_, _, meta) in loaded.items()})
+    lines += made_by({name: stored.meta for name, stored in loaded.items()})
     claims = []
-    for name, (runs, _, meta) in loaded.items():
-        verdict = claim_verdict(runs, meta, declared_experiment(name), decided[name].alpha)
+    for name, stored in loaded.items():
+        runs, meta = stored.runs, stored.meta
+        verdict = claim_verdict(runs, meta, registry.get(name), decided[name].alpha)
         if verdict is not None:
             claims.append(f"| [{name}]({name}.md) | {meta['claim']} | "
                           f"{estimate_text(verdict.measured)} (n = {verdict.measured.n}) | "
@@ -55,12 +59,12 @@ def index(loaded: dict, decided: dict, tuned: dict, results: Path) -> str:
                   "| experiment | the tutorial | measured held-out accuracy (95% CI) | verdict |",
                   "|---|---|---|---|", *claims]
     extensions = []
-    for name, (runs, _, meta) in loaded.items():
-        experiment = declared_experiment(name)
-        if getattr(experiment, "claimed_accuracy", None) is None:
+    for name, stored in loaded.items():
+        runs, meta, experiment = stored.runs, stored.meta, registry.get(name)
+        if experiment is None or experiment.claimed_accuracy is None:
             answer = decided[name]
-            sentences = answers(runs, meta, experiment, answer.decisions, answer.alpha)
-            see = [f"[{q}]({q}.md)" for q in getattr(experiment, "qualified_by", ())
+            sentences = answers(runs, meta, experiment, answer.decisions, registry, answer.alpha)
+            see = [f"[{q}]({q}.md)" for q in (experiment.qualified_by if experiment else ())
                    if q in loaded]
             where = f" (where it holds: {', '.join(see)})" if see else ""
             lead = ""

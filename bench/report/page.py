@@ -9,30 +9,34 @@ import pandas as pd
 
 from bench.report import figures
 from bench.report.analyses import analysis_of
-from bench.report.answers import Decided, answers, chance_accuracy, declared_experiment, protocol_rates
+from bench.report.answers import Decided, answers, chance_accuracy, protocol_rates
 from bench.report.tuned import Tuned
 from bench.report.wording import estimate_text
 from bench.stats.estimates import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
 from bench.stats.tuning import protocol_runs
+from bench.store.directory import Results
 from echo.scoring import TRAILING
 from echo.setup import Setup
+from experiments import Registry
 
 LEARNING_RATE = Setup.learning_rate  # the default, at which runs made before the setting ran
 EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows",
                 "eval_sequence_accuracy": "whole rows exact"}
 
 
-def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta: dict,
-                      out: Path, decided: Decided, qualified: list[str] = (),
-                      tuned: Tuned | None = None) -> str:
+def experiment_report(name: str, results: Results, out: Path, decided: Decided,
+                      registry: Registry, qualified: list[str] = (), tuned: Tuned | None = None
+                      ) -> str:
     """The page of `name` (its figures drawn under out/NAME/): `decided`, its protocol's
-    decisions; `qualified`, the answers that qualify it; `tuned`, its tuned comparison."""
+    decisions; `registry`, the experiments declared; `qualified`, the answers that qualify it;
+    `tuned`, its tuned comparison."""
+    runs, curves, meta = results.runs, results.curves, results.meta
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present
                                                               if v not in meta["variants"]]
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
-    experiment = declared_experiment(name)
-    analysis = analysis_of(getattr(experiment, "analysis", None))
+    experiment = registry.get(name)
+    analysis = analysis_of(experiment.analysis, registry) if experiment else None
     alpha, decisions = decided.alpha, decided.decisions
     lines = _heading(name, meta, runs["seed"].nunique())
     if alpha != ALPHA:
@@ -46,7 +50,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
     lines += ["", "## Answer", ""]
     if tuned is not None:
         lines += [f"At {protocol_rates(experiment)}:", ""]
-    lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decisions, alpha)],
+    lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decisions, registry, alpha)],
               *([f"- At the rates its tuning budget chose: {tuned.summary} (see *Tuned "
                  "comparison*)."] if tuned is not None else []),
               *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
@@ -64,7 +68,7 @@ def experiment_report(name: str, runs: pd.DataFrame, curves: pd.DataFrame, meta:
         lines += contrasts_section(decisions, alpha)
     if tuned is not None:
         lines += tuned.lines
-    analysed = protocol_runs(experiment, runs)
+    analysed = protocol_runs(runs, registry.budgeted(experiment))
     if analysis:
         lines += analysis.section(analysed)
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, chance_accuracy(meta, baseline),

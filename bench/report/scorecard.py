@@ -19,16 +19,16 @@ from bench.stats.tuning import rates_chosen
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
 from bench.store.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from echo.experiment import Contrast, derived_name, tuning_name
+from experiments import Registry
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
 SAME_SETTINGS = [c for c in ("epochs", *SETTINGS_COLUMNS) if c != "cell"]
 SIDE_BY_SIDE = "cell-type"  # the committed experiment that runs LSTM, GRU and SimpleRNN alike
 
 
-def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
-    """The page's markdown lines for the architecture `cell`."""
-    from experiments import EXPERIMENTS
-
+def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> list[str]:
+    """The page's markdown lines for the architecture `cell` (`registry`, the experiments
+    declared)."""
     suffix = derived_name("", {"cell": cell})
     found = {}
     for name in stored_experiments(results):
@@ -47,7 +47,7 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
              "*Tuned*, both run at the variant's declared learning rate (the tutorial's Adam "
              "1e-3), tuned for neither.", ""]
     for name, (runs, mine) in found.items():
-        experiment = EXPERIMENTS.get(name)
+        experiment = registry.get(name)
         theirs = _reference_runs(reference, name)
         lines += [f"## {name}", ""]
         if experiment is not None:
@@ -55,10 +55,10 @@ def scorecard(cell: str, results: Path, reference: Path) -> list[str]:
         lines += _skill_table(mine, theirs, suffix)
         if experiment is not None:
             lines += _not_run(experiment, cell, set(mine["variant"]))
-            lines += _tuned(experiment, cell, results, reference, runs, theirs)
+            lines += _tuned(experiment, cell, results, reference, runs, theirs, registry)
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
-            analysis = analysis_of(experiment.analysis)
+            analysis = analysis_of(experiment.analysis, registry)
             if analysis:
                 lines += analysis.subsection(mine)
     lines += _side_by_side(reference)
@@ -87,14 +87,12 @@ def _not_run(experiment, cell: str, present: set) -> list[str]:
 
 
 def _tuned(experiment, cell: str, results: Path, reference: Path, mine_runs: pd.DataFrame,
-           theirs_runs: pd.DataFrame) -> list[str]:
+           theirs_runs: pd.DataFrame, registry: Registry) -> list[str]:
     """The cell and the declared cell each at the learning rate its own tuning runs chose, on
     the same budget (NAME-tuning, run with --set cell=CELL in `results`), paired per variant:
     `mine_runs` and `theirs_runs` are the experiment's runs in `results` and `reference`."""
-    from experiments import EXPERIMENTS
-
     budget = tuning_name(experiment.name)
-    if budget not in EXPERIMENTS:
+    if budget not in registry:
         return []
     derived = experiment.with_overrides([{"cell": cell}])
     mine_budget, theirs_budget = _reference_runs(results, budget), _reference_runs(reference, budget)

@@ -4,11 +4,12 @@ at the learning rate its tuning budget chose, beside the answer at the protocol'
 from dataclasses import dataclass
 
 from bench.report.analyses import analysis_of
-from bench.report.answers import declared_experiment
 from bench.report.wording import estimate_text
 from bench.stats.estimates import decide
 from bench.stats.tuning import rates_chosen
+from bench.store.directory import Results
 from echo.experiment import tuning_name
+from experiments import Registry
 
 
 @dataclass(frozen=True)
@@ -20,13 +21,16 @@ class Tuned:
     summary: str
 
 
-def tuned_comparison(name: str, loaded: dict, alpha: float) -> Tuned | None:
+def tuned_comparison(name: str, loaded: dict[str, Results], alpha: float, registry: Registry
+                     ) -> Tuned | None:
     """The tuned comparison of `name`, where its tuning budget (NAME-tuning) has results."""
-    experiment, budget = declared_experiment(name), tuning_name(name)
-    analysis = analysis_of(getattr(experiment, "analysis", None))
-    if experiment is None or budget not in loaded or not (experiment.contrasts or analysis):
+    experiment, budget = registry.get(name), tuning_name(name)
+    if experiment is None or budget not in loaded:
         return None
-    chosen = rates_chosen(loaded[budget][0], experiment)
+    analysis = analysis_of(experiment.analysis, registry)
+    if not (experiment.contrasts or analysis):
+        return None
+    chosen = rates_chosen(loaded[budget].runs, experiment)
     then = ("the contrasts decided again on these seeds with each variant at its chosen rate (a "
             f"family of its own, Holm-corrected, at alpha {alpha:.3g}), beside the decision at "
             "the protocol's rates (the same family as declared)" if experiment.contrasts else
@@ -37,7 +41,7 @@ def tuned_comparison(name: str, loaded: dict, alpha: float) -> Tuned | None:
     if chosen is None:
         return Tuned(lines + [f"The tuning budget in {budget} is not complete.", ""],
                      "its tuning budget is not complete")
-    runs = loaded[name][0]
+    runs = loaded[name].runs
     tuned = experiment.at_rates(chosen)
     present = set(runs["variant"])
     missing = [v for v in dict.fromkeys([*experiment.variants, *tuned.variants])

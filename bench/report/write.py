@@ -3,24 +3,25 @@ experiment (`bench.report.page`) and the index (`bench.report.index`), each expe
 
 from pathlib import Path
 
-from bench.report.answers import answers, decided, declared_experiment
+from bench.report.answers import answers, decided
 from bench.report.index import index
 from bench.report.page import experiment_report
 from bench.report.tuned import tuned_comparison
-from bench.store.directory import ExperimentStore, StoreError
+from bench.store.directory import ExperimentStore, Results, StoreError
+from echo.experiment import Experiment
+from experiments import Registry
 
 MARKER = ".echo-bench-reports"  # marks a folder as written by `bench report`
 
 
-def write_reports(results: Path, out: Path, names: list[str] | None = None, progress=None
-                  ) -> tuple[list[str], list[str]]:
-    """Write reports/NAME.md (with figures) for every experiment in `results`, and the index.
+def write_reports(results: Path, out: Path, registry: Registry, names: list[str] | None = None,
+                  progress=None) -> tuple[list[str], list[str]]:
+    """Write reports/NAME.md (with figures) for every experiment in `results`, and the index,
+    in the order of `registry` (the experiments declared), then any others by name.
     Each experiment is read on its own: returns those reported and, a line each, those whose
     results could not be read. `progress(line)` hears of each experiment as it starts."""
-    from experiments import EXPERIMENTS
-
     found = {p.parent.name for p in [*results.glob("*/runs.csv"), *results.glob("*/meta.json")]}
-    available = [n for n in EXPERIMENTS if n in found] + sorted(found - set(EXPERIMENTS))
+    available = [n for n in registry if n in found] + sorted(n for n in found if n not in registry)
     unknown = [n for n in names or [] if n not in available]
     if unknown:
         raise StoreError(f"no results for {unknown[0]!r} in {results}/; found "
@@ -43,15 +44,16 @@ def write_reports(results: Path, out: Path, names: list[str] | None = None, prog
             raise StoreError(problems[0])
         raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
     own_folder(out)
-    judged = {name: decided(name, runs, meta) for name, (runs, _, meta) in loaded.items()}
-    tuned = {name: tuned_comparison(name, loaded, judged[name].alpha) for name in loaded}
+    judged = {name: decided(registry.get(name), stored.runs, stored.meta, registry)
+              for name, stored in loaded.items()}
+    tuned = {name: tuned_comparison(name, loaded, judged[name].alpha, registry) for name in loaded}
     for number, name in enumerate(chosen, 1):
         if progress:
             progress(f"[{number}/{len(chosen)}] {name}")
         (out / f"{name}.md").write_text(experiment_report(
-            name, *loaded[name], out, judged[name], qualifications(name, loaded, judged),
-            tuned[name]))
-    (out / "README.md").write_text(index(loaded, judged, tuned, results))
+            name, loaded[name], out, judged[name], registry,
+            qualifications(registry.get(name), loaded, judged, registry), tuned[name]))
+    (out / "README.md").write_text(index(loaded, judged, tuned, results, registry))
     return chosen, problems
 
 
@@ -71,7 +73,7 @@ def own_folder(out: Path) -> None:
         raise StoreError(f"cannot write reports in {out}: {error.strerror or error}") from None
 
 
-def _load(directory: Path):
+def _load(directory: Path) -> Results | None:
     """An experiment's runs, curves and meta; None when it holds no runs."""
     store = ExperimentStore(directory)
     runs, curves = store.load()
@@ -81,17 +83,18 @@ def _load(directory: Path):
     if meta is None:
         raise StoreError(f"{directory / 'meta.json'} is missing; run the command that made these "
                          "results again to restore it (finished runs are not retrained)")
-    return runs, curves, meta
+    return Results(runs, curves, meta)
 
 
-def qualifications(name: str, loaded: dict, decided: dict) -> list[str]:
-    """The answers of the experiments that qualify `name`'s (its `qualified_by`, those with
-    results), a line each with a link to its page."""
+def qualifications(experiment: Experiment | None, loaded: dict[str, Results], decided: dict,
+                   registry: Registry) -> list[str]:
+    """The answers of the experiments that qualify `experiment`'s (its `qualified_by`, those
+    with results), a line each with a link to its page."""
     lines = []
-    for other in getattr(declared_experiment(name), "qualified_by", ()):
+    for other in experiment.qualified_by if experiment else ():
         if other in loaded:
-            runs, _, meta = loaded[other]
-            sentences = answers(runs, meta, declared_experiment(other), decided[other].decisions,
-                                decided[other].alpha)
+            runs, meta = loaded[other].runs, loaded[other].meta
+            sentences = answers(runs, meta, registry.get(other), decided[other].decisions,
+                                registry, decided[other].alpha)
             lines.append(f"[{other}]({other}.md) ({meta['question']}): {'; '.join(sentences)}")
     return lines

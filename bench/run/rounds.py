@@ -14,6 +14,7 @@ import pandas as pd
 
 from bench.stats.estimates import ALPHA, decide, judge_claim
 from bench.stats.tuning import protocol_contrasts
+from experiments import Registry
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,13 @@ class Schedule:
         return ALPHA / self.looks
 
 
-def open_questions(runs: pd.DataFrame, experiment, alpha: float) -> list[str]:
+def open_questions(runs: pd.DataFrame, experiment, alpha: float, budgeted: bool) -> list[str]:
     """What the experiment still leaves undecided at `alpha`: its contrasts (undecided, or
     better or worse by a size not yet known against δ), and its claim (experiments that declare
     neither, the grids, are decided by their first look)."""
     present = set(runs["variant"])
     still = [f"{d.variant} vs {d.reference}" + (" (its size)" if d.verdict != "undecided" else "")
-             for d in decide(runs, protocol_contrasts(experiment, present), alpha=alpha,
+             for d in decide(runs, protocol_contrasts(experiment, present, budgeted), alpha=alpha,
                              details=False) if d.open]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]
@@ -63,10 +64,12 @@ def record(schedule: Schedule, seeds: int, still: list[str], command: str) -> di
             "stopped": "decided" if not still else "max seeds reached", "undecided": still}
 
 
-def until_decided(schedule: Schedule, experiments, declared, stores: dict, options) -> int:
+def until_decided(schedule: Schedule, experiments, declared, stores: dict, options,
+                  registry: Registry) -> int:
     """Add rounds of seeds, the same for every variant, until each experiment's contrasts and
     claim are decided (every look at alpha / looks) or the seeds reach the most allowed;
-    `declared`, the experiments as defined (their contrasts judge each look)."""
+    `declared`, the experiments as defined (their contrasts judge each look), `registry` the
+    experiments the command knows."""
     from bench.run.plan import planned
     from bench.run.session import execute
     from bench.store.provenance import command_line
@@ -84,19 +87,20 @@ def until_decided(schedule: Schedule, experiments, declared, stores: dict, optio
             return status
         for experiment in list(active):
             if _looked(experiment, definitions[experiment.name], stores[experiment.name],
-                       schedule, target, command):
+                       schedule, target, command, registry):
                 active.remove(experiment)
         if not active:
             break
     return 0
 
 
-def _looked(experiment, definition, store, schedule: Schedule, target: int, command: str) -> bool:
+def _looked(experiment, definition, store, schedule: Schedule, target: int, command: str,
+            registry: Registry) -> bool:
     """Look at an experiment's first `target` seeds; where it is decided (or has the most
     seeds allowed) record why it stopped in meta.json and return True."""
     runs = store.load()[0]
     runs = runs[runs["seed"] < experiment.first_seed + target]  # this look's seeds only
-    still = open_questions(runs, definition, schedule.alpha)
+    still = open_questions(runs, definition, schedule.alpha, registry.budgeted(definition))
     if still and target < schedule.most:
         print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")
         return False

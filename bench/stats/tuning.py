@@ -11,7 +11,6 @@ import re
 import numpy as np
 import pandas as pd
 
-from echo.experiment import tuning_name
 from echo.setup import Setup
 
 SUFFIX = "[learning_rate="  # how a variant derived at a learning rate is named
@@ -60,27 +59,22 @@ def rates_chosen(runs: pd.DataFrame, source) -> dict[str, float] | None:
     return chosen_rates(runs, dict.fromkeys(tuning_curve(runs)["variant"], Setup.learning_rate))
 
 
-def protocol_contrasts(experiment, variants) -> tuple:
+def protocol_contrasts(experiment, variants, budgeted: bool) -> tuple:
     """The contrasts among `variants` that the experiment decides at its protocol's rates: all
-    of `contrasts_among` but, where it declares a tuning budget, those between variants derived
-    at a learning rate, which are its tuned comparison's (decided there, as one family)."""
+    of `contrasts_among` but, where it declares a tuning budget (`budgeted`), those between
+    variants derived at a learning rate, which are its tuned comparison's (decided there, as one
+    family)."""
     found = experiment.contrasts_among(variants)
-    if not _budgeted(experiment):
+    if not budgeted:
         return found
     return tuple(c for c in found if SUFFIX not in c.variant and SUFFIX not in c.reference)
 
 
-def protocol_runs(experiment, runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs the experiment's analysis reads at its protocol's rates: all but, where it
-    declares a tuning budget, those of variants derived at a learning rate (its tuned
-    comparison's)."""
-    if experiment is None or not _budgeted(experiment):
+def protocol_runs(runs: pd.DataFrame, budgeted: bool) -> pd.DataFrame:
+    """The runs an experiment's analysis reads at its protocol's rates: all but, where it
+    declares a tuning budget (`budgeted`), those of variants derived at a learning rate (its
+    tuned comparison's)."""
+    if not budgeted:
         return runs
     return runs[~runs["variant"].str.contains(SUFFIX, regex=False)]
 
-
-def _budgeted(experiment) -> bool:
-    """Whether the experiment declares a tuning budget (NAME-tuning)."""
-    from experiments import EXPERIMENTS
-
-    return tuning_name(experiment.name) in EXPERIMENTS

@@ -38,6 +38,15 @@ class Busy(StoreError):
 
 
 @dataclasses.dataclass(frozen=True)
+class Results:
+    """An experiment's stored results as a report reads them: its runs, curves and meta.json."""
+
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    meta: dict
+
+
+@dataclasses.dataclass(frozen=True)
 class Combined:
     """What a store holds as a reader sees it (runs, curves, epochs per curve point, meta.json),
     the staged runs folded into it, those an unfinished replacement holds back, and the

@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.store.schema import FORMAT, hash_of_settings
+from echo.spec import user_cell
 
 DISTRIBUTION = "echo-bench"
 ALSO = ("jaxlib", "tensorflow")  # pulled in by what we declare, and they decide the numbers
@@ -22,7 +23,7 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
     """What a reader needs to know how an experiment's results were made: the experiment,
     the settings of the variants this command runs, versions, machine."""
     variants = {task.variant: dataclasses.asdict(task.setup) for task in tasks}
-    notes = {task.variant: cell_notes(task.setup) for task in tasks if ":" in task.setup.cell}
+    notes = {task.variant: cell_notes(task.setup) for task in tasks if user_cell(task.setup.cell)}
     notes = {variant: note for variant, note in notes.items() if note}
     return {**({"cell_notes": notes} if notes else {}),
         "experiment": experiment.name,

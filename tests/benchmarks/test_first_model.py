@@ -12,8 +12,8 @@ import sys, time
 import jax.numpy as jnp
 from echo.models import build_model
 from echo.protocol import template_model
-from experiments import EXPERIMENTS
-setup = EXPERIMENTS["echo-lag"].baseline_setup
+from experiments import discover
+setup = discover()["echo-lag"].baseline_setup
 jnp.zeros(1).block_until_ready()
 started = time.perf_counter()
 template_model(setup) if sys.argv[1] == "template" else build_model(setup.model_spec())

@@ -28,7 +28,7 @@ BACKENDS = [b for b in ("tensorflow", "jax") if importlib.util.find_spec(b)]
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_tutorial_loop_epoch(benchmark, backend, per_epoch):
-    loop = TutorialLoop(backend)
+    loop = TutorialLoop(SETUP, backend)
     try:
         benchmark.pedantic(loop.epoch, rounds=30, warmup_rounds=3)
     finally:
