@@ -1,7 +1,7 @@
 """echo: the echo problem for recurrent networks, as in the Keras tutorial.
 
 JAX is the default Keras backend (it compiles the whole training run into one
-program; see README); TensorFlow works too when KERAS_BACKEND says so. One seed from
+program; see docs/performance.md); TensorFlow works too when KERAS_BACKEND says so. One seed from
 Python: `echo.run(echo.Setup(...), seed)` (Keras loads on first use).
 """
 
@@ -19,6 +19,7 @@ from echo.setup import Setup  # noqa: E402  (after the backend is chosen)
 def __getattr__(name: str):
     """`echo.run`, imported on first use so that reading settings never loads Keras."""
     if name == "run":
+        # Late: reading settings never loads Keras.
         from echo.protocol import run
 
         return run

@@ -31,6 +31,7 @@ def track_variables(layer: keras.layers.Layer, variables: list) -> None:
 def allow_worker_growth(nbytes: int) -> None:
     """In a loky worker: let it grow by `nbytes` before loky takes it for a leak and restarts
     it (its default, 300 MB, is less than a worker's compiled programs take)."""
+    # Late: loky's internals, patched only in a worker.
     from joblib.externals.loky import process_executor
 
     if not hasattr(process_executor, "_MAX_MEMORY_LEAK_SIZE"):
@@ -44,6 +45,7 @@ def skip_tensorflow_probe() -> None:
     installed for the other backend, only to ask whether a value is one of its types: 3.6 s once
     per process here, and no value in a configuration of ours is. Where TensorFlow is imported
     already, or the backend is TensorFlow, nothing changes."""
+    # Late: Keras's private module, read only where this applies.
     from keras.src.utils import module_utils
 
     lazy = getattr(module_utils, "tensorflow", None)

@@ -74,9 +74,11 @@ def run(setup: Setup, seed: int) -> Run:
 def device_name() -> str:
     """What this process trains on, as its backend names it ('cpu', 'NVIDIA H200', ...)."""
     if keras.backend.backend() == "jax":
+        # Late: only the backend in use is imported.
         import jax
 
         return jax.devices()[0].device_kind
+    # Late: only the backend in use is imported.
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")

@@ -1,6 +1,6 @@
 """The tutorial's own training loop, literally: one `model.fit` per sequence.
 
-Slow (56-65 ms per epoch of echo-lag here, README "Speed") and kept as the reference the
+Slow (56-65 ms per epoch of echo-lag here, docs/performance.md, "Speed") and kept as the reference the
 fast trainer is tested against. On JAX, the stateful layer's state variables are not tracked
 by the model, so `fit` would silently drop the carried state; `track_state` registers them so
 that `fit` threads them like any non-trainable variable.

@@ -43,3 +43,19 @@ def start(*args):
     return subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+QUICK = ["run", "echo-current", "--seeds", "4", "--epochs", "5", "--quiet"]  # a run of fake workers
+
+
+def trained(task):
+    """What a worker would send back, made up (for tests about what happens to it)."""
+    import numpy as np
+
+    from echo.records import Curves, Run
+
+    rng = np.random.default_rng(task.seed)
+    loss = rng.random(task.setup.epochs).astype(np.float32)
+    return Run({"eval_accuracy": 1.0, "eval_accuracy_incomplete": float("nan"),
+                "eval_sequence_accuracy": float("nan")}, float(loss[-1]), 0.1, Curves(loss, loss),
+               device="Made-up GPU")

@@ -10,7 +10,9 @@ import json
 import os
 from pathlib import Path
 
+from bench.run import cluster
 from echo.experiment import Experiment
+from echo.setup import LARGEST, Setup
 from experiments import USER_PATHS, Registry, discover, load_path
 
 MAX_RUNS = 1_000_000  # runs one command may ask for
@@ -22,8 +24,6 @@ class UsageError(Exception):
 
 def positive_int(text: str) -> int:
     """An integer option's value: at least 1 and at most what every backend's int32 holds."""
-    from echo.setup import LARGEST
-
     try:
         value = int(text)
     except ValueError:
@@ -81,8 +81,6 @@ def only_variants(experiments, variants: list[str]):
 
 def override_grid(overrides: list[str]) -> list[dict]:
     """`--set key=v1,v2 ...` -> every combination of the values, as dicts of typed settings."""
-    from echo.setup import Setup
-
     axes = []
     for override in overrides:
         key, equals, values = override.partition("=")
@@ -104,14 +102,13 @@ def override_grid(overrides: list[str]) -> list[dict]:
 
 def chosen_engine(engine: str) -> str:
     """The engine `auto` stands for: vectorized where JAX can use a GPU here, else per-seed,
-    which trains faster on a CPU (README, *Speed*) and is the reference. Any other engine as
+    which trains faster on a CPU (docs/performance.md, *Speed*) and is the reference. Any other engine as
     given."""
     if engine != "auto":
         return engine
-    from bench.run.cluster import visible_gpus
 
     jax = os.environ.get("KERAS_BACKEND", "jax") == "jax"
-    return "vectorized" if jax and visible_gpus() else "per-seed"
+    return "vectorized" if jax and cluster.visible_gpus() else "per-seed"
 
 
 def check_engine(engine: str, chunk: int | None) -> None:

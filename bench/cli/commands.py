@@ -6,12 +6,14 @@ import sys
 from pathlib import Path
 
 from bench.cli.arguments import UsageError, check_engine, results_directories, select
+from bench.perf import speed
+from bench.store.directory import ExperimentStore, StoreError
 from experiments import Registry
 
 
 def command_report(args, registry: Registry) -> int:
+    # Late (as in compare and scorecard): reports load scipy and matplotlib, which `run` does not need.
     from bench.report.write import write_reports
-    from bench.store.directory import StoreError
 
     if not args.results.is_dir():
         raise UsageError(f"no results directory {args.results}/ (run `python -m bench run` first)")
@@ -29,8 +31,8 @@ def command_report(args, registry: Registry) -> int:
 
 
 def command_compare(args, registry: Registry) -> int:
+    # Late: see command_report.
     from bench.report.compare import compare_directories, table
-    from bench.store.directory import StoreError
 
     results_directories(args.a, args.b)
     try:
@@ -56,8 +58,8 @@ def command_compare(args, registry: Registry) -> int:
 
 
 def command_scorecard(args, registry: Registry) -> int:
+    # Late: see command_report.
     from bench.report.scorecard import scorecard
-    from bench.store.directory import StoreError
 
     results_directories(args.results, args.reference)
     try:
@@ -77,8 +79,6 @@ def command_scorecard(args, registry: Registry) -> int:
 
 def command_abandon(args, registry: Registry) -> int:
     """Drop the named experiments' unfinished replacements and the runs they held back."""
-    from bench.store.directory import ExperimentStore, StoreError
-
     results_directories(args.results)
     for name in dict.fromkeys(args.names):
         if not (args.results / name).is_dir():
@@ -98,8 +98,6 @@ def command_abandon(args, registry: Registry) -> int:
 
 
 def command_speed(args, registry: Registry) -> int:
-    from bench.perf.speed import measure, phase_table, table, write_json
-
     if args.name == "all":
         raise UsageError("speed times one experiment's baseline; name one, not all")
     if args.json is not None and not args.json.parent.is_dir():
@@ -109,7 +107,7 @@ def command_speed(args, registry: Registry) -> int:
                  args.chunk if "vectorized" in args.engines else None)
     engines = list(dict.fromkeys(args.engines))
     try:
-        speeds = measure(experiment, engines, args.seeds, args.jobs, args.chunk,
+        speeds = speed.measure(experiment, engines, args.seeds, args.jobs, args.chunk,
                          args.tutorial_epochs, args.epochs)
     except RuntimeError as error:
         print(f"bench: {error}", file=sys.stderr)
@@ -118,12 +116,12 @@ def command_speed(args, registry: Registry) -> int:
                "cores": os.cpu_count(), "keras_backend": os.environ.get("KERAS_BACKEND", "jax")}
     print(f"{experiment.name} ({experiment.baseline}), {context['cores']} cores, "
           f"Keras backend {context['keras_backend']}:")
-    print("\n".join(table(speeds)))
-    if phases := phase_table(speeds):
+    print("\n".join(speed.table(speeds)))
+    if phases := speed.phase_table(speeds):
         print("\nWhere the time went (phases summed over seeds):")
         print("\n".join(phases))
     if args.json is not None:
-        write_json(speeds, args.json, context)
+        speed.write_json(speeds, args.json, context)
     return 0
 
 

@@ -18,23 +18,26 @@ from bench.cli.arguments import (
     override_grid,
     select,
 )
+from bench.run import compile_cache
+from bench.run.cluster import ClusterError
 from bench.run.options import RunOptions
+from bench.run.plan import Refused, planned
+from bench.run.session import WriteFailed, execute
+from bench.stats.tuning import rates_chosen
+from bench.store.directory import ExperimentStore, StoreError
+from echo.experiment import tuning_name
 from echo.spec import user_cell
 from experiments import Registry
 
 
 def run(options: RunOptions, registry: Registry) -> int:
     """Check, plan and run one `run` command; its exit status."""
-    from bench.run.cluster import ClusterError
-    from bench.run.plan import Refused, planned
-    from bench.run.session import WriteFailed, execute
-    from bench.store.directory import ExperimentStore, StoreError
-
     declared = select(registry, list(options.names))
     options = dataclasses.replace(options, engine=chosen_engine(options.engine))
     experiments = asked(declared, options, registry)
     schedule = None
     if options.until_decided:
+        # Late: its stopping rule loads scipy, which a plain run does not need.
         from bench.run.rounds import Schedule, until_decided
 
         most = options.max_seeds or 50
@@ -89,10 +92,6 @@ def asked(declared: list, options: RunOptions, registry: Registry) -> list:
 def tuned(experiment, results, registry: Registry, overrides: str = ""):
     """The experiment (its variants as `overrides`, the command's --set, made them) at the
     learning rates its tuning runs in `results`, made with the same --set, chose."""
-    from bench.stats.tuning import rates_chosen
-    from bench.store.directory import ExperimentStore, StoreError
-    from echo.experiment import tuning_name
-
     budget = registry.get(tuning_name(experiment.name))
     if budget is None:
         raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
@@ -125,6 +124,7 @@ def check_cells(experiments) -> None:
                 given.setdefault(setup.cell, []).append((f"{experiment.name}/{variant}", setup))
     if not given:
         return  # Keras's own cells: nothing to check, and no Keras to import here
+    # Late: Keras, loaded in this process only to check a user's cell.
     from echo.cells import CellError, usable
     from echo.models import check_builds
 
@@ -151,8 +151,6 @@ def check_cells(experiments) -> None:
 def check_compile_cache() -> None:
     """Say in one line, before anything trains, that the compile cache cannot be used (and turn
     it off for the workers, which then compile as without one)."""
-    from bench.run import compile_cache
-
     where = compile_cache.folder()
     problem = where and compile_cache.problem(where)
     if problem:

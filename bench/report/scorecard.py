@@ -74,6 +74,7 @@ def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
 def _not_run(experiment, cell: str, present: set) -> list[str]:
     """The declared variants the cell has no runs of, each with why: what the layer cannot do
     (refused before training), or not run."""
+    # Late: Keras, loaded only to say what a user's layer cannot do.
     from echo.cells import sequence_layer
 
     layer = sequence_layer(cell)

@@ -41,6 +41,7 @@ def dask_executor(jobs: int, scheduler: str | None, environment, gpus: list[str]
     it: `jobs` single-threaded worker processes, or with `gpus` one worker per GPU, each
     seeing only its own (CUDA_VISIBLE_DEVICES), as the vectorized engine wants.
     """
+    # Late: Dask is an optional dependency (pip install 'echo-bench[dask]').
     import dask
     from distributed import Client, LocalCluster
 
@@ -73,6 +74,7 @@ def dask_executor(jobs: int, scheduler: str | None, environment, gpus: list[str]
 
 def _one_worker_per_gpu(gpus: list[str]):
     """A local cluster of one single-threaded worker per GPU, each pinned to its device."""
+    # Late: Dask is an optional dependency.
     from distributed import Nanny, Scheduler, SpecCluster
 
     workers = {f"gpu-{gpu}": {"cls": Nanny, "options": {"nthreads": 1,

@@ -40,6 +40,7 @@ def folder() -> Path | None:
 
 def install() -> None:
     """Make this process's trainer keep its programs here (`echo.training.keep_programs`)."""
+    # Late (as every JAX import here): the trainer and JAX, loaded in workers only.
     from echo import training
 
     training.keep_programs(sys.modules[__name__])
@@ -63,6 +64,7 @@ def load(key: tuple):
         return None
     try:
         blob, in_tree, out_tree = pickle.loads(path.read_bytes())
+        # Late: JAX, in workers only.
         from jax.experimental import serialize_executable
 
         return serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
@@ -77,6 +79,7 @@ def save(key: tuple, compiled) -> None:
     if path is None:
         return
     try:
+        # Late: JAX, in workers only.
         from jax.experimental import serialize_executable
 
         files.atomic_write(path, pickle.dumps(serialize_executable.serialize(compiled)))
@@ -108,6 +111,7 @@ def digest(key: tuple) -> str:
 
 @functools.cache
 def _context() -> tuple:
+    # Late: JAX, in workers only.
     import jax
 
     versions = tuple(_version(p) for p in ("jax", "jaxlib", "keras", "numpy"))

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from bench.run.plan import planned
+from bench.run.session import execute
 from bench.stats.estimates import ALPHA, decide, judge_claim
 from bench.stats.tuning import protocol_contrasts
+from bench.store.provenance import command_line
 from experiments import Registry
 
 
@@ -70,10 +73,6 @@ def until_decided(schedule: Schedule, experiments, declared, stores: dict, optio
     claim are decided (every look at alpha / looks) or the seeds reach the most allowed;
     `declared`, the experiments as defined (their contrasts judge each look), `registry` the
     experiments the command knows."""
-    from bench.run.plan import planned
-    from bench.run.session import execute
-    from bench.store.provenance import command_line
-
     command = command_line(list(options.argv))
     definitions = {e.name: e for e in declared}
     active = list(experiments)

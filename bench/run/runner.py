@@ -23,9 +23,12 @@ from joblib.externals.loky import ProcessPoolExecutor, get_reusable_executor
 from joblib.externals.loky.process_executor import BrokenProcessPool
 from tqdm import tqdm
 
+from bench.run import compile_cache
+from bench.run.cluster import dask_executor, visible_gpus
 from bench.run.tasks import Task
 from echo.errors import one_line
 from echo.setup import Setup
+from experiments import load_user_paths
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -54,11 +57,10 @@ class Chunk:
 def run_chunk(chunk: Chunk) -> list[Outcome]:
     """Run a chunk in this process: its tasks one by one, or its seeds at once, its programs
     kept in the compile cache."""
-    from bench.run import compile_cache
-
     compile_cache.install()
     if chunk.engine == "per-seed":
         return [run_task(task) for task in chunk.tasks]
+    # Late (as every echo import below): Keras and JAX load in workers only, never in the command.
     from echo.vectorized import run_seeds
 
     try:
@@ -71,6 +73,7 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
 
 def plan_chunks(setups: list) -> tuple[object, list[int]]:
     """In a worker: the device it runs on, and the seeds per chunk for each setup there."""
+    # Late: Keras and JAX, in workers only.
     from echo.vectorized import chunk_size, device
 
     where = device()
@@ -95,6 +98,7 @@ def make_chunks(tasks: list[Task], engine: str, sizes: dict | None = None) -> li
 
 def run_task(task: Task) -> Outcome:
     """Run one task in this process; import here so workers load Keras themselves."""
+    # Late: Keras and JAX, in workers only.
     from echo.protocol import run
 
     try:
@@ -134,8 +138,6 @@ class PlanError(Exception):
 
 def _run(tasks, jobs, progress, backend, scheduler, engine, chunk):
     if backend == "dask":
-        from bench.run.cluster import dask_executor, visible_gpus
-
         gpus = visible_gpus() if engine == "vectorized" and scheduler is None else []
         with dask_executor(jobs, scheduler, worker_environment, gpus) as (executor, slots):
             chunks = _chunks(tasks, engine, chunk, executor, slots)[0]
@@ -167,7 +169,6 @@ def start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command stops its workers on Ctrl-C
     die_with_parent()
     keep_compiled_programs()
-    from experiments import load_user_paths
 
     load_user_paths()
 
@@ -194,6 +195,7 @@ def keep_compiled_programs() -> None:
     JAX's buffers grow that much, and each restart cost an import and a compilation
     (measured: a third of the vectorized engine's time for 32 seeds of echo-lag).
     """
+    # Late: Keras and JAX, in workers only.
     from echo.compat import allow_worker_growth
 
     allow_worker_growth(WORKER_MEMORY)

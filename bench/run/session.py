@@ -8,6 +8,11 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+from bench.run import runner
+from bench.run.cluster import ClusterError
+from bench.store.provenance import invocation, provenance
+from bench.store.schema import settings_hash
+
 MERGE_EVERY_SECONDS = 60
 
 
@@ -20,9 +25,6 @@ def execute(plan, stores, experiments, options) -> int:
     and merging now and then; the exit status says whether every task asked for is stored.
     `experiments` as declared (their baseline and question go to meta.json even when only some
     variants run)."""
-    from bench.run.cluster import ClusterError
-    from bench.run.runner import run_tasks
-
     if plan.skipped:
         print(f"{plan.skipped} of {len(plan.tasks)} runs already in {options.results}/, skipped "
               "(--force reruns them)")
@@ -32,7 +34,7 @@ def execute(plan, stores, experiments, options) -> int:
     try:
         _begin_replacements(plan, stores, options.results)
         journal.merge("running")
-        outcomes = run_tasks(plan.todo, min(options.jobs, max(1, len(plan.todo))),
+        outcomes = runner.run_tasks(plan.todo, min(options.jobs, max(1, len(plan.todo))),
                              progress=not options.quiet, backend=options.backend,
                              scheduler=options.scheduler, engine=options.engine,
                              chunk=options.chunk)
@@ -85,8 +87,6 @@ class Journal:
     """What one `run` command has stored and what failed, folded into the store now and then."""
 
     def __init__(self, stores, experiments, plan, argv, engine: str, backend: str):
-        from bench.store.provenance import provenance
-
         self.stores, self.plan, self.argv = stores, plan, argv
         self.engine, self.backend = engine, backend
         self.metas = {e.name: provenance(e, [t for t in plan.tasks if t.experiment == e.name],
@@ -106,8 +106,6 @@ class Journal:
     def record(self, outcomes: list, curve_every: int) -> None:
         """Stage the runs a chunk finished at once, one file per variant, and note its failures;
         merge every MERGE_EVERY_SECONDS."""
-        from bench.store.schema import settings_hash
-
         finished = {}
         for outcome in outcomes:
             task = outcome.task
@@ -133,8 +131,6 @@ class Journal:
     def merge(self, status: str, quietly: bool = False) -> None:
         """Fold staged runs and errors into every store, and this command into its meta.json;
         `quietly` when already stopping for another reason (what is staged stays staged)."""
-        from bench.store.provenance import invocation
-
         wall = time.perf_counter() - self.clock
         for name, store in self.stores.items():
             meta = self.metas[name]
@@ -154,8 +150,6 @@ class Journal:
 
     def verdict(self, results: Path) -> int:
         """Summarise; 0 only when every task asked for is stored with its settings."""
-        from bench.store.schema import settings_hash
-
         for name, runs in self.stored_runs.items():
             _summarise(name, runs)
         stored = {(name, v, s): h for name, runs in self.stored_runs.items()

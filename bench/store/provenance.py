@@ -47,6 +47,7 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
 def cell_notes(setup) -> str:
     """What a reader of a user's cell's runs should know that its settings do not say: initial
     weights Keras drew (no initializer known), a mask the layer does not consume."""
+    # Late: Keras, loaded only for a user's cell.
     from echo.cells import sequence_layer
     from echo.initial import keras_drawn
     from echo.protocol import template_model

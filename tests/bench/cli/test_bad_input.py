@@ -5,7 +5,7 @@ import pytest
 
 from bench.cli.main import main
 
-from test_writers import QUICK, fake_workers
+from helpers import QUICK
 
 
 @pytest.mark.parametrize("args, message", [
@@ -25,8 +25,8 @@ from test_writers import QUICK, fake_workers
     (["--seeds", "99999999999"], "expected a positive integer up to"),
 ])
 def test_bad_settings_are_one_line_and_status_2_before_anything_is_written(
-        tmp_path, monkeypatch, capsys, args, message):
-    fake_workers(monkeypatch)
+        tmp_path, fake_workers, capsys, args, message):
+    fake_workers()
     assert main([*QUICK, *args, "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
@@ -38,17 +38,17 @@ def test_bad_settings_are_one_line_and_status_2_before_anything_is_written(
     (["lag=5"], "the window (5) must contain X(t-lag) (lag 5)"),
     (["window=30"], "makes no rows of a sequence of length 25 (window 30, lag 1)"),
 ])
-def test_settings_a_framing_cannot_frame_are_refused(tmp_path, monkeypatch, capsys, overrides,
+def test_settings_a_framing_cannot_frame_are_refused(tmp_path, fake_workers, capsys, overrides,
                                                      message):
-    fake_workers(monkeypatch)
+    fake_workers()
     args = ["run", "echo-lag", "--seeds", "1", "--quiet", "--results", str(tmp_path)]
     assert main([*args, *[a for o in overrides for a in ("--set", o)]]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
 
 
-def test_compare_without_a_paired_run_is_not_a_pass(tmp_path, monkeypatch, capsys):
-    fake_workers(monkeypatch)
+def test_compare_without_a_paired_run_is_not_a_pass(tmp_path, fake_workers, capsys):
+    fake_workers()
     assert main([*QUICK, "--results", str(tmp_path / "a")]) == 0
     assert main([*QUICK, "--epochs", "6", "--results", str(tmp_path / "b")]) == 0
     capsys.readouterr()
@@ -59,8 +59,8 @@ def test_compare_without_a_paired_run_is_not_a_pass(tmp_path, monkeypatch, capsy
                      "0.01"]) == 0
 
 
-def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, monkeypatch, capsys):
-    fake_workers(monkeypatch)
+def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, fake_workers, capsys):
+    fake_workers()
     base = ["run", "echo-lag", "--seeds", "1", "--quiet"]
     assert main([*base, "--results", str(tmp_path / "lstm")]) == 0
     assert main([*base, "--set", "cell=gru", "--results", str(tmp_path / "gru")]) == 0
@@ -71,8 +71,8 @@ def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, monkeypatch, capsys
     assert "# Scorecard: gru" in out and "undecided (n = 1)" in out and not err
 
 
-def test_abandon_with_nothing_to_drop_says_so(tmp_path, monkeypatch, capsys):
-    fake_workers(monkeypatch)
+def test_abandon_with_nothing_to_drop_says_so(tmp_path, fake_workers, capsys):
+    fake_workers()
     assert main([*QUICK, "--results", str(tmp_path)]) == 0
     capsys.readouterr()
     assert main(["abandon", "echo-current", "--results", str(tmp_path)]) == 0

@@ -16,43 +16,23 @@ import pytest
 from bench.cli.main import main
 from bench.run.runner import Outcome
 from bench.store import files
-from echo.records import Curves, Run
+from echo.records import Run
 
-from helpers import bench, start
-
-QUICK = ["run", "echo-current", "--seeds", "4", "--epochs", "5", "--quiet"]
-
-
-def trained(task) -> Run:
-    """What a worker would send back, made up (these tests are about what happens to it)."""
-    rng = np.random.default_rng(task.seed)
-    loss = rng.random(task.setup.epochs).astype(np.float32)
-    return Run({"eval_accuracy": 1.0, "eval_accuracy_incomplete": float("nan"),
-                "eval_sequence_accuracy": float("nan")}, float(loss[-1]), 0.1, Curves(loss, loss),
-               device="Made-up GPU")
-
-
-def fake_workers(monkeypatch, failing=()):
-    def run_tasks(tasks, jobs, **_):
-        for task in tasks:
-            yield [Outcome(task, error="ValueError: boom") if task.seed in failing else Outcome(
-                task, trained(task))]
-
-    monkeypatch.setattr("bench.run.runner.run_tasks", run_tasks)
+from helpers import QUICK, bench, start, trained
 
 
 def stored_seeds(results: Path) -> list[int]:
     return pd.read_csv(results / "echo-current" / "runs.csv")["seed"].tolist()
 
 
-def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypatch, capsys):
-    fake_workers(monkeypatch, failing={2})
+def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, fake_workers, capsys):
+    fake_workers(failing={2})
     assert main([*QUICK, "--results", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "1 of 4 runs asked for are not stored" in err and err.count("\n") == 1
     errors = pd.read_csv(tmp_path / "echo-current" / "errors.csv")
     assert errors["seed"].tolist() == [2] and "boom" in errors["error"].item()
-    fake_workers(monkeypatch)
+    fake_workers()
     assert main([*QUICK, "--results", str(tmp_path)]) == 0
     assert stored_seeds(tmp_path) == [0, 1, 2, 3]
     assert not (tmp_path / "echo-current" / "errors.csv").exists()
@@ -64,8 +44,8 @@ def test_exit_status_is_1_while_a_run_asked_for_is_not_stored(tmp_path, monkeypa
     assert second["devices"] == ["Made-up GPU"]
 
 
-def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypatch):
-    fake_workers(monkeypatch)
+def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, fake_workers):
+    fake_workers()
     assert main([*QUICK, "--results", str(tmp_path)]) == 0
     assert main([*QUICK, "--seeds", "2", "--epochs", "6", "--results", str(tmp_path)]) == 2
     assert main([*QUICK, "--seeds", "2", "--epochs", "6", "--force",
@@ -78,7 +58,7 @@ def test_force_with_other_settings_replaces_the_whole_variant(tmp_path, monkeypa
     assert meta["settings"]["lstm15"]["epochs"] == 6 and meta["seeds"] == [0, 1]
 
 
-def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypatch, capsys):
+def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypatch, fake_workers, capsys):
     def interrupted(tasks, jobs, **_):
         yield [Outcome(tasks[0], trained(tasks[0]))]
         raise KeyboardInterrupt
@@ -86,7 +66,7 @@ def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypat
     monkeypatch.setattr("bench.run.runner.run_tasks", interrupted)
     assert main([*QUICK, "--curve-every", "2", "--results", str(tmp_path)]) == 130
     assert "1 finished runs are saved" in capsys.readouterr().err
-    fake_workers(monkeypatch)
+    fake_workers()
     assert main([*QUICK, "--curve-every", "1", "--results", str(tmp_path)]) == 2
     assert "stores curves every 2 epochs" in capsys.readouterr().err
     assert main([*QUICK, "--results", str(tmp_path)]) == 0
@@ -96,8 +76,8 @@ def test_after_an_interruption_the_curve_granularity_is_kept(tmp_path, monkeypat
 
 @pytest.mark.parametrize("failing_file", [".staging", "curves.csv", "meta.json"])
 def test_a_full_disk_is_one_line_keeps_finished_runs_and_a_rerun_completes(
-        tmp_path, monkeypatch, capsys, failing_file):
-    fake_workers(monkeypatch)
+        tmp_path, monkeypatch, fake_workers, capsys, failing_file):
+    fake_workers()
     write = files.atomic_write
     staged = []
 
@@ -206,8 +186,8 @@ def test_no_worker_outlives_its_command(tmp_path, stop, status, backend):
     assert session_members(process.pid) == []
 
 
-def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys):
-    fake_workers(monkeypatch)
+def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path, fake_workers, capsys):
+    fake_workers()
     assert main([*QUICK, "--seeds", "1", "--results", str(tmp_path)]) == 0
     directory = tmp_path / "echo-current"
     if subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode:
@@ -221,8 +201,8 @@ def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path,
         subprocess.run(["chattr", "-i", str(directory)])
 
 
-def test_a_subset_of_variants_keeps_the_experiments_baseline_and_contrasts(tmp_path, monkeypatch):
-    fake_workers(monkeypatch)
+def test_a_subset_of_variants_keeps_the_experiments_baseline_and_contrasts(tmp_path, fake_workers):
+    fake_workers()
     assert main(["run", "full-sequence", "--variants", "padded-masked", "--seeds", "1",
                      "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
     meta = json.loads((tmp_path / "full-sequence" / "meta.json").read_text())
@@ -273,8 +253,8 @@ def test_list_shows_the_experiments_named(capsys):
     assert out.startswith("masking\n") and "echo-lag\n" not in out
 
 
-def test_report_writes_beside_results_that_are_not_the_default(tmp_path, monkeypatch):
-    fake_workers(monkeypatch)
+def test_report_writes_beside_results_that_are_not_the_default(tmp_path, fake_workers):
+    fake_workers()
     assert main([*QUICK, "--seeds", "2", "--results", str(tmp_path)]) == 0
     assert main(["report", "--results", str(tmp_path)]) == 0
     assert (tmp_path / "reports" / "echo-current.md").exists()
@@ -291,11 +271,11 @@ def interrupted_after(monkeypatch, runs: int):
 
 
 def test_an_interrupted_force_keeps_the_old_variant_whole_and_is_resumed_or_abandoned(
-        tmp_path, monkeypatch, capsys):
+        tmp_path, monkeypatch, fake_workers, capsys):
     import bench
 
     results = ["--results", str(tmp_path)]
-    fake_workers(monkeypatch)
+    fake_workers()
     assert main([*QUICK, *results]) == 0
     old = bench.load(tmp_path)[0]
     forced = [*QUICK, "--epochs", "6", "--force", *results]
@@ -304,7 +284,7 @@ def test_an_interrupted_force_keeps_the_old_variant_whole_and_is_resumed_or_aban
     runs = bench.load(tmp_path)[0]
     pd.testing.assert_frame_equal(runs, old)
     capsys.readouterr()
-    fake_workers(monkeypatch)
+    fake_workers()
     assert main([*QUICK, *results]) == 0  # the old command still finds all its runs
     out, err = capsys.readouterr()
     assert "4 of 4 runs already in" in out and "unfinished --force" in err and err.count("\n") == 1

@@ -58,3 +58,13 @@ def test_a_contrast_must_name_two_variants_of_its_experiment():
     with pytest.raises(ValueError, match="must name two different variants"):
         Experiment(name="x", question="?", variants={"a": Setup()},
                    contrasts=(Contrast("a", "missing"),))
+
+
+def test_every_module_of_the_package_is_registered_in_order():
+    """A module left out of experiments.MODULES would be silently missing from every command."""
+    import pkgutil
+
+    import experiments
+
+    assert sorted(experiments.MODULES) == sorted(i.name for i in pkgutil.iter_modules(experiments.__path__))
+    assert list(EXPERIMENTS)[:3] == ["echo-current", "beginners-mistake", "echo-lag"]

@@ -18,6 +18,8 @@ from bench.store.schema import settings_hash
 from echo.records import Curves, Run
 from echo.setup import Setup
 
+from helpers import ROOT
+
 SETUP = Setup(epochs=7)
 OTHER = SETUP.replace(epochs=9)
 
@@ -251,7 +253,7 @@ def test_every_committed_run_has_its_variants_fingerprint():
 
     EXPERIMENTS = discover()
 
-    results = Path(__file__).resolve().parents[1] / "results"
+    results = ROOT / "results"
     for name, experiment in EXPERIMENTS.items():
         runs, _ = ExperimentStore(results / name).load()
         for variant, setup in experiment.variants.items():

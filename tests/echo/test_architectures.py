@@ -126,7 +126,7 @@ def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tun
     from bench.cli.main import main
     from bench.run.runner import Outcome
 
-    from test_writers import trained
+    from helpers import trained
 
     def made_up(task):
         best = 1e-2 if ":" in task.setup.cell else 3e-3

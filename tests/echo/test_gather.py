@@ -15,7 +15,8 @@ from echo.models import build_model, state_variables
 from echo.protocol import initial_model
 from echo.spec import ModelSpec
 from echo.training import _forward
-from tests.helpers import model_kinds
+
+from helpers import model_kinds
 
 N = 7
 VALUES = np.array([[3, -1, 0], [6, 2, -1]], np.int32)  # two rows of three steps, two missing

@@ -13,8 +13,6 @@ from bench.stats.tuning import chosen_rates, declared_variant, tuning_curve
 from echo.experiment import RATES, TUNING_SEEDS, Contrast, at_rate, tuning
 from experiments import discover
 
-from test_writers import fake_workers
-
 EXPERIMENTS = discover()  # the declared experiments, by name
 
 
@@ -67,8 +65,8 @@ def test_a_tuning_budget_is_every_variant_at_every_rate_on_seeds_apart():
                                           "drop[learning_rate=0.003]")
 
 
-def test_the_tuned_command_needs_a_complete_tuning_budget(tmp_path, monkeypatch, capsys):
-    fake_workers(monkeypatch)
+def test_the_tuned_command_needs_a_complete_tuning_budget(tmp_path, fake_workers, capsys):
+    fake_workers()
     args = ["run", "masking", "--tuned", "--seeds", "2", "--epochs", "3", "--quiet",
             "--results", str(tmp_path)]
     assert main(args) == 2
