@@ -51,6 +51,9 @@ class Registry:
     def values(self) -> list[Experiment]:
         return list(self.experiments.values())
 
+    def items(self) -> list[tuple[str, Experiment]]:
+        return list(self.experiments.items())
+
     def budgeted(self, experiment: Experiment | None) -> bool:
         """Whether the experiment declares a tuning budget (NAME-tuning) here."""
         return experiment is not None and tuning_name(experiment.name) in self.experiments
