@@ -112,11 +112,11 @@ def gathered(fn, n_unique: int, missing_value: float):
     return g
 
 
-_KEPT = (OneHot, Compared, Broadcast)
+_SYMBOLIC = (OneHot, Compared, Broadcast)  # values held in symbolic form until a rule gathers them
 
 
 def _dense(value):
-    return value.dense() if isinstance(value, _KEPT) else value
+    return value.dense() if isinstance(value, _SYMBOLIC) else value
 
 
 def _evaluate(closed: ClosedJaxpr, inputs: list) -> list:
@@ -134,7 +134,7 @@ def _evaluate(closed: ClosedJaxpr, inputs: list) -> list:
         results = None
         if name == "broadcast_in_dim":
             results = _broadcast(eqn, arguments)
-        elif any(isinstance(a, _KEPT) for a in arguments) and name in _RULES:
+        elif any(isinstance(a, _SYMBOLIC) for a in arguments) and name in _RULES:
             results = _RULES[name](eqn, arguments)
         if results is None:
             results = _bind(eqn, [_dense(a) for a in arguments])
@@ -197,7 +197,7 @@ def _slice(eqn, onehot):
 @_moved
 def _dynamic_slice(eqn, onehot, *starts):
     sizes = eqn.params["slice_sizes"]
-    if sizes[onehot.axis] != onehot.size or any(isinstance(s, _KEPT) for s in starts):
+    if sizes[onehot.axis] != onehot.size or any(isinstance(s, _SYMBOLIC) for s in starts):
         return None
     keep = [d for d in range(len(sizes)) if d != onehot.axis]
     return onehot.mapped(lambda a: jax.lax.dynamic_slice(a, [starts[d] for d in keep],
@@ -229,7 +229,7 @@ def _compare(compare):
 
     def apply(_eqn, arguments):
         left, right = arguments
-        if isinstance(left, OneHot) and not isinstance(right, _KEPT) and np.ndim(right) == 0:
+        if isinstance(left, OneHot) and not isinstance(right, _SYMBOLIC) and np.ndim(right) == 0:
             return [Compared(left, compare, right)]
         return None
 

@@ -98,7 +98,7 @@ _PROGRAMS: OrderedDict[tuple, object] = OrderedDict()
 PROGRAMS_KEPT = 16  # compiled programs kept per process, least recently used dropped first
 
 
-_KEPT = None  # where compiled programs are kept between processes (`keep_programs`), if anywhere
+_PROGRAM_STORE = None  # where compiled programs are kept between processes (`keep_programs`), if anywhere
 
 
 def clear_programs() -> None:
@@ -111,8 +111,8 @@ def keep_programs(store) -> None:
     """Keep compiled programs in `store` (its `load(key)` gives one or None, its `save(key,
     program)` keeps one) and look there before compiling; None keeps them in this process only.
     The trainer writes no file itself: `bench.run.compile_cache` is the store a command's workers use."""
-    global _KEPT
-    _KEPT = store
+    global _PROGRAM_STORE
+    _PROGRAM_STORE = store
 
 
 def compiled_program(model, purpose, missing_value, reset_per_sequence, arguments, over_seeds=False):
@@ -139,7 +139,7 @@ def compiled_program(model, purpose, missing_value, reset_per_sequence, argument
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key], 0.0
     # A user's layer may change without its configuration changing: its programs are not kept.
-    kept = _KEPT if _KEPT is not None and _only_keras(config) else None
+    kept = _PROGRAM_STORE if _PROGRAM_STORE is not None and _only_keras(config) else None
     compiled = kept.load(key) if kept else None
     if compiled is None:
         build = {"train": _train_program, "predict": _predict_program,
