@@ -6,11 +6,12 @@ DataFrames; the figures of `bench.report.figures` return their matplotlib object
 
 from pathlib import Path
 
-from bench.store.directory import load_results
-
 
 def load(results="results", names=None):
     """Every experiment's runs and curves under `results` (or only `names`) as two DataFrames:
     the rows of each runs.csv and curves.csv, validated; each run also names its engine,
     backend, device and when it finished (empty for runs stored before those were kept)."""
+    # Late: pandas, which a command that reads no results does not need.
+    from bench.store.directory import load_results
+
     return load_results(Path(results), names)

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from echo.records import Curves, Run
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,10 +54,6 @@ QUICK = ["run", "echo-current", "--seeds", "4", "--epochs", "5", "--quiet"]  # a
 
 def trained(task):
     """What a worker would send back, made up (for tests about what happens to it)."""
-    import numpy as np
-
-    from echo.records import Curves, Run
-
     rng = np.random.default_rng(task.seed)
     loss = rng.random(task.setup.epochs).astype(np.float32)
     return Run({"eval_accuracy": 1.0, "eval_accuracy_incomplete": float("nan"),

@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 from bench.cli.arguments import UsageError, check_engine, results_directories, select
-from bench.perf import speed
-from bench.store.directory import ExperimentStore, StoreError
+from bench.store.files import StoreError
 from experiments import Registry
 
 
@@ -79,6 +78,9 @@ def command_scorecard(args, registry: Registry) -> int:
 
 def command_abandon(args, registry: Registry) -> int:
     """Drop the named experiments' unfinished replacements and the runs they held back."""
+    # Late (as the workers' pool in command_speed): pandas, which `list` does not need.
+    from bench.store.directory import ExperimentStore
+
     results_directories(args.results)
     for name in dict.fromkeys(args.names):
         if not (args.results / name).is_dir():
@@ -98,6 +100,9 @@ def command_abandon(args, registry: Registry) -> int:
 
 
 def command_speed(args, registry: Registry) -> int:
+    # Late: the workers' pool and pandas, which `list` does not need.
+    from bench.perf import speed
+
     if args.name == "all":
         raise UsageError("speed times one experiment's baseline; name one, not all")
     if args.json is not None and not args.json.parent.is_dir():

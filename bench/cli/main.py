@@ -9,9 +9,7 @@ from pathlib import Path
 
 from bench.cli import commands
 from bench.cli.arguments import UsageError, positive_float, positive_int, registry_of
-from bench.cli.launch import run
 from bench.run.options import run_options
-from bench.run.session import Terminated
 
 ENGINES = ("per-seed", "vectorized")
 RESULTS = Path("results")
@@ -147,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
         registry = registry_of(getattr(args, "experiments", None))
         if args.command == "run":
+            # Late (as Terminated below): the run's rooms load pandas and the workers' pool,
+            # which the other commands do not need.
+            from bench.cli.launch import run
+
             return run(run_options(args, argv), registry)
         return getattr(commands, f"command_{args.command}")(args, registry)
     except UsageError as error:
@@ -155,4 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         print("bench: interrupted; finished experiments were written, rerun to complete the rest",
               file=sys.stderr)
+        from bench.run.session import Terminated
+
         return 143 if isinstance(stop, Terminated) else 130

@@ -65,7 +65,7 @@ def protocol(runs: pd.DataFrame) -> str:
         return names(values.pop()) if len(values) == 1 else None
 
     state = shared("stateful", lambda v: "stateful" if v else "stateless") or "stateful or stateless"
-    cell = shared("cell", cell_label) or "recurrent layer"
+    cell = _layer(runs)
     if (runs["framing"] == "history").all():
         window = "the whole history"
     elif (runs["window"] == runs["lag"] + 1).all():
