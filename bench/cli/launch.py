@@ -101,7 +101,7 @@ def tuned(experiment, results, registry: Registry, overrides: str = ""):
         raise UsageError(f"--tuned: no tuning runs of {experiment.name} in {results}/; run "
                          f"{again} first")
     try:
-        runs = ExperimentStore(directory).load()[0]
+        runs = ExperimentStore(directory).load().runs
     except StoreError as error:
         raise UsageError(str(error)) from None
     chosen = rates_chosen(runs, experiment)

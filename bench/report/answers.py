@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.report.analyses import analysis_of
-from bench.report.wording import estimate_text
+from bench.report.wording import claim_sentence, decision_sentence, estimate_text
 from bench.stats.estimates import ALPHA, accuracy_interval, decide, judge_claim
 from bench.stats.tuning import protocol_contrasts, protocol_runs
 from echo.experiment import Experiment
@@ -53,9 +53,9 @@ def answers(runs: pd.DataFrame, meta: dict, experiment: Experiment | None, decis
     sentences = []
     verdict = claim_verdict(runs, meta, experiment, alpha)
     if verdict is not None:
-        sentences.append(f"The tutorial's claim {verdict.sentence()} (measured "
+        sentences.append(f"The tutorial's claim {claim_sentence(verdict)} (measured "
                          f"{estimate_text(verdict.measured)})")
-    sentences += [d.sentence() for d in decisions]
+    sentences += [decision_sentence(d) for d in decisions]
     analysis = analysis_of(experiment.analysis, registry) if experiment else None
     if analysis:
         sentences.append(analysis.answer(protocol_runs(runs, registry.budgeted(experiment))))

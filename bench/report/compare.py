@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.report.wording import estimate_text
+from bench.report.wording import decision_label, estimate_text
 from bench.stats.estimates import decide_differences, mean_interval
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
 from echo.experiment import DELTA, Contrast
@@ -53,7 +53,7 @@ def compare_directories(a: Path, b: Path, names: list[str] | None = None) -> lis
         raise StoreError(f"{a} and {b} hold no experiment in common")
     compared = []
     for name in common:
-        runs_a, runs_b = (ExperimentStore(d / name).load()[0] for d in (a, b))
+        runs_a, runs_b = (ExperimentStore(d / name).load().runs for d in (a, b))
         compared += compare_runs(name, runs_a, runs_b)
     return decided(compared)
 
@@ -93,7 +93,7 @@ def table(compared: list[VariantComparison]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|"]
     for c in compared:
         accuracy, loss = (estimate_text(e, "{:+.4f}") for e in (c.accuracy, c.loss))
-        decision = c.decision.label if c.decision is not None else "-"
+        decision = decision_label(c.decision) if c.decision is not None else "-"
         lines.append(f"| {c.experiment} | {c.variant} | {c.pairs} | {accuracy} | {decision} | "
                      f"{c.largest:.4f} | {loss} | {c.only_a} | {c.only_b} |")
     return lines

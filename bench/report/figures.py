@@ -13,7 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.stats.estimates import mean_interval  # noqa: E402
+from bench.report.wording import decision_label  # noqa: E402
+from bench.stats.estimates import Verdict, mean_interval  # noqa: E402
 from echo.scoring import TRAILING  # noqa: E402
 
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
@@ -87,13 +88,13 @@ def contrasts(decisions, path: Path | None) -> plt.Figure:
         axis.plot(d.value, row, "o", color=VERDICT_COLOURS[decision.verdict])
     axis.axvline(0, color="grey", linewidth=0.8)
     axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
-    axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({d.label})" for d in decisions])
+    axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({decision_label(d)})" for d in decisions])
     axis.set_xlabel("difference in held-out accuracy (variant minus reference), per seed")
     return _save(figure, path)
 
 
-VERDICT_COLOURS = {"better": "tab:blue", "worse": "tab:red", "equivalent": "tab:green",
-                   "undecided": "tab:grey"}
+VERDICT_COLOURS = {Verdict.BETTER: "tab:blue", Verdict.WORSE: "tab:red",
+                   Verdict.EQUIVALENT: "tab:green", Verdict.UNDECIDED: "tab:grey"}
 
 
 def lag_heatmap(runs: pd.DataFrame, path: Path | None, layer: str, learned: float | None = None

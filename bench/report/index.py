@@ -4,7 +4,7 @@ measurements, and each extension's answer."""
 from pathlib import Path
 
 from bench.report.answers import answers, claim_verdict, protocol_rates
-from bench.report.wording import estimate_text
+from bench.report.wording import claim_sentence, estimate_text
 from bench.store.directory import Results
 from experiments import Registry
 
@@ -50,7 +50,7 @@ def index(loaded: dict[str, Results], decided: dict, tuned: dict, results: Path,
         if verdict is not None:
             claims.append(f"| [{name}]({name}.md) | {meta['claim']} | "
                           f"{estimate_text(verdict.measured)} (n = {verdict.measured.n}) | "
-                          f"{verdict.sentence()} |")
+                          f"{claim_sentence(verdict)} |")
     if claims:
         lines += ["", "## The tutorial's claims", "",
                   "A claim holds when the mean's 90% interval lies within its tolerance of the "

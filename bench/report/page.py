@@ -11,7 +11,7 @@ from bench.report import figures
 from bench.report.analyses import analysis_of
 from bench.report.answers import Decided, answers, chance_accuracy, protocol_rates
 from bench.report.tuned import Tuned
-from bench.report.wording import estimate_text
+from bench.report.wording import decision_label, estimate_text
 from bench.stats.estimates import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
 from bench.stats.tuning import protocol_runs
 from bench.store.directory import Results
@@ -135,7 +135,7 @@ def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
              "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
              "P(improvement) | decision |", "|---|---|---|---|---|---|---|---|---|---|"]
     for d in decisions:
-        decision = d.label + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
+        decision = decision_label(d) + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
         lines.append(f"| {d.variant} vs {d.reference} | {d.n} | {d.delta:g} | "
                      f"{estimate_text(d.difference, '{:+.4f}')} | "
                      f"{estimate_text(d.equivalence, '{:+.4f}')} | {d.p:.2g} | {d.p_holm:.2g} | "

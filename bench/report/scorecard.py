@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.report.analyses import analysis_of
-from bench.report.wording import estimate_text
+from bench.report.wording import decision_label, decision_sentence, estimate_text
 from bench.stats.estimates import accuracy_interval, decide, median_epochs
 from bench.stats.tuning import rates_chosen
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
@@ -32,7 +32,7 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
     suffix = derived_name("", {"cell": cell})
     found = {}
     for name in stored_experiments(results):
-        runs = ExperimentStore(results / name).load()[0]
+        runs = ExperimentStore(results / name).load().runs
         mine = runs[runs["variant"].str.endswith(suffix)]
         if len(mine):
             found[name] = runs, mine  # all its runs (those at tuned rates too), and the cell's
@@ -57,7 +57,7 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
             lines += _not_run(experiment, cell, set(mine["variant"]))
             lines += _tuned(experiment, cell, results, reference, runs, theirs, registry)
             own = experiment.contrasts_among(set(mine["variant"]))
-            lines += [f"- {d.sentence()}." for d in decide(mine, own)] + ([""] if own else [])
+            lines += [f"- {decision_sentence(d)}." for d in decide(mine, own)] + ([""] if own else [])
             analysis = analysis_of(experiment.analysis, registry)
             if analysis:
                 lines += analysis.subsection(mine)
@@ -68,7 +68,7 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
 def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
     if not (reference / name / "runs.csv").exists():
         return pd.DataFrame(columns=RUN_COLUMNS)
-    return ExperimentStore(reference / name).load()[0]
+    return ExperimentStore(reference / name).load().runs
 
 
 def _not_run(experiment, cell: str, present: set) -> list[str]:
@@ -119,7 +119,7 @@ def _tuned(experiment, cell: str, results: Path, reference: Path, mine_runs: pd.
         if len(a) and len(b):
             d = decide(pd.concat([a.assign(variant="cell"), b.assign(variant="declared")]),
                        [Contrast("cell", "declared")])[0]
-            verdict = f"{d.label} (n = {d.n})"
+            verdict = f"{decision_label(d)} (n = {d.n})"
         else:
             verdict = "not trained at its chosen rate yet (`--tuned`)"
         lines.append(f"| {variant} | {mine_rates[mine_name]:g} | {_skill(a)[0] if len(a) else '-'} "
@@ -139,7 +139,7 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
         if len(declared):
             decision = decide(pd.concat([group, declared]), [Contrast(variant, base)])[0]
             theirs_text = _skill(declared)[0]
-            verdict = f"{decision.label} (n = {decision.n})"
+            verdict = f"{decision_label(decision)} (n = {decision.n})"
         else:
             theirs_text, verdict = "-", "no reference runs of these settings"
         lines.append(f"| {base} | {' | '.join(_skill(group))} | {theirs_text} | {verdict} |")

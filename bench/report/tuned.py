@@ -4,7 +4,7 @@ at the learning rate its tuning budget chose, beside the answer at the protocol'
 from dataclasses import dataclass
 
 from bench.report.analyses import analysis_of
-from bench.report.wording import estimate_text
+from bench.report.wording import decision_label, decision_sentence, estimate_text
 from bench.stats.estimates import decide
 from bench.stats.tuning import rates_chosen
 from bench.store.directory import Results
@@ -70,16 +70,16 @@ def _decided_again(experiment, tuned, runs, chosen: dict, lines: list[str], alph
               "the same answer |", "|---|---|---|---|---|"]
     changed = []
     for contrast, before, after in zip(experiment.contrasts, at_protocol, at_chosen):
-        same = before.label == after.label
+        was, now = decision_label(before), decision_label(after)
+        same = was == now
         if not same:
-            changed.append(f"{contrast.variant} vs {contrast.reference} ({before.label} -> "
-                           f"{after.label})")
+            changed.append(f"{contrast.variant} vs {contrast.reference} ({was} -> {now})")
         lines.append(f"| {contrast.variant} vs {contrast.reference} | "
                      f"{chosen[contrast.variant]:g}, {chosen[contrast.reference]:g} | "
-                     f"{before.label} ({estimate_text(before.difference, '{:+.4f}')}) | "
-                     f"{after.label} ({estimate_text(after.difference, '{:+.4f}')}) | "
+                     f"{was} ({estimate_text(before.difference, '{:+.4f}')}) | "
+                     f"{now} ({estimate_text(after.difference, '{:+.4f}')}) | "
                      f"{'yes' if same else '**no**'} |")
-    lines += ["", *[f"- Tuned: {d.sentence()}." for d in at_chosen], ""]
+    lines += ["", *[f"- Tuned: {decision_sentence(d)}." for d in at_chosen], ""]
     held = len(at_protocol) - len(changed)
     summary = (f"{held} of {len(at_protocol)} answers the same"
                + (f"; changed: {', '.join(changed)}" if changed else ""))

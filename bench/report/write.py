@@ -75,15 +75,13 @@ def own_folder(out: Path) -> None:
 
 def _load(directory: Path) -> Results | None:
     """An experiment's runs, curves and meta; None when it holds no runs."""
-    store = ExperimentStore(directory)
-    runs, curves = store.load()
-    if runs.empty:
+    loaded = ExperimentStore(directory).load()
+    if loaded.runs.empty:
         return None
-    meta = store.meta()
-    if meta is None:
+    if loaded.meta is None:
         raise StoreError(f"{directory / 'meta.json'} is missing; run the command that made these "
                          "results again to restore it (finished runs are not retrained)")
-    return Results(runs, curves, meta)
+    return loaded
 
 
 def qualifications(experiment: Experiment | None, loaded: dict[str, Results], decided: dict,

@@ -20,7 +20,7 @@ class Stored:
     directory: str
     hashes: dict
     curve_every: int | None
-    pending: dict = field(default_factory=dict)
+    held: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def plan_run(tasks: list[Task], stored: dict[str, Stored], force: bool = False,
             key = (task.experiment, task.variant)
             replacing.setdefault(key, (wanted[key], []))[1].append(task.seed)
         held = {(name, *key): found for name, s in stored.items()
-                for key, found in s.pending.items()}
+                for key, found in s.held.items()}
         todo = [t for t in tasks if held.get((t.experiment, t.variant, t.seed))
                 != wanted[t.experiment, t.variant]]
         return Plan(tasks, todo, every, replacing)
@@ -81,9 +81,10 @@ def planned(experiments, stores: dict, seeds: int, options, force: bool) -> Plan
     stored = {}
     for experiment in experiments:
         store = stores[experiment.name]
-        runs, _, every, pending = store.contents()
+        found = store.contents()
         store.errors()  # a damaged errors.csv is refused now, not after training
+        runs = found.runs
         stored[experiment.name] = Stored(str(store.directory), dict(zip(
-            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), every, pending)
+            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), found.every, found.held)
     return plan_run(make_tasks(experiments, seeds, options.epochs), stored, force,
                     options.curve_every)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from bench.run.plan import planned
 from bench.run.session import execute
-from bench.stats.estimates import ALPHA, decide, judge_claim
+from bench.stats.estimates import ALPHA, Claim, Verdict, decide, judge_claim
 from bench.stats.tuning import protocol_contrasts
 from bench.store.provenance import command_line
 from experiments import Registry
@@ -47,14 +47,14 @@ def open_questions(runs: pd.DataFrame, experiment, alpha: float, budgeted: bool)
     better or worse by a size not yet known against δ), and its claim (experiments that declare
     neither, the grids, are decided by their first look)."""
     present = set(runs["variant"])
-    still = [f"{d.variant} vs {d.reference}" + (" (its size)" if d.verdict != "undecided" else "")
+    still = [f"{d.variant} vs {d.reference}" + (" (its size)" if d.verdict != Verdict.UNDECIDED else "")
              for d in decide(runs, protocol_contrasts(experiment, present, budgeted), alpha=alpha,
                              details=False) if d.open]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]
         claim = judge_claim(values, experiment.claimed_accuracy, experiment.claim_tolerance,
                             alpha=alpha)
-        if claim.verdict == "undecided":
+        if claim.verdict == Claim.UNDECIDED:
             still.append("the tutorial's claim")
     return still
 
@@ -97,7 +97,7 @@ def _looked(experiment, definition, store, schedule: Schedule, target: int, comm
             registry: Registry) -> bool:
     """Look at an experiment's first `target` seeds; where it is decided (or has the most
     seeds allowed) record why it stopped in meta.json and return True."""
-    runs = store.load()[0]
+    runs = store.load().runs
     runs = runs[runs["seed"] < experiment.first_seed + target]  # this look's seeds only
     still = open_questions(runs, definition, schedule.alpha, registry.budgeted(definition))
     if still and target < schedule.most:

@@ -6,6 +6,7 @@ import signal
 import sys
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.run import runner
@@ -83,6 +84,14 @@ class WriteFailed(Exception):
     """Writing the results failed (disk full, permissions): its cause is the OSError."""
 
 
+@dataclass
+class Count:
+    """The runs one command has stored and those that failed, in one experiment."""
+
+    stored: int = 0
+    failed: int = 0
+
+
 class Journal:
     """What one `run` command has stored and what failed, folded into the store now and then."""
 
@@ -92,7 +101,7 @@ class Journal:
         self.metas = {e.name: provenance(e, [t for t in plan.tasks if t.experiment == e.name],
                                          plan.curve_every) for e in experiments if e.name in stores}
         self.errors = {name: [] for name in stores}
-        self.counts = {name: [0, 0] for name in stores}
+        self.counts = {name: Count() for name in stores}
         self.devices = {name: set() for name in stores}
         self.started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
         self.clock = time.perf_counter()
@@ -101,7 +110,7 @@ class Journal:
 
     @property
     def stored(self) -> int:
-        return sum(stored for stored, _ in self.counts.values())
+        return sum(count.stored for count in self.counts.values())
 
     def record(self, outcomes: list, curve_every: int) -> None:
         """Stage the runs a chunk finished at once, one file per variant, and note its failures;
@@ -116,14 +125,14 @@ class Journal:
             self.errors[task.experiment].append(
                 {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
                  "settings_hash": settings_hash(task.setup), "error": outcome.error})
-            self.counts[task.experiment][1] += 1
+            self.counts[task.experiment].failed += 1
         for (experiment, _), runs in finished.items():
             try:
                 self.stores[experiment].stage(runs, curve_every,
                                               {"engine": self.engine, "backend": self.backend})
             except OSError as error:
                 raise WriteFailed() from error
-            self.counts[experiment][0] += len(runs)
+            self.counts[experiment].stored += len(runs)
             self.devices[experiment].update(result.device for _, result in runs)
         if time.monotonic() - self.last_merge > MERGE_EVERY_SECONDS:
             self.merge("running")
@@ -134,9 +143,11 @@ class Journal:
         wall = time.perf_counter() - self.clock
         for name, store in self.stores.items():
             meta = self.metas[name]
-            entry = invocation(self.argv, self.started, wall, *self.counts[name], status,
-                               meta["git_commit"], self.engine, self.backend,
-                               sorted(self.devices[name]))
+            count = self.counts[name]
+            entry = invocation(self.argv, self.started, wall, runs=count.stored,
+                               failed=count.failed, status=status, git_commit=meta["git_commit"],
+                               engine=self.engine, backend=self.backend,
+                               devices=sorted(self.devices[name]))
             try:
                 self.stored_runs[name] = store.merge(self.errors[name], meta, entry)
             except Exception as error:  # noqa: BLE001  (stopping already: staged runs stay staged)

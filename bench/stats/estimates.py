@@ -12,6 +12,7 @@ deterministic, so the same results give the same report.
 
 import warnings
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -165,9 +166,43 @@ def improvement(differences) -> Estimate:
     return Estimate(share, max(0.0, centre - half), min(1.0, centre + half), n)
 
 
+class Verdict(StrEnum):
+    """What a paired contrast's corrected interval says of the variant against its reference."""
+
+    BETTER = "better"
+    WORSE = "worse"
+    EQUIVALENT = "equivalent"  # within ±δ (two one-sided tests)
+    UNDECIDED = "undecided"  # none of these yet
+
+
+class Size(StrEnum):
+    """How large a better or worse difference is against δ."""
+
+    BEYOND = "beyond"  # the interval lies beyond δ
+    NEGLIGIBLE = "negligible"  # the TOST interval lies inside ±δ
+    UNSETTLED = "unsettled"  # the interval crosses δ
+
+
+class Position(StrEnum):
+    """Where a mean lies against a target ± tolerance."""
+
+    INSIDE = "inside"  # the 90% interval inside (two one-sided tests)
+    ABOVE = "above"  # the 95% interval wholly above
+    BELOW = "below"  # the 95% interval wholly below
+    UNDECIDED = "undecided"  # none of these yet
+
+
+class Claim(StrEnum):
+    """The tutorial's claim against the measured mean."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    UNDECIDED = "undecided"
+
+
 @dataclass(frozen=True)
 class Decision:
-    """What a paired contrast says, worded from its corrected interval."""
+    """What a paired contrast says, from its corrected interval (its words: report.wording)."""
 
     variant: str
     reference: str
@@ -179,61 +214,27 @@ class Decision:
     p_holm: float
     p_sign_flip: float
     improvement: Estimate
-    verdict: str  # better, worse, equivalent or undecided
+    verdict: Verdict
     seeds_needed: int | None  # paired seeds that would decide it at the observed spread
 
     @property
-    def size(self) -> str | None:
-        """For a better or worse verdict, whether the difference matters: 'beyond' δ (the
-        interval lies beyond it), 'negligible' (the TOST interval lies inside ±δ), or
-        'undecided' (the interval crosses δ); None for other verdicts."""
-        if self.verdict not in ("better", "worse"):
+    def size(self) -> Size | None:
+        """For a better or worse verdict, whether the difference matters against δ; None for
+        other verdicts."""
+        if self.verdict not in (Verdict.BETTER, Verdict.WORSE):
             return None
         d, e = self.difference, self.equivalence
         if d.low > self.delta or d.high < -self.delta:
-            return "beyond"
+            return Size.BEYOND
         if -self.delta < e.low and e.high < self.delta:
-            return "negligible"
-        return "undecided"
+            return Size.NEGLIGIBLE
+        return Size.UNSETTLED
 
     @property
     def open(self) -> bool:
         """Whether more seeds could still change what the decision says: undecided, or better
-        or worse by a size not yet decided."""
-        return self.verdict == "undecided" or self.size == "undecided"
-
-    @property
-    def label(self) -> str:
-        """The decision in a few words, as tables and figures show it."""
-        return {"beyond": self.verdict, "negligible": f"negligibly {self.verdict}",
-                "undecided": f"{self.verdict}, size undecided"}.get(self.size, self.verdict)
-
-    def sentence(self) -> str:
-        """The decision in words, never stronger than its interval."""
-        d = self.difference
-        shown = f"{d.value:+.4f} [{d.low:+.4f}, {d.high:+.4f}], n = {self.n}"
-        if self.size == "beyond":
-            return (f"{self.variant} is {self.verdict} than {self.reference} by more than "
-                    f"δ = {self.delta:g}: by {abs(d.value):.4f} [{d.low:+.4f}, {d.high:+.4f}] "
-                    f"(n = {self.n})")
-        if self.size == "negligible":
-            e = self.equivalence
-            return (f"{self.variant} is {self.verdict} than {self.reference}, but by less than "
-                    f"δ = {self.delta:g}, a negligible difference ({e.value:+.4f}, TOST interval "
-                    f"[{e.low:+.4f}, {e.high:+.4f}], n = {self.n})")
-        if self.size == "undecided":
-            return (f"{self.variant} is {self.verdict} than {self.reference} ({shown}); whether "
-                    f"by more than δ = {self.delta:g} is undecided")
-        if self.verdict == "equivalent":
-            e = self.equivalence
-            return (f"{self.variant} is equivalent to {self.reference} within ±{self.delta:g} "
-                    f"({e.value:+.4f} [{e.low:+.4f}, {e.high:+.4f}], n = {self.n})")
-        if self.n < 2:
-            return (f"{self.variant} vs {self.reference} is undecided: {self.n} seed"
-                    f"{'' if self.n == 1 else 's'} run with both, no interval")
-        needed = (f"about {self.seeds_needed} paired seeds would decide it at the observed spread"
-                  if self.seeds_needed else f"more than {MOST_SEEDS:,} paired seeds would be needed")
-        return f"{self.variant} vs {self.reference} is undecided ({shown}); {needed}"
+        or worse by a size not yet settled."""
+        return self.verdict == Verdict.UNDECIDED or self.size == Size.UNSETTLED
 
 
 def decide(runs: pd.DataFrame, contrasts, column: str = "eval_accuracy", alpha: float = ALPHA,
@@ -259,13 +260,13 @@ def decide_differences(differences: list[np.ndarray], contrasts, alpha: float = 
         difference = mean_interval(d, 1 - level)
         equivalence = mean_interval(d, 1 - 2 * alpha / m)
         if d.size >= 2 and p_holm < alpha:
-            verdict = "better" if difference.value > 0 else "worse"
+            verdict = Verdict.BETTER if difference.value > 0 else Verdict.WORSE
         elif d.size >= 2 and -contrast.delta < equivalence.low and equivalence.high < contrast.delta:
-            verdict = "equivalent"
+            verdict = Verdict.EQUIVALENT
         else:
-            verdict = "undecided"
+            verdict = Verdict.UNDECIDED
         needed = (_seeds_needed(d, contrast.delta, level, 2 * alpha / m)
-                  if details and verdict == "undecided" and d.size >= 2 else None)
+                  if details and verdict == Verdict.UNDECIDED and d.size >= 2 else None)
         decisions.append(Decision(contrast.variant, contrast.reference, contrast.delta, d.size,
                                   difference, equivalence, float(p_i), float(p_holm),
                                   sign_flip_p(d) if details else float("nan"),
@@ -286,26 +287,21 @@ def _seeds_needed(d: np.ndarray, delta: float, level: float, tost_level: float) 
 
 @dataclass(frozen=True)
 class ClaimVerdict:
-    """The tutorial's claim against the measured mean: holds, fails or undecided within
-    `tolerance`; and, where chance matters, the same against chance."""
+    """The tutorial's claim against the measured mean, within `tolerance`; and, where chance
+    matters, the measured mean against chance (its words: report.wording)."""
 
     claimed: float
     tolerance: float
     measured: Estimate
-    verdict: str
+    position: Position  # of the measured mean against the claim
     chance: float | None = None
-    against_chance: str | None = None
+    against_chance: Position | None = None
 
-    def sentence(self) -> str:
-        m = self.measured
-        text = {"holds": f"holds: within ±{self.tolerance:g} of {self.claimed:.0%}",
-                "fails": (f"fails: {'above' if m.value > self.claimed else 'below'} "
-                          f"{self.claimed:.0%} by more than {self.tolerance:g}"),
-                "undecided": (f"undecided: the interval reaches both inside and outside "
-                              f"±{self.tolerance:g} of {self.claimed:.0%}")}[self.verdict]
-        if self.against_chance:
-            text += f"; against chance ({self.chance:.0%}): {self.against_chance}"
-        return text
+    @property
+    def verdict(self) -> Claim:
+        """Holds inside the claim's tolerance, fails wholly outside it, else undecided."""
+        return {Position.INSIDE: Claim.HOLDS,
+                Position.UNDECIDED: Claim.UNDECIDED}.get(self.position, Claim.FAILS)
 
 
 def judge_claim(values, claimed: float, tolerance: float, chance: float | None = None,
@@ -313,27 +309,23 @@ def judge_claim(values, claimed: float, tolerance: float, chance: float | None =
     """Holds when the 1 - 2 alpha (90%) interval lies inside claimed ± tolerance (two one-sided
     tests at alpha), fails when the 1 - alpha (95%) interval lies wholly outside it, else
     undecided. Against chance (given for a claim of 0%, which chance makes impossible) the same
-    words: equivalent to, above, below, undecided."""
-    measured = accuracy_interval(values)
-    verdict = _against(values, claimed, tolerance, ("holds", "fails", "fails", "undecided"), alpha)
-    against = None
-    if chance is not None:
-        against = _against(values, chance, tolerance,
-                           (f"equivalent within ±{tolerance:g}", "above chance", "below chance",
-                            "undecided"), alpha)
-    return ClaimVerdict(claimed, tolerance, measured, verdict, chance, against)
+    positions: inside, above, below, undecided."""
+    against = None if chance is None else position(values, chance, tolerance, alpha)
+    return ClaimVerdict(claimed, tolerance, accuracy_interval(values),
+                        position(values, claimed, tolerance, alpha), chance, against)
 
 
-def _against(values, target: float, tolerance: float, words: tuple[str, str, str, str],
-             alpha: float) -> str:
+def position(values, target: float, tolerance: float, alpha: float = ALPHA) -> Position:
+    """Where the mean of `values` lies against target ± tolerance: inside by two one-sided
+    tests at alpha, wholly above or below at 1 - alpha, else undecided (also under 2 values)."""
     inner, outer = mean_interval(values, 1 - 2 * alpha), mean_interval(values, 1 - alpha)
     if outer.n >= 2 and target - tolerance < inner.low and inner.high < target + tolerance:
-        return words[0]
+        return Position.INSIDE
     if outer.n >= 2 and outer.low > target + tolerance:
-        return words[1]
+        return Position.ABOVE
     if outer.n >= 2 and outer.high < target - tolerance:
-        return words[2]
-    return words[3]
+        return Position.BELOW
+    return Position.UNDECIDED
 
 
 def units_needed(runs: pd.DataFrame, learned: float, share: float,

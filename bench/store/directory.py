@@ -39,11 +39,23 @@ class Busy(StoreError):
 
 @dataclasses.dataclass(frozen=True)
 class Results:
-    """An experiment's stored results as a report reads them: its runs, curves and meta.json."""
+    """An experiment's stored results as a reader sees them: its runs, curves and meta.json
+    (None where there is none)."""
 
     runs: pd.DataFrame
     curves: pd.DataFrame
-    meta: dict
+    meta: dict | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Contents:
+    """What a planner needs of a store: its runs, the epochs per curve point (None without
+    runs), and the settings hash by (variant, seed) of the runs an unfinished replacement holds
+    back."""
+
+    runs: pd.DataFrame
+    every: int | None
+    held: dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +85,9 @@ def load_results(results: Path, names: list[str] | None = None) -> tuple[pd.Data
     if unknown or not found:
         raise StoreError(f"no results for {unknown[0]!r} in {results}/" if unknown
                          else f"no results in {results}/")
-    tables = [ExperimentStore(results / name).load() for name in names or found]
-    return tuple(pd.concat(part, ignore_index=True) for part in zip(*tables))
+    loaded = [ExperimentStore(results / name).load() for name in names or found]
+    return (pd.concat([r.runs for r in loaded], ignore_index=True),
+            pd.concat([r.curves for r in loaded], ignore_index=True))
 
 
 class ExperimentStore:
@@ -127,23 +140,23 @@ class ExperimentStore:
             waiting(f"{message}; waiting for it to end")
         fcntl.flock(handle, fcntl.LOCK_EX)
 
-    def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Finished runs and their curves (staged ones included), validated: results of another
-        format, malformed files, duplicated or mixed runs and curves that do not match their
-        runs are refused with a StoreError naming the file and line."""
+    def load(self) -> Results:
+        """Finished runs and their curves (staged ones included), validated, with meta.json:
+        results of another format, malformed files, duplicated or mixed runs and curves that do
+        not match their runs are refused with a StoreError naming the file and line."""
         with self._read_lock(fcntl.LOCK_SH):
             found = self._combined()
-        return found.runs, found.curves
+        return Results(found.runs, found.curves, found.meta)
 
-    def contents(self) -> tuple[pd.DataFrame, pd.DataFrame, int | None, dict]:
-        """As `load`, with the epochs per curve point of the runs (None without runs) and the
-        runs an unfinished replacement holds back, their settings hash by (variant, seed)."""
+    def contents(self) -> Contents:
+        """The runs as `load` gives them, how often their curves are stored, and what an
+        unfinished replacement holds back."""
         with self._read_lock(fcntl.LOCK_SH):
             found = self._combined()
-        held = _stacked([run.runs for run in found.held]) if found.held else None
-        pending = {} if held is None else dict(zip(zip(held["variant"], held["seed"]),
-                                                   held["settings_hash"]))
-        return found.runs, found.curves, found.every, pending
+        runs = _stacked([run.runs for run in found.held]) if found.held else None
+        held = {} if runs is None else dict(zip(zip(runs["variant"], runs["seed"]),
+                                                runs["settings_hash"]))
+        return Contents(found.runs, found.every, held)
 
     def meta(self) -> dict | None:
         """The provenance in meta.json, or None when there is none."""

@@ -63,7 +63,7 @@ def cell_notes(setup) -> str:
     return "; ".join(notes)
 
 
-def invocation(argv: list[str], started: str, wall_seconds: float, runs: int, failed: int,
+def invocation(argv: list[str], started: str, wall_seconds: float, *, runs: int, failed: int,
                status: str, git_commit: str | None, engine: str, backend: str,
                devices: list[str] | None = None) -> dict:
     """One command's entry in meta.json's `invocations`: what it stored, where (engine,

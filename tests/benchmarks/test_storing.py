@@ -39,8 +39,9 @@ def test_store_a_chunk(benchmark, tmp_path, stored_per_seed, staged):
         with store.writer():
             for batch in batches:
                 store.stage(batch, EVERY)
-            store.merge([], meta, invocation(["bench"], "", 0.0, SEEDS, 0, "finished", None,
-                                             "vectorized", "loky"))
+            store.merge([], meta, invocation(["bench"], "", 0.0, runs=SEEDS, failed=0,
+                                             status="finished", git_commit=None,
+                                             engine="vectorized", backend="loky"))
 
     benchmark.pedantic(store_all, rounds=5, warmup_rounds=1)
     stored_per_seed[staged] = benchmark.stats.stats.mean / SEEDS

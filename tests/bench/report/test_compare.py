@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bench.report.compare import compare_runs, decided, table
+from bench.report.wording import decision_label
 from bench.stats.estimates import decide_differences
 from echo.experiment import Contrast
 
@@ -48,7 +49,7 @@ def test_each_variant_is_decided_b_against_a_in_the_contrasts_words_holm_across_
                                                + shift + noise)
                    for v, shift in shifts.items()])
     compared = decided(compare_runs("e", a, b))
-    labels = {c.variant: c.decision.label if c.decision else None for c in compared}
+    labels = {c.variant: decision_label(c.decision) if c.decision else None for c in compared}
     assert labels == {"big": "better", "small": "negligibly better", "same": "equivalent",
                       "lone": None}
     expected = decide_differences([c.differences for c in compared[:3]],

@@ -108,7 +108,7 @@ def test_contrasts_are_decided_from_their_intervals():
     assert -0.002 < decisions["same"].equivalence.low < decisions["same"].equivalence.high < 0.002
     noisy = decisions["noisy"]
     assert noisy.verdict == "undecided" and noisy.difference.low < 0 < noisy.difference.high
-    assert noisy.seeds_needed > 12 and "paired seeds would decide it" in noisy.sentence()
+    assert noisy.seeds_needed > 12
     assert decisions["one"].n == 1 and decisions["one"].verdict == "undecided"
     p = [d.p for d in decisions.values()]
     np.testing.assert_allclose([d.p_holm for d in decisions.values()], holm(p))
@@ -134,10 +134,10 @@ def test_the_seeds_needed_would_decide_a_contrast_whose_mean_and_spread_stay():
 def test_claims_are_judged_by_their_interval_and_a_zero_claim_against_chance():
     assert judge_claim([1.0] * 10, 1.0, 0.002).verdict == "holds"
     ceiling = judge_claim(np.linspace(0.995, 0.997, 10), 1.0, 0.002)
-    assert ceiling.verdict == "fails" and "below 100%" in ceiling.sentence()
+    assert ceiling.verdict == "fails" and ceiling.position == "below"
     rng = np.random.default_rng(2)
     at_chance = judge_claim(0.0102 + rng.normal(0, 0.0015, 10), 0.0, 0.002, chance=0.01)
-    assert at_chance.verdict == "fails" and at_chance.against_chance.startswith("equivalent")
+    assert at_chance.verdict == "fails" and at_chance.against_chance == "inside"
     assert judge_claim([0.99, 1.0], 1.0, 0.002).verdict == "undecided"
 
 
@@ -151,14 +151,12 @@ def test_a_significant_difference_is_worded_by_its_size_against_delta():
     decisions = {d.variant: d for d in decide(runs, [Contrast(v, "ref") for v in
                                                      ("large", "tiny", "unsure")])}
     large, tiny, unsure = decisions["large"], decisions["tiny"], decisions["unsure"]
-    assert (large.verdict, large.size, large.label) == ("better", "beyond", "better")
-    assert large.difference.low > 0.002 and "by more than δ = 0.002" in large.sentence()
-    assert (tiny.verdict, tiny.size, tiny.label) == ("worse", "negligible", "negligibly worse")
+    assert (large.verdict, large.size) == ("better", "beyond")
+    assert large.difference.low > 0.002
+    assert (tiny.verdict, tiny.size) == ("worse", "negligible")
     assert -0.002 < tiny.equivalence.low < tiny.equivalence.high < 0.002
-    assert "but by less than δ = 0.002, a negligible difference" in tiny.sentence()
-    assert (unsure.verdict, unsure.size) == ("better", "undecided")
+    assert (unsure.verdict, unsure.size) == ("better", "unsettled")
     assert unsure.difference.low < 0.002 < unsure.difference.high
-    assert unsure.label == "better, size undecided" and "is undecided" in unsure.sentence()
     assert [d.open for d in (large, tiny, unsure)] == [False, False, True]
     # by hand: the t interval at Holm's level for its rank among the three p values
     rank = sorted(decisions, key=lambda v: decisions[v].p).index("unsure")

@@ -64,7 +64,8 @@ def keys(runs):
 
 def test_staged_runs_merge_once_and_load_as_they_were_stored(tmp_path):
     store = filled(tmp_path, [0, 1, 2])
-    runs, curves = store.load()
+    loaded = store.load()
+    runs, curves = loaded.runs, loaded.curves
     assert keys(runs) == [("v", 0), ("v", 1), ("v", 2)]
     assert (runs["settings_hash"] == settings_hash(SETUP)).all()
     assert runs.loc[1, "eval_accuracy"] == 0.51
@@ -83,7 +84,8 @@ def test_a_chunks_runs_are_staged_in_one_file_and_merge_as_if_staged_one_by_one(
         staged = f"{files.file_stem('v')}--seeds-0-to-2-3.npz"
         assert [p.name for p in together.staging.iterdir()] == [staged]
         together.merge([], meta(every=3), invocation(runs=3))
-    (runs, curves), (chunk_runs, chunk_curves) = one_by_one.load(), together.load()
+    alone, chunked = one_by_one.load(), together.load()
+    runs, curves, chunk_runs, chunk_curves = alone.runs, alone.curves, chunked.runs, chunked.curves
     pd.testing.assert_frame_equal(curves, chunk_curves)
     pd.testing.assert_frame_equal(runs.drop(columns="finished_at"),
                                   chunk_runs.drop(columns="finished_at"))
@@ -143,7 +145,8 @@ def test_a_merge_killed_at_any_file_operation_loses_and_mixes_nothing(
             except Killed:
                 pass
         for _ in range(2):  # as a reader sees it, then after the next command's merge
-            runs, curves = store.load()
+            loaded = store.load()
+            runs, curves = loaded.runs, loaded.curves
             assert runs["seed"].tolist() == expected, operations
             assert set(runs["settings_hash"]) == {settings_hash(setup)}
             assert curves.groupby("seed").size().to_dict() == {s: setup.epochs for s in expected}
@@ -180,7 +183,7 @@ def test_meta_is_rewritten_by_the_next_merge_when_lost(tmp_path):
 
 def test_curves_kept_as_block_means_and_checked_against_their_granularity(tmp_path):
     store = filled(tmp_path, [0], every=3)
-    runs, curves = store.load()
+    curves = store.load().curves
     assert curves["epoch"].tolist() == [3, 6, 7]
     assert curves["loss"].iloc[0] == pytest.approx(result(0).curves.loss[:3].mean())
     store.stage([(task(1), result(1))], 1)
@@ -255,7 +258,7 @@ def test_every_committed_run_has_its_variants_fingerprint():
 
     results = ROOT / "results"
     for name, experiment in EXPERIMENTS.items():
-        runs, _ = ExperimentStore(results / name).load()
+        runs = ExperimentStore(results / name).load().runs
         for variant, setup in experiment.variants.items():
             stored = set(runs.loc[runs["variant"] == variant, "settings_hash"])
             assert stored == {settings_hash(setup)}, (name, variant)
@@ -271,7 +274,7 @@ def test_a_file_may_lack_only_columns_no_run_needs_and_reads_them_as_their_defau
         return store
 
     later = ["score_from", "learning_rate", *schema.PROVENANCE_COLUMNS]
-    runs, _ = without(SETUP, later).load()
+    runs = without(SETUP, later).load().runs
     assert runs["score_from"].tolist() == [0, 0] and runs["learning_rate"].tolist() == [1e-3] * 2
     assert runs["engine"].isna().all() and list(runs.columns) == schema.RUN_COLUMNS
     with pytest.raises(StoreError, match="not those its settings_hash"):  # 4 is no default
@@ -282,7 +285,7 @@ def test_a_file_may_lack_only_columns_no_run_needs_and_reads_them_as_their_defau
 
 def test_every_setting_is_a_column_of_runs_csv_in_the_schemas_order(tmp_path):
     setup = SETUP.replace(length=30, score_from=4)
-    runs, _ = filled(tmp_path, [0, 1], setup).load()
+    runs = filled(tmp_path, [0, 1], setup).load().runs
     assert runs["length"].tolist() == [30, 30] and runs["score_from"].tolist() == [4, 4]
     assert list(runs.columns) == schema.RUN_COLUMNS
     assert {c for c in vars(Setup()) if c != "epochs"} <= set(runs.columns)
@@ -299,7 +302,7 @@ def test_a_run_that_keeps_failing_is_recorded_once_and_the_store_stays_readable(
     errors = pd.read_csv(store.directory / "errors.csv")
     assert list(errors.columns) == schema.ERROR_COLUMNS
     assert errors[["variant", "seed", "error"]].values.tolist() == [["v", 3, "boom"]]
-    assert store.errors()["seed"].tolist() == [3] and keys(store.load()[0]) == [("v", 0)]
+    assert store.errors()["seed"].tolist() == [3] and keys(store.load().runs) == [("v", 0)]
 
 
 def edit_meta(directory, change):
@@ -389,16 +392,18 @@ def test_a_replacement_stays_out_of_view_until_every_seed_is_staged(tmp_path, se
         store.begin_replacement("v", settings_hash(setup), [0, 1])
         store.stage([(task(0, setup), result(0, setup))])
         store.merge([], meta(setup), invocation("t1", runs=1))
-        runs, curves, _, pending = store.contents()
+        found = store.contents()
+        runs, curves = found.runs, store.load().curves
         assert keys(runs) == [("v", 0), ("v", 1), ("v", 2)]
         assert set(runs["settings_hash"]) == {settings_hash(SETUP)}
-        assert pending == {("v", 0): settings_hash(setup)}
+        assert found.held == {("v", 0): settings_hash(setup)}
         assert curves.groupby("seed").size().to_dict() == {0: 7, 1: 7, 2: 7}
         store.stage([(task(1, setup), result(1, setup))])
         store.merge([], meta(setup), invocation("t1", runs=2))
-    runs, _, _, pending = store.contents()
+    found = store.contents()
+    runs = found.runs
     kept = [0, 1, 2] if setup == SETUP else [0, 1]
-    assert runs["seed"].tolist() == kept and not pending and not list(store.staging.iterdir())
+    assert runs["seed"].tolist() == kept and not found.held and not list(store.staging.iterdir())
     assert (runs.loc[runs["seed"] < 2, "settings_hash"] == settings_hash(setup)).all()
 
 
@@ -418,7 +423,8 @@ def test_a_replacement_killed_at_any_file_operation_shows_the_old_variant_or_the
             except Killed:
                 pass
         for _ in range(2):  # every seed is staged: a reader sees the new variant whole
-            runs, curves = store.load()
+            loaded = store.load()
+            runs, curves = loaded.runs, loaded.curves
             assert runs["seed"].tolist() == [0, 1], operations
             assert set(runs["settings_hash"]) == {settings_hash(OTHER)}
             assert curves.groupby("seed").size().to_dict() == {0: 9, 1: 9}
@@ -431,10 +437,10 @@ def test_an_abandoned_replacement_leaves_the_stored_variant_and_nothing_staged(t
     with store.writer():
         store.begin_replacement("v", settings_hash(OTHER), [0, 1])
         store.stage([(task(0, OTHER), result(0, OTHER))])
-        before = store.load()[0]
+        before = store.load().runs
         assert [r.variant for r in store.abandon()] == ["v"]
         assert not list(store.staging.iterdir()) and not store.replacements()
-        pd.testing.assert_frame_equal(store.load()[0], before)
+        pd.testing.assert_frame_equal(store.load().runs, before)
 
 
 def test_a_new_replacement_drops_the_runs_an_unfinished_one_of_other_settings_held(tmp_path):
@@ -443,7 +449,7 @@ def test_a_new_replacement_drops_the_runs_an_unfinished_one_of_other_settings_he
         store.begin_replacement("v", settings_hash(OTHER), [0, 1])
         store.stage([(task(0, OTHER), result(0, OTHER))])
         store.begin_replacement("v", settings_hash(SETUP), [0, 1])
-        assert store.contents()[3] == {}
+        assert store.contents().held == {}
         assert [r.settings_hash for r in store.replacements()] == [settings_hash(SETUP)]
 
 
@@ -466,7 +472,7 @@ def test_any_variant_name_stages_inside_staging_under_a_bounded_name(tmp_path):
             assert not staged[0].name.startswith(".")
             store.merge([], {**meta(), "variants": [variant], "descriptions": {variant: "d"},
                              "settings": {variant: dict(vars(SETUP))}}, invocation(runs=1))
-        assert store.load()[0]["variant"].tolist() == [variant]
+        assert store.load().runs["variant"].tolist() == [variant]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
         store.directory.joinpath("runs.csv").unlink()
         store.directory.joinpath("curves.csv").unlink()
