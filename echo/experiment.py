@@ -14,9 +14,9 @@ DELTA = 0.002
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-# Adam's learning rates a tuning budget tries: log-spaced around the tutorial's 1e-3.
+# Adam's learning rates an experiment with contrasts runs every variant at, on every seed:
+# log-spaced around the tutorial's 1e-3.
 RATES = (3e-4, 1e-3, 3e-3, 1e-2)
-TUNING_SEEDS = 1_000_000  # the first tuning seed: tuning never sees an evaluation seed (0, 1, ...)
 
 
 def derived_name(variant: str, changes: dict) -> str:
@@ -47,8 +47,8 @@ class LagGrid:
 
 @dataclass(frozen=True)
 class UnitsNeeded:
-    """Report, for each lag, the fewest units with which at least `share` of the seeds reach
-    `learned` held-out accuracy."""
+    """Report, for each lag, the fewest units with which the seeds show (the share's exact
+    one-sided 95% lower bound) that at least `share` of seeds reach `learned` held-out accuracy."""
 
     learned: float = LEARNED
     share: float = 0.8
@@ -60,15 +60,6 @@ class LagProfile:
 
 
 @dataclass(frozen=True)
-class TuningCurve:
-    """Report held-out accuracy against Adam's learning rate for each variant of the experiment
-    `source`, and the rate each variant chooses: its best mean over the tuning seeds."""
-
-    source: str
-    rates: tuple[float, ...] = RATES
-
-
-@dataclass(frozen=True)
 class Experiment:
     """A question answered by comparing variants (the first is the baseline).
 
@@ -76,9 +67,11 @@ class Experiment:
     gives one, so reports can set the measurement against it: it holds within
     `claim_tolerance`. A claim of 0% is also judged against chance, which no echo
     falls below. `contrasts` are the paired comparisons the report decides; grids
-    declare a trend `analysis` instead. `qualified_by` names experiments that test where
-    this one's answer holds (another protocol, a factor it holds fixed): the report sets their
-    answers beside its own.
+    declare a trend `analysis` instead. `rates` are Adam's learning rates every variant runs at
+    on every seed (each variant's own among them: the protocol's); by default RATES for an
+    experiment with contrasts, none (each variant at its own rate) for one without.
+    `qualified_by` names experiments that test where this one's answer holds (another protocol,
+    a factor it holds fixed): the report sets their answers beside its own.
     """
 
     name: str
@@ -90,9 +83,9 @@ class Experiment:
     claimed_accuracy: float | None = None
     claim_tolerance: float = DELTA
     contrasts: tuple[Contrast, ...] = ()
-    analysis: LagGrid | UnitsNeeded | LagProfile | TuningCurve | None = None
+    analysis: LagGrid | UnitsNeeded | LagProfile | None = None
     qualified_by: tuple[str, ...] = ()  # experiments whose answers bound this one's protocol
-    first_seed: int = 0  # its seeds are first_seed, first_seed + 1, ...
+    rates: tuple[float, ...] | None = None  # None: RATES with contrasts, () without
 
     def __post_init__(self):
         if not NAME.fullmatch(self.name):
@@ -114,6 +107,15 @@ class Experiment:
             if unknown or contrast.variant == contrast.reference:
                 raise ValueError(f"contrast {contrast.variant} vs {contrast.reference} of "
                                  f"{self.name} must name two different variants of it")
+        if self.rates is None:
+            object.__setattr__(self, "rates", RATES if self.contrasts else ())
+        object.__setattr__(self, "rates", tuple(sorted({float(r) for r in self.rates})))
+        if any(not 0 < r <= 1 for r in self.rates):
+            raise ValueError(f"{self.name}: learning rates must lie in (0, 1]")
+        own = {s.learning_rate for s in self.variants.values()} - set(self.rates)
+        if self.rates and own:
+            raise ValueError(f"{self.name}: its rates {', '.join(f'{r:g}' for r in self.rates)} "
+                             f"leave out its variants' own rate {min(own):g}")
 
     def contrasts_among(self, variants) -> tuple[Contrast, ...]:
         """The declared contrasts whose two variants are both among `variants`, and the same
@@ -138,45 +140,28 @@ class Experiment:
         return dataclasses.replace(self, variants=variants, contrasts=contrasts,
                                    baseline=derived_name(self.baseline, grid[0]))
 
-    def at_rates(self, chosen: dict[str, float]) -> "Experiment":
-        """The experiment with each variant at its `chosen` learning rate (named as `--set`
-        names it where that is not its own rate), and its contrasts between them: the tuned
-        comparison."""
-        names = {v: v if chosen[v] == s.learning_rate else at_rate(v, chosen[v])
-                 for v, s in self.variants.items()}
+    def over_rates(self, only: tuple[float, ...] | None = None) -> "Experiment":
+        """The experiment as it runs: every variant at each of its `rates` (or those of them
+        `only` names), named as `--set` names it (`v[learning_rate=0.003]`) except at its own
+        rate, its contrasts at each rate (the protocol's rate first); itself where it declares
+        no rates."""
+        own = self.baseline_setup.learning_rate
+        rates = sorted((r for r in self.rates if only is None or r in only),
+                       key=lambda r: (r != own, r))  # the protocol's first
+        if not rates:
+            return self
+        names = {(v, r): v if r == s.learning_rate else at_rate(v, r)
+                 for v, s in self.variants.items() for r in rates}
+        variants = {names[v, r]: s.replace(learning_rate=r)
+                    for r in rates for v, s in self.variants.items()}
         return dataclasses.replace(
-            self, variants={names[v]: s.replace(learning_rate=chosen[v])
-                            for v, s in self.variants.items()},
-            contrasts=tuple(Contrast(names[c.variant], names[c.reference], c.delta)
-                            for c in self.contrasts),
-            baseline=names[self.baseline], qualified_by=())
+            self, variants=variants,
+            contrasts=tuple(Contrast(names[c.variant, r], names[c.reference, r], c.delta)
+                            for r in rates for c in self.contrasts),
+            baseline=names.get((self.baseline, self.baseline_setup.learning_rate),
+                               next(iter(variants))), rates=())
 
     @property
     def baseline_setup(self) -> Setup:
         """The baseline variant's settings, which other experiments start from."""
         return self.variants[self.baseline]
-
-
-def tuning_name(name: str) -> str:
-    """The name of the tuning budget of the experiment `name` (made by `tuning`)."""
-    return f"{name}-tuning"
-
-
-def tuning(experiment: Experiment, rates: tuple[float, ...] = RATES,
-           first_seed: int = TUNING_SEEDS) -> Experiment:
-    """An experiment's tuning budget as an experiment of its own: every variant at every rate
-    (the same budget for each), on seeds apart from the evaluation seeds. Its results choose
-    each variant's rate (`TuningCurve`); `bench run NAME --tuned` then trains the evaluation
-    seeds at those rates."""
-    return Experiment(
-        name=tuning_name(experiment.name),
-        question=(f"At which of Adam's learning rates {', '.join(f'{r:g}' for r in rates)} does "
-                  f"each variant of {experiment.name} reach its best mean held-out accuracy, on "
-                  "tuning seeds kept apart from the evaluation seeds?"),
-        notes=(f"The tuning budget of {experiment.name}: each variant as declared but for the "
-               f"learning rate, on seeds {first_seed:,} on. The rate chosen is the best mean; a "
-               "tie goes to the rate nearest the variant's own."),
-        variants={at_rate(v, r): s.replace(learning_rate=r)
-                  for v, s in experiment.variants.items() for r in rates},
-        baseline=at_rate(experiment.baseline, experiment.baseline_setup.learning_rate),
-        analysis=TuningCurve(experiment.name, tuple(rates)), first_seed=first_seed)

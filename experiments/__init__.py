@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from echo.errors import one_line
-from echo.experiment import Experiment, tuning_name
+from echo.experiment import Experiment
 
 ENTRY_POINTS = "echo_bench.experiments"
 USER_PATHS = "ECHO_BENCH_EXPERIMENTS"  # a command's --experiments paths, for its workers to load
@@ -53,10 +53,6 @@ class Registry:
 
     def items(self) -> list[tuple[str, Experiment]]:
         return list(self.experiments.items())
-
-    def budgeted(self, experiment: Experiment | None) -> bool:
-        """Whether the experiment declares a tuning budget (NAME-tuning) here."""
-        return experiment is not None and tuning_name(experiment.name) in self.experiments
 
     def adding(self, experiments: Iterable[Experiment], origin: str) -> "Registry":
         """This registry and `experiments` (from `origin`); a ValueError where a name is taken."""

@@ -1,6 +1,6 @@
 """Beyond the tutorial: LSTM, GRU and SimpleRNN with the same units on an easy and a hard lag."""
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 from experiments.lag import EXPERIMENT as LAG
 
@@ -26,5 +26,3 @@ EXPERIMENT = Experiment(
         for setup in (EASY, HARD) for cell in ("lstm", "gru", "simple_rnn")
     },
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

@@ -1,6 +1,6 @@
 """Extension 3: the entire sequence so far as time steps, instead of a window of 5."""
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -28,5 +28,3 @@ EXPERIMENT = Experiment(
         "padded-unmasked": TUTORIAL.replace(missing="zero", **HISTORY),
     },
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

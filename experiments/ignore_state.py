@@ -1,6 +1,6 @@
 """Extension 1: does state carried across samples add skill when each sample has its context?"""
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -21,5 +21,3 @@ EXPERIMENT = Experiment(
         "stateful-carry": TUTORIAL.replace(carry_state=True),
     },
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

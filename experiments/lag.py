@@ -1,6 +1,6 @@
 """Extension 4: how does the lag change skill, training time and the layer size needed?"""
 
-from echo.experiment import RATES, Experiment, LagGrid, tuning
+from echo.experiment import RATES, Experiment, LagGrid
 from echo.setup import Setup
 
 LAGS = range(1, 9)
@@ -17,13 +17,11 @@ EXPERIMENT = Experiment(
     baseline="lag1-units50",
     analysis=LagGrid(),
     qualified_by=("state-window",),
+    # A grid, so a coarser rate grid: from the protocol's up, where a stateful layer gains.
+    rates=RATES[1:],
     variants={
         f"lag{lag}-units{units}": Setup(framing="lag_with_window", window=WINDOW, lag=lag,
                                         units=units, batch_size=4, stateful=True, epochs=2000)
         for lag in LAGS for units in UNITS
     },
 )
-
-# Its learning-rate budget, NAME-tuning: a grid, so a coarser one (the three rates from the
-# protocol's up, where a stateful layer gains), run on fewer tuning seeds.
-EXPERIMENTS = (tuning(EXPERIMENT, rates=RATES[1:]),)

@@ -1,6 +1,6 @@
 """Extension 5: echo a lagged sequence instead of one value."""
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -26,5 +26,3 @@ EXPERIMENT = Experiment(
         "encoder-decoder-last3": TUTORIAL.replace(framing="last_values", out_steps=3),
     },
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

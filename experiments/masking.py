@@ -1,6 +1,6 @@
 """Extension 2: can the network learn from the rows the tutorial drops?"""
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from experiments.echo_lag import EXPERIMENT as ECHO_LAG
 
 TUTORIAL = ECHO_LAG.baseline_setup
@@ -30,5 +30,3 @@ EXPERIMENT = Experiment(
         "zero": KEPT.replace(missing="zero"),
     },
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

@@ -1,6 +1,6 @@
 """Beyond the tutorial: why does the beginner's mistake fail?"""
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from experiments.beginners_mistake import EXPERIMENT as MISTAKE
 
 TUTORIAL = MISTAKE.baseline_setup
@@ -23,5 +23,3 @@ EXPERIMENT = Experiment(
         "window-2": TUTORIAL.replace(framing="lag_with_window", window=2, missing="mark"),
     },
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

@@ -7,7 +7,7 @@ window of 9, or at its oldest step). This experiment crosses the two factors ove
 every other setting held: 50 units, 16 rows per sequence in batches of 4, 2000 epochs.
 """
 
-from echo.experiment import Contrast, Experiment, tuning
+from echo.experiment import Contrast, Experiment
 from echo.setup import Setup
 
 LAGS = (1, 2, 3, 5, 8)
@@ -47,5 +47,3 @@ EXPERIMENT = Experiment(
               for lag in LAGS for w, window in _windows(lag).items()
               for state, stateful in STATES.items()},
 )
-
-EXPERIMENTS = (tuning(EXPERIMENT),)  # its learning-rate budget: NAME-tuning

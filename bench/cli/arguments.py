@@ -22,6 +22,18 @@ class UsageError(Exception):
     """Bad input: reported as one line and exit status 2."""
 
 
+def learning_rates(text: str) -> tuple[float, ...]:
+    """`--rates`: comma-separated learning rates, each in (0, 1]."""
+    try:
+        rates = tuple(float(r) for r in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected learning rates such as 0.001,0.003, got "
+                                         f"{text!r}") from None
+    if not all(0 < r <= 1 for r in rates):
+        raise argparse.ArgumentTypeError(f"learning rates lie in (0, 1], got {text!r}")
+    return rates
+
+
 def positive_int(text: str) -> int:
     """An integer option's value: at least 1 and at most what every backend's int32 holds."""
     try:

@@ -137,6 +137,9 @@ def command_list(args, registry: Registry) -> int:
             print(f"  tutorial: {experiment.claim}")
         if experiment.notes:
             print(f"  notes: {experiment.notes}")
+        if experiment.rates:
+            print(f"  learning rates: every variant on every seed at Adam "
+                  f"{', '.join(f'{r:g}' for r in experiment.rates)}")
         for variant, setup in experiment.variants.items():
             mark = " (baseline)" if variant == experiment.baseline else ""
             print(f"  - {variant}{mark}: {setup.describe()}")

@@ -23,9 +23,7 @@ from bench.run.cluster import ClusterError
 from bench.run.options import RunOptions
 from bench.run.plan import Refused, planned
 from bench.run.session import WriteFailed, execute
-from bench.stats.tuning import rates_chosen
 from bench.store.directory import ExperimentStore, StoreError
-from echo.experiment import tuning_name
 from echo.spec import user_cell
 from experiments import Registry
 
@@ -34,7 +32,7 @@ def run(options: RunOptions, registry: Registry) -> int:
     """Check, plan and run one `run` command; its exit status."""
     declared = select(registry, list(options.names))
     options = dataclasses.replace(options, engine=chosen_engine(options.engine))
-    experiments = asked(declared, options, registry)
+    experiments = asked(declared, options)
     schedule = None
     if options.until_decided:
         # Late: its stopping rule loads scipy, which a plain run does not need.
@@ -52,16 +50,17 @@ def run(options: RunOptions, registry: Registry) -> int:
                 store = ExperimentStore(options.results / experiment.name)
                 stores[experiment.name] = held.enter_context(store.writer(options.wait, _say))
             if schedule is not None:
-                return until_decided(schedule, experiments, declared, stores, options, registry)
+                return until_decided(schedule, experiments, declared, stores, options)
             plan = planned(experiments, stores, options.seeds, options, options.force)
             return execute(plan, stores, declared, options)
     except (StoreError, Refused, WriteFailed, ClusterError) as error:
         raise UsageError(str(error)) from None
 
 
-def asked(declared: list, options: RunOptions, registry: Registry) -> list:
-    """The declared experiments as the options make them (their variants, `--set`, `--tuned`),
-    or a UsageError for options that do not go together or variants that cannot run."""
+def asked(declared: list, options: RunOptions) -> list:
+    """The declared experiments as the options make them (their variants, `--set`) and as they
+    run (every variant at each of their learning rates), or a UsageError for options that do not
+    go together or variants that cannot run."""
     if options.scheduler and options.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
     if options.backend == "dask" and importlib.util.find_spec("distributed") is None:
@@ -73,43 +72,28 @@ def asked(declared: list, options: RunOptions, registry: Registry) -> list:
     experiments = only_variants(declared, list(options.variants)) if options.variants else declared
     if options.overrides:
         grid = override_grid(list(options.overrides))
-        if options.tuned and any("learning_rate" in changes for changes in grid):
-            raise UsageError("--tuned chooses each variant's learning rate; do not --set it")
+        gridded = [e.name for e in experiments if e.rates]
+        if gridded and any("learning_rate" in changes for changes in grid):
+            raise UsageError(f"--set learning_rate: {', '.join(gridded)} already runs every "
+                             "variant at each rate of its grid (see `bench list`)")
         try:
             experiments = [e.with_overrides(grid) for e in experiments]
         except ValueError as error:
             raise UsageError(f"--set: {error}") from None
-    if options.tuned:
-        if options.until_decided:
-            raise UsageError("--tuned does not combine with --until-decided (its stopping rule "
-                             "judges the protocol's contrasts); give the seeds with --seeds N")
-        made = " ".join(f"--set {o}" for o in options.overrides)
-        experiments = [tuned(e, options.results, registry, made) for e in experiments]
+    if options.rates is not None:
+        gridded = [e for e in experiments if e.rates]
+        if not gridded:
+            names = [e.name for e in experiments]
+            raise UsageError(f"--rates: {', '.join(names)} {'runs' if len(names) == 1 else 'run'} "
+                             "each variant at its own rate (no rate grid)")
+        for experiment in gridded:
+            outside = [r for r in options.rates if r not in experiment.rates]
+            if outside:
+                raise UsageError(f"--rates: {outside[0]:g} is not among {experiment.name}'s "
+                                 f"rates {', '.join(f'{r:g}' for r in experiment.rates)}")
+    experiments = [e.over_rates(options.rates) for e in experiments]
     check_cells(experiments)
     return experiments
-
-
-def tuned(experiment, results, registry: Registry, overrides: str = ""):
-    """The experiment (its variants as `overrides`, the command's --set, made them) at the
-    learning rates its tuning runs in `results`, made with the same --set, chose."""
-    budget = registry.get(tuning_name(experiment.name))
-    if budget is None:
-        raise UsageError(f"--tuned: {experiment.name} declares no tuning budget")
-    directory = results / budget.name
-    again = f"`python -m bench run {budget.name} {overrides + ' ' if overrides else ''}--results {results}`"
-    if not (directory / "runs.csv").exists():
-        raise UsageError(f"--tuned: no tuning runs of {experiment.name} in {results}/; run "
-                         f"{again} first")
-    try:
-        runs = ExperimentStore(directory).load().runs
-    except StoreError as error:
-        raise UsageError(str(error)) from None
-    chosen = rates_chosen(runs, experiment)
-    if chosen is None:
-        raise UsageError(f"--tuned: {budget.name} in {results}/ has not run every variant "
-                         f"{'so made ' if overrides else ''}at every rate on the same seeds; "
-                         f"complete it first ({again})")
-    return experiment.at_rates(chosen)
 
 
 def check_cells(experiments) -> None:

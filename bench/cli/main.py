@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.cli import commands
-from bench.cli.arguments import UsageError, positive_float, positive_int, registry_of
+from bench.cli.arguments import UsageError, learning_rates, positive_float, positive_int, registry_of
 from bench.run.options import run_options
 
 ENGINES = ("per-seed", "vectorized")
@@ -72,6 +72,9 @@ def _run_options(run: argparse.ArgumentParser) -> None:
                      help="rerun runs already in the results (replacing them)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _seeding_options(run)
+    run.add_argument("--rates", type=learning_rates, metavar="R1,R2",
+                     help="run only these of each experiment's learning rates (default: its whole "
+                          "grid, see `bench list`)")
     run.add_argument("--set", action="append", metavar="KEY=VALUES", dest="overrides",
                      help="derive variants with a setting changed, e.g. units=25 (a sweep: "
                           "units=25,50; repeat for more settings); names show the override")
@@ -88,9 +91,6 @@ def _seeding_options(run: argparse.ArgumentParser) -> None:
                      help="with --until-decided: the most seeds per variant (default 50)")
     run.add_argument("--round", type=positive_int, metavar="K",
                      help="with --until-decided: seeds added per round (default 10)")
-    run.add_argument("--tuned", action="store_true",
-                     help="train each variant at the learning rate its tuning runs chose (run "
-                          "NAME-tuning first): the tuned comparison")
 
 
 def _speed_options(speed: argparse.ArgumentParser) -> None:

@@ -1,5 +1,5 @@
-"""The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, LagProfile,
-TuningCurve), each one class: a report section, figures, a one-line answer, and the section as
+"""The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, LagProfile),
+each one class: a report section, figures, a one-line answer, and the section as
 part of another page.
 
 An experiment names its analysis as data (experiments never import bench); `analysis_of`
@@ -14,12 +14,10 @@ import pandas as pd
 
 from bench.report import figures
 from bench.report.wording import estimate_text
-from bench.stats.estimates import accuracy_interval, share_interval, units_needed
-from bench.stats.tuning import rates_chosen, tuning_curve
-from echo.experiment import LagGrid, LagProfile, TuningCurve, UnitsNeeded
+from bench.stats.estimates import accuracy_interval, seeds_to_show, units_needed
+from echo.experiment import LagGrid, LagProfile, UnitsNeeded
 from echo.scoring import LEARNED  # a cell counts as learned when its whole 95% interval is above it
 from echo.spec import cell_label
-from experiments import Registry
 
 
 class Analysis:
@@ -30,9 +28,8 @@ class Analysis:
 
     facet: tuple[str, str] | None = None
 
-    def __init__(self, declared, registry: Registry):
+    def __init__(self, declared):
         self.declared = declared
-        self.registry = registry
 
     def section(self, runs: pd.DataFrame) -> list[str]:
         raise NotImplementedError
@@ -44,16 +41,15 @@ class Analysis:
         raise NotImplementedError
 
     def subsection(self, runs: pd.DataFrame) -> list[str]:
-        """The section as part of another page's (a scorecard's for one architecture, a tuned
-        comparison's at the chosen rates): its heading a level down."""
+        """The section as part of another page's (a scorecard's for one architecture): its
+        heading a level down."""
         return ["#" + line if line.startswith("## ") else line for line in self.section(runs)]
 
 
-def analysis_of(declared, registry: Registry) -> Analysis | None:
-    """The analysis an experiment declares (its `analysis`), or None where it declares none;
-    `registry`, the experiments it may refer to."""
+def analysis_of(declared) -> Analysis | None:
+    """The analysis an experiment declares (its `analysis`), or None where it declares none."""
     made = KINDS.get(type(declared))
-    return made(declared, registry) if made else None
+    return made(declared) if made else None
 
 
 def protocol(runs: pd.DataFrame) -> str:
@@ -121,31 +117,31 @@ class UnitsNeededAnalysis(Analysis):
         enough = self.declared
         largest = int(runs["units"].max())
         lines = ["## Units needed", "",
-                 f"The fewest units with which at least {enough.share:.0%} of the seeds reach "
-                 f"{enough.learned:.0%} held-out accuracy; 95% interval from resampling seeds "
-                 f"(together across sizes); > {largest} means no size tried was enough. The share "
-                 "of seeds that learned at that size has its exact (Clopper-Pearson) 95% "
-                 f"interval: where its lower bound is under {enough.share:.0%}, these seeds cannot "
-                 "yet show that the size is enough for the population of seeds.", "",
-                 "| lag | units needed (95% CI) | seeds that learned at that size (95% CI) |",
-                 "|---|---|---|"]
+                 f"The fewest units with which these seeds show that at least {enough.share:.0%} "
+                 f"of seeds reach {enough.learned:.0%} held-out accuracy: the share's exact "
+                 f"(Clopper-Pearson) one-sided 95% lower bound reaches {enough.share:.0%}, which "
+                 f"takes at least {seeds_to_show(enough.share)} seeds, all learning. 95% interval "
+                 f"from resampling seeds (together across sizes); > {largest} means no size tried "
+                 "was shown enough, and then the size where most seeds learned is given.", "",
+                 "| lag | units needed (95% CI) | seeds that learned there | share shown (lower "
+                 "bound) |", "|---|---|---|---|"]
         for row in self._table(runs).itertuples():
-            share = share_interval(row.seeds_learned, row.seeds)
             lines.append(f"| {row.lag} | {_units(row.units_needed, largest)} "
                          f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
-                         f"{row.seeds_learned} of {row.seeds} ({estimate_text(share, '{:.2f}')}) |")
+                         f"{row.seeds_learned} of {row.seeds} at {row.at_units} units | "
+                         f">= {row.shown:.2f} |")
         return lines + [""]
 
     def answer(self, runs):
         enough = self.declared
         largest = int(runs["units"].max())
-        return (f"at {protocol(runs)}: units with which {enough.share:.0%} of these seeds reach "
-                f"{enough.learned:.0%} "
-                "(seeds that learned there; the share's exact 95% lower bound): "
+        return (f"at {protocol(runs)}: units with which these seeds show that {enough.share:.0%} "
+                f"of seeds reach {enough.learned:.0%} (seeds that learned there; the share's exact "
+                f"one-sided 95% lower bound, which needs {seeds_to_show(enough.share)} of "
+                f"{seeds_to_show(enough.share)} seeds to reach {enough.share:.0%}): "
                 + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
                             f"[{_units(r.low, largest)}, {_units(r.high, largest)}] "
-                            f"({r.seeds_learned} of {r.seeds}, "
-                            f">= {share_interval(r.seeds_learned, r.seeds).low:.2f})"
+                            f"({r.seeds_learned} of {r.seeds} at {r.at_units}, >= {r.shown:.2f})"
                             for r in self._table(runs).itertuples()))
 
     def draw(self, runs, folder, name):
@@ -201,54 +197,6 @@ class LagProfileAnalysis(Analysis):
                 f"95% interval over seeds]({name}/lag-profile.png)", ""]
 
 
-class TuningCurveAnalysis(Analysis):
-    """TuningCurve: held-out accuracy against Adam's learning rate per variant of the
-    experiment it tunes, and the rate each variant chooses."""
-
-    def section(self, runs):
-        source = self.declared.source
-        curve, chosen = tuning_curve(runs), self._chosen(runs)
-        rates = sorted(set(curve["learning_rate"]))
-        lines = ["## Tuning curve", "",
-                 f"Mean held-out accuracy over the tuning seeds with its 95% t interval, per "
-                 f"variant of {source} and Adam learning rate; **bold**, the rate each variant "
-                 "chooses (its best mean; a tie goes to the rate nearest its own). The evaluation "
-                 f"seeds of {source} are never among these.", "",
-                 "| variant | " + " | ".join(f"{r:g}" for r in rates) + " |",
-                 "|---|" + "---|" * len(rates)]
-        for variant, group in curve.groupby("variant", sort=False):
-            cells = []
-            for rate in rates:
-                values = group.loc[group["learning_rate"] == rate, "values"]
-                text = (estimate_text(accuracy_interval(values.iloc[0]), "{:.4f}")
-                        if len(values) else "-")
-                cells.append(f"**{text}**" if chosen and chosen.get(variant) == rate else text)
-            lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-        return lines + [""]
-
-    def answer(self, runs):
-        chosen = self._chosen(runs)
-        if chosen is None:
-            return "the tuning budget is not complete (every variant at every rate, the same seeds)"
-        curve = tuning_curve(runs).set_index(["variant", "learning_rate"])["mean"]
-        seeds = runs["seed"].nunique()
-        return (f"learning rates chosen on {seeds} tuning seeds (mean held-out accuracy there): "
-                + ", ".join(f"{v} {r:g} ({curve[v, r]:.4f})" for v, r in chosen.items()))
-
-    def draw(self, runs, folder, name):
-        figures.tuning_curve(tuning_curve(runs), folder / "tuning.png")
-        return [f"![held-out accuracy against Adam's learning rate, a line per variant, 95% "
-                f"interval over the tuning seeds]({name}/tuning.png)", ""]
-
-    def subsection(self, runs):
-        """Nothing: an architecture's tuning is judged by its tuned comparisons."""
-        return []
-
-    def _chosen(self, runs) -> dict | None:
-        """The rates the tuning runs of the declared source experiment choose."""
-        return rates_chosen(runs, self.registry.get(self.declared.source))
-
-
 def _layer(runs) -> str:
     """What the figures call the runs' layer: its cell's name where they share one."""
     cells = set(runs["cell"])
@@ -285,4 +233,4 @@ def _units(value: float, largest: int) -> str:
 
 
 KINDS = {LagGrid: LagGridAnalysis, UnitsNeeded: UnitsNeededAnalysis,
-         LagProfile: LagProfileAnalysis, TuningCurve: TuningCurveAnalysis}
+         LagProfile: LagProfileAnalysis}

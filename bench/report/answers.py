@@ -1,35 +1,61 @@
 """What an experiment's results answer, sentence by sentence: the tutorial's claim judged,
-each declared contrast decided at the level its seeding allows, the analysis's answer."""
+each declared contrast decided at every rate at the level its seeding allows, the analysis's
+answer."""
 
 from dataclasses import dataclass
 
 import pandas as pd
 
 from bench.report.analyses import analysis_of
-from bench.report.wording import claim_sentence, decision_sentence, estimate_text
-from bench.stats.estimates import ALPHA, accuracy_interval, decide, judge_claim
-from bench.stats.tuning import protocol_contrasts, protocol_runs
+from bench.report.wording import claim_sentence, decision_sentence, estimate_text, robustness_text
+from bench.stats.estimates import ALPHA, Decision, accuracy_interval, judge_claim
+from bench.stats.rates import AcrossRates, CrossFitted, across_rates, at_each_rate, declared_contrasts
+from bench.stats.rates import tuned as tuned_decisions
 from echo.experiment import Experiment
-from experiments import Registry
+from echo.setup import Setup
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """Each variant cross-fitted over the rates (declared name -> its scores and the folds'
+    choices), and every contrast decided on those scores."""
+
+    fitted: dict[str, CrossFitted]
+    decisions: list[Decision]
 
 
 @dataclass(frozen=True)
 class Decided:
-    """What an experiment's results decide: the level they are tested at, and the decision
-    of each declared contrast whose two variants have results."""
+    """What an experiment's results decide at the level they are tested at: each declared
+    contrast at every rate its variants ran (one Holm family over the table), the decisions at
+    the protocol's rate among them, and where more than one rate ran, the tuned comparison."""
 
     alpha: float
-    decisions: list
+    across: list[AcrossRates]
+    decisions: list[Decision]
+    rates: tuple[float, ...]
+    tuned: Tuned | None
 
 
-def decided(experiment: Experiment | None, runs: pd.DataFrame, meta: dict, registry: Registry
-            ) -> Decided:
-    """The protocol's contrasts of `experiment` (None: one no longer declared, which has none)
-    decided on its runs at the level its seeding allows."""
-    contrasts = (protocol_contrasts(experiment, set(runs["variant"]), registry.budgeted(experiment))
-                 if experiment else ())
+def decided(experiment: Experiment | None, runs: pd.DataFrame, meta: dict) -> Decided:
+    """The contrasts of `experiment` (None: one no longer declared, which has none) decided on
+    its runs at the level its seeding allows, at every rate and cross-fitted."""
+    contrasts = declared_contrasts(experiment, runs) if experiment else ()
     alpha = alpha_of(meta, runs)
-    return Decided(alpha, decide(runs, contrasts, alpha=alpha))
+    across = across_rates(runs, contrasts, alpha=alpha)
+    protocol = [row.decision for a in across for row in a.rows
+                if row.rate == own_rate(meta, a.reference)]
+    rates = tuple(sorted(set(runs["learning_rate"])))
+    tuned = None
+    if len(rates) > 1 and contrasts:
+        own = {v: own_rate(meta, v) for c in contrasts for v in (c.variant, c.reference)}
+        tuned = Tuned(*tuned_decisions(runs, contrasts, own, alpha=alpha))
+    return Decided(alpha, across, protocol, rates, tuned)
+
+
+def own_rate(meta: dict, variant: str) -> float:
+    """A declared variant's own learning rate (the protocol's), as its settings record it."""
+    return meta["settings"].get(variant, {}).get("learning_rate", Setup.learning_rate)
 
 
 def chance_accuracy(meta: dict, variant: str) -> float:
@@ -38,27 +64,37 @@ def chance_accuracy(meta: dict, variant: str) -> float:
 
 
 def alpha_of(meta: dict, runs: pd.DataFrame) -> float:
-    """The level decisions are tested at: 0.05, or 0.05 over the looks of the command that
-    seeded these runs until decided (while the seeds are the ones it left)."""
+    """The level decisions are tested at: 0.05 for a fixed number of seeds, or 0.05 over the
+    looks of the command that seeded these runs until decided, while the results are as it left
+    them (its seeds, and no later command stored runs: a fixed-n command that adds a rate grid
+    makes the design fixed-n again)."""
     seeding = meta.get("seeding")
-    if seeding and seeding["seeds"] == runs["seed"].nunique():
+    storing = [i["command"] for i in meta.get("invocations", []) if i.get("runs")]
+    if (seeding and seeding["seeds"] == runs["seed"].nunique()
+            and (not storing or storing[-1] == seeding["command"])):
         return seeding["alpha_per_look"]
     return ALPHA
 
 
-def answers(runs: pd.DataFrame, meta: dict, experiment: Experiment | None, decisions,
-            registry: Registry, alpha: float = ALPHA) -> list[str]:
+def answers(runs: pd.DataFrame, meta: dict, experiment: Experiment | None, decided: Decided
+            ) -> list[str]:
     """The experiment's answer, sentence by sentence: the claim's verdict, each contrast's
-    decision, the trend analysis's answer (None: an experiment no longer declared)."""
+    decision at the protocol's rate and, where more rates ran, its robustness to the rate, the
+    trend analysis's answer (None: an experiment no longer declared)."""
     sentences = []
-    verdict = claim_verdict(runs, meta, experiment, alpha)
+    verdict = claim_verdict(runs, meta, experiment, decided.alpha)
     if verdict is not None:
         sentences.append(f"The tutorial's claim {claim_sentence(verdict)} (measured "
                          f"{estimate_text(verdict.measured)})")
-    sentences += [decision_sentence(d) for d in decisions]
-    analysis = analysis_of(experiment.analysis, registry) if experiment else None
+    robustness = {(a.variant, a.reference): a for a in decided.across}
+    for d in decided.decisions:
+        across = robustness[d.variant, d.reference]
+        sentences.append(f"at Adam {own_rate(meta, d.reference):g}, {decision_sentence(d)}"
+                         + (f"; across the rates: {robustness_text(across)}"
+                            if len(across.rows) > 1 else ""))
+    analysis = analysis_of(experiment.analysis) if experiment else None
     if analysis:
-        sentences.append(analysis.answer(protocol_runs(runs, registry.budgeted(experiment))))
+        sentences += [analysis.answer(at) for _, at in at_each_rate(runs)]
     if not sentences:
         best = runs.groupby("variant")["eval_accuracy"].mean().sort_values()
         sentences.append("no contrast is declared; held-out accuracy by variant: " + ", ".join(
@@ -78,10 +114,3 @@ def claim_verdict(runs: pd.DataFrame, meta: dict, experiment: Experiment | None,
     values = runs.loc[runs["variant"] == meta["baseline"], "eval_accuracy"]
     chance = chance_accuracy(meta, meta["baseline"]) if claimed == 0 else None
     return judge_claim(values, claimed, experiment.claim_tolerance, chance=chance, alpha=alpha)
-
-
-def protocol_rates(experiment) -> str:
-    """The learning rate (or rates) the experiment's declared variants run at, as words."""
-    rates = sorted({s.learning_rate for s in experiment.variants.values()})
-    shown = ", ".join(f"{r:g}" for r in rates)
-    return f"the protocol's learning rate{'s' if len(rates) > 1 else ''} (Adam {shown})"

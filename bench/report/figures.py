@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
@@ -162,27 +163,58 @@ def lag_profile(runs: pd.DataFrame, path: Path | None) -> plt.Figure:
     return _save(figure, path)
 
 
-def tuning_curve(curve: pd.DataFrame, path: Path | None) -> plt.Figure:
-    """Mean held-out accuracy against Adam's learning rate (log scale), a line per variant, with
-    its 95% t interval over the tuning seeds."""
-    figure, axis = plt.subplots(figsize=(6, 4))
-    palette = sns.color_palette("colorblind", curve["variant"].nunique())
-    for colour, (variant, group) in zip(palette, curve.groupby("variant", sort=False)):
-        estimates = [mean_interval(values) for values in group["values"]]
-        axis.errorbar(group["learning_rate"], [e.value for e in estimates],
-                      yerr=_error_bars(estimates), marker="o", capsize=3, label=variant,
-                      color=colour)
-    axis.set_xscale("log")
-    axis.set_xlabel("Adam's learning rate")
-    axis.set_ylabel("held-out accuracy (tuning seeds)")
-    axis.legend(fontsize="small")
+def rate_contrasts(across, path: Path | None) -> plt.Figure:
+    """Each contrast's mean per-seed difference against Adam's learning rate (log scale), with
+    its interval (Holm-corrected over the rate x contrast table), zero marked and ±δ shaded; a
+    hollow point where neither variant learns at that rate."""
+    figure, axes = plt.subplots(1, len(across), figsize=(3.2 * len(across) + 0.6, 3.4),
+                                sharey=True, squeeze=False)
+    for axis, contrast in zip(axes[0], across):
+        rates = [row.rate for row in contrast.rows]
+        delta = contrast.rows[0].decision.delta if contrast.rows else 0.0
+        axis.axhspan(-delta, delta, color="tab:green", alpha=0.15, linewidth=0)
+        axis.axhline(0, color="grey", linewidth=0.8)
+        for row in contrast.rows:
+            d = row.decision.difference
+            colour = VERDICT_COLOURS[row.decision.verdict]
+            if np.isfinite(d.low):
+                axis.plot([row.rate, row.rate], [d.low, d.high], color=colour, linewidth=1.5)
+            axis.plot(row.rate, d.value, "o", color=colour,
+                      markerfacecolor=colour if row.learns else "white")
+        axis.set_xscale("log")
+        axis.set_xticks(rates, [f"{r:g}" for r in rates], rotation=45)
+        axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        axis.set_title(f"{contrast.variant}\nvs {contrast.reference}", fontsize="small")
+        axis.set_xlabel("Adam's learning rate")
+    axes[0][0].set_ylabel("difference in held-out accuracy\n(variant minus reference)")
+    handles = [matplotlib.lines.Line2D([], [], marker="o", linestyle="none", color=colour,
+                                       label=str(verdict))
+               for verdict, colour in VERDICT_COLOURS.items()]
+    handles.append(matplotlib.lines.Line2D([], [], marker="o", linestyle="none", color="black",
+                                           markerfacecolor="white", label="neither learns"))
+    figure.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+                  bbox_to_anchor=(0.5, -0.08), fontsize="small")
     return _save(figure, path)
 
 
-def _error_bars(estimates) -> np.ndarray:
-    """Distances from each mean to its interval's ends (0 where there is no interval)."""
-    return np.nan_to_num(np.array([[e.value - e.low for e in estimates],
-                                   [e.high - e.value for e in estimates]]))
+def rate_seeds(runs: pd.DataFrame, path: Path | None, order: list[str]) -> sns.FacetGrid:
+    """Every seed's held-out accuracy against Adam's learning rate, a panel per declared variant
+    (`order`), the median over seeds joined by a line: where a rate collapses some seeds."""
+    rates = sorted(set(runs["learning_rate"]))
+    shown = runs.assign(rate=runs["learning_rate"].map(lambda r: f"{r:g}"))
+    grid = sns.FacetGrid(shown, col="variant", col_order=order, col_wrap=min(4, len(order)),
+                         height=2.6, aspect=1.1, ylim=(-0.02, 1.02))
+    with _seeded_numpy(0):  # seaborn jitters with NumPy's global generator
+        grid.map_dataframe(sns.stripplot, x="rate", y="eval_accuracy",
+                           order=[f"{r:g}" for r in rates], jitter=0.15, size=3.5, alpha=0.7,
+                           color="tab:blue")
+    grid.map_dataframe(sns.pointplot, x="rate", y="eval_accuracy", order=[f"{r:g}" for r in rates],
+                       estimator="median", errorbar=None, color="black", markersize=4,
+                       linewidth=1)
+    grid.set_titles("{col_name}", size="small")
+    grid.set_axis_labels("Adam's learning rate", "held-out accuracy")
+    _save(grid.figure, path)
+    return grid
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """An experiment's page: its question, how its runs were made, its answer, the results table,
-the contrasts, the tuned comparison, the analysis and the figures. The same results give
+the contrasts, the learning rates, the analysis and the figures. The same results give
 byte-identical markdown: every statistic is seeded and nothing depends on the time or machine."""
 
 from pathlib import Path
@@ -9,11 +9,11 @@ import pandas as pd
 
 from bench.report import figures
 from bench.report.analyses import analysis_of
-from bench.report.answers import Decided, answers, chance_accuracy, protocol_rates
-from bench.report.tuned import Tuned
+from bench.report.answers import Decided, answers, chance_accuracy, own_rate
+from bench.report.learning_rates import rates_section, tuned_summary
 from bench.report.wording import decision_label, estimate_text
 from bench.stats.estimates import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
-from bench.stats.tuning import protocol_runs
+from bench.stats.rates import at_each_rate, protocol_runs
 from bench.store.directory import Results
 from echo.scoring import TRAILING
 from echo.setup import Setup
@@ -25,18 +25,16 @@ EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows"
 
 
 def experiment_report(name: str, results: Results, out: Path, decided: Decided,
-                      registry: Registry, qualified: list[str] = (), tuned: Tuned | None = None
-                      ) -> str:
-    """The page of `name` (its figures drawn under out/NAME/): `decided`, its protocol's
-    decisions; `registry`, the experiments declared; `qualified`, the answers that qualify it;
-    `tuned`, its tuned comparison."""
+                      registry: Registry, qualified: list[str] = ()) -> str:
+    """The page of `name` (its figures drawn under out/NAME/): `decided`, its contrasts decided;
+    `registry`, the experiments declared; `qualified`, the answers that qualify it."""
     runs, curves, meta = results.runs, results.curves, results.meta
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present
                                                               if v not in meta["variants"]]
     baseline = meta["baseline"] if meta["baseline"] in order else order[0]
     experiment = registry.get(name)
-    analysis = analysis_of(experiment.analysis, registry) if experiment else None
+    analysis = analysis_of(experiment.analysis) if experiment else None
     alpha, decisions = decided.alpha, decided.decisions
     lines = _heading(name, meta, runs["seed"].nunique())
     if alpha != ALPHA:
@@ -48,11 +46,9 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
     for variant, note in meta.get("cell_notes", {}).items():
         lines += ["", f"**About the cell.** {variant}: {note}."] if variant in order else []
     lines += ["", "## Answer", ""]
-    if tuned is not None:
-        lines += [f"At {protocol_rates(experiment)}:", ""]
-    lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decisions, registry, alpha)],
-              *([f"- At the rates its tuning budget chose: {tuned.summary} (see *Tuned "
-                 "comparison*)."] if tuned is not None else []),
+    lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decided)],
+              *([f"- Tuned (cross-fitted over the rates): {tuned_summary(decided)} (see *Learning "
+                 "rates*)."] if decided.tuned is not None else []),
               *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
               "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
@@ -64,13 +60,20 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
               "the binomial variance of a seed's accuracy on its held-out values, p(1 - p) over "
               "their number, as a share of the variance between seeds (near 1, the spread "
               "between seeds is mostly held-out noise; - where the seeds do not differ).", ""]
-    if decisions:
-        lines += contrasts_section(decisions, alpha)
-    if tuned is not None:
-        lines += tuned.lines
-    analysed = protocol_runs(runs, registry.budgeted(experiment))
+    if decided.across:
+        lines += contrasts_section(decided, meta)
+    lines += rates_section(name, runs, meta, decided, out)
+    analysed = protocol_runs(runs)
     if analysis:
-        lines += analysis.section(analysed)
+        section, rates = analysis.section(analysed), at_each_rate(runs)
+        own = sorted(set(analysed["learning_rate"]))
+        if len(rates) > 1:
+            section[0] += f" at the protocol's rate (Adam {', '.join(f'{r:g}' for r in own)})"
+        lines += section
+        for rate, at in rates[1:]:
+            section = analysis.section(at)
+            lines += [f"{section[0]} at Adam {rate:g}", *section[1:],
+                      *analysis.draw(at, out / name / f"at-{rate:g}", f"{name}/at-{rate:g}")]
     lines += ["## Figures", ""] + draw(name, runs, curves, order, out, chance_accuracy(meta, baseline),
                                        analysis, decisions, analysed)
     return "\n".join(lines) + "\n"
@@ -112,14 +115,20 @@ def seeding_sentence(seeding: dict, alpha: float, decisions=()) -> str:
             f"tests at alpha {alpha:.3g} (0.05 over the looks), and so do the decisions here.")
 
 
-def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
-    """Each declared contrast: the per-seed differences, their tests and the decision."""
-    m = len(decisions)
+def contrasts_section(decided: Decided, meta: dict) -> list[str]:
+    """Each declared contrast at every rate: the per-seed differences, their tests and the
+    decision (a rate column where more than one rate ran)."""
+    alpha = decided.alpha
+    rows = [(row.rate, row.decision) for across in decided.across for row in across.rows]
+    m = len(rows)
+    rated = len(decided.rates) > 1
+    family = (f"the {m} cells of the contrast x rate table" if rated else
+              f"the {m} declared contrast" + ("s" if m > 1 else ""))
     lines = ["## Contrasts", "",
              "Variants share seeds (the same seed sees the same sequences), so each contrast is "
              "paired: per-seed differences in held-out accuracy (variant minus reference). "
              f"*Difference*: their mean with a t interval at the level Holm's procedure holds it "
-             f"to across the {m} declared contrast" + ("s" if m > 1 else "") + " (95% when alone; "
+             f"to across {family} (95% when alone; "
              "a contrast after the first Holm keeps is held to that step's level), so that it "
              "excludes 0 exactly when Holm rejects; *TOST interval*: "
              f"the same mean at {1 - 2 * alpha / m:.1%} (two one-sided tests at {alpha:.3g}/{m}); "
@@ -132,11 +141,14 @@ def contrasts_section(decisions, alpha: float = ALPHA) -> list[str]:
              "interval crosses δ; **equivalent** when the TOST interval lies inside ±δ without a "
              "significant difference; otherwise **undecided**, with the paired seeds that would "
              "decide it if the mean difference and its spread stayed as observed.", "",
-             "| contrast | n | δ | difference | TOST interval | p | Holm p | sign-flip p | "
-             "P(improvement) | decision |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for d in decisions:
+             "| contrast | " + ("Adam | " if rated else "") + "n | δ | difference | TOST interval "
+             "| p | Holm p | sign-flip p | P(improvement) | decision |",
+             "|---|" + ("---|" if rated else "") + "---|---|---|---|---|---|---|---|---|"]
+    for rate, d in rows:
         decision = decision_label(d) + (f" (about {d.seeds_needed} seeds)" if d.seeds_needed else "")
-        lines.append(f"| {d.variant} vs {d.reference} | {d.n} | {d.delta:g} | "
+        protocol = " (protocol)" if rate == own_rate(meta, d.reference) else ""
+        lines.append(f"| {d.variant} vs {d.reference} | "
+                     + (f"{rate:g}{protocol} | " if rated else "") + f"{d.n} | {d.delta:g} | "
                      f"{estimate_text(d.difference, '{:+.4f}')} | "
                      f"{estimate_text(d.equivalence, '{:+.4f}')} | {d.p:.2g} | {d.p_holm:.2g} | "
                      f"{d.p_sign_flip:.2g} | {estimate_text(d.improvement, '{:.2f}')} | "

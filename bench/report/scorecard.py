@@ -14,11 +14,11 @@ import pandas as pd
 
 from bench.report.analyses import analysis_of
 from bench.report.wording import decision_label, decision_sentence, estimate_text
-from bench.stats.estimates import accuracy_interval, decide, median_epochs
-from bench.stats.tuning import rates_chosen
+from bench.stats.estimates import accuracy_interval, decide, decide_differences, median_epochs
+from bench.stats.rates import by_rate, cross_fit, protocol_runs
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
 from bench.store.schema import RUN_COLUMNS, SETTINGS_COLUMNS
-from echo.experiment import Contrast, derived_name, tuning_name
+from echo.experiment import DELTA, Contrast, derived_name
 from experiments import Registry
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
@@ -35,7 +35,7 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
         runs = ExperimentStore(results / name).load().runs
         mine = runs[runs["variant"].str.endswith(suffix)]
         if len(mine):
-            found[name] = runs, mine  # all its runs (those at tuned rates too), and the cell's
+            found[name] = runs, mine  # all its runs (at every rate), and the cell's at its own
     if not found:
         raise StoreError(f"no runs with --set cell={cell} in {results}/; run experiments with "
                          f"`bench run NAME --set cell={cell}` first")
@@ -55,10 +55,10 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
         lines += _skill_table(mine, theirs, suffix)
         if experiment is not None:
             lines += _not_run(experiment, cell, set(mine["variant"]))
-            lines += _tuned(experiment, cell, results, reference, runs, theirs, registry)
+            lines += _tuned(experiment, cell, runs, theirs)
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {decision_sentence(d)}." for d in decide(mine, own)] + ([""] if own else [])
-            analysis = analysis_of(experiment.analysis, registry)
+            analysis = analysis_of(experiment.analysis)
             if analysis:
                 lines += analysis.subsection(mine)
     lines += _side_by_side(reference)
@@ -87,44 +87,48 @@ def _not_run(experiment, cell: str, present: set) -> list[str]:
     return [f"Not here: {'; '.join(missing)}.", ""] if missing else []
 
 
-def _tuned(experiment, cell: str, results: Path, reference: Path, mine_runs: pd.DataFrame,
-           theirs_runs: pd.DataFrame, registry: Registry) -> list[str]:
-    """The cell and the declared cell each at the learning rate its own tuning runs chose, on
-    the same budget (NAME-tuning, run with --set cell=CELL in `results`), paired per variant:
-    `mine_runs` and `theirs_runs` are the experiment's runs in `results` and `reference`."""
-    budget = tuning_name(experiment.name)
-    if budget not in registry:
+def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataFrame
+           ) -> list[str]:
+    """The cell and the declared cell each cross-fitted over the rates both ran (the same
+    folds of the same seeds), paired per variant: `mine_runs` and `theirs_runs` are the
+    experiment's runs in the results and the reference directories."""
+    if not experiment.rates:
         return []
-    derived = experiment.with_overrides([{"cell": cell}])
-    mine_budget, theirs_budget = _reference_runs(results, budget), _reference_runs(reference, budget)
-    mine_rates = rates_chosen(mine_budget, derived) if len(mine_budget) else None
-    theirs_rates = rates_chosen(theirs_budget, experiment) if len(theirs_budget) else None
-    if mine_rates is None or theirs_rates is None:
-        return [f"Tuned: not yet; the page above compares both at the declared rates, which "
-                f"were not tuned for this cell. Run `python -m bench run {budget} --set "
-                f"cell={cell} --results {results}`, then `python -m bench run {experiment.name} "
-                f"--tuned --set cell={cell} --results {results}` (the reference needs "
-                f"{budget} and the --tuned runs too).", ""]
-    lines = [f"### Tuned: each cell at the learning rate its own {budget} runs chose", "",
-             "The same budget for both (every variant at every rate on the tuning seeds), then "
-             "both on the same evaluation seeds (paired).", "",
-             "| variant | this cell's rate | this cell: held-out accuracy | declared cell's rate | "
-             "declared cell: held-out accuracy | this cell vs the declared, both tuned |",
-             "|---|---|---|---|---|---|"]
-    names = zip(experiment.variants, derived.variants, derived.at_rates(mine_rates).variants,
-                experiment.at_rates(theirs_rates).variants)
-    for variant, mine_name, mine_tuned, theirs_tuned in names:
-        a = mine_runs[mine_runs["variant"] == mine_tuned]
-        b = theirs_runs[theirs_runs["variant"] == theirs_tuned]
-        if len(a) and len(b):
-            d = decide(pd.concat([a.assign(variant="cell"), b.assign(variant="declared")]),
-                       [Contrast("cell", "declared")])[0]
-            verdict = f"{decision_label(d)} (n = {d.n})"
-        else:
-            verdict = "not trained at its chosen rate yet (`--tuned`)"
-        lines.append(f"| {variant} | {mine_rates[mine_name]:g} | {_skill(a)[0] if len(a) else '-'} "
-                     f"| {theirs_rates[variant]:g} | {_skill(b)[0] if len(b) else '-'} | {verdict} |")
-    return lines + [""]
+    mine, theirs = by_rate(mine_runs), by_rate(theirs_runs)
+    lines = []
+    for variant, setup in experiment.variants.items():
+        derived = derived_name(variant, {"cell": cell})
+        if (derived not in mine.columns.get_level_values(0)
+                or variant not in theirs.columns.get_level_values(0)):
+            continue
+        rates = sorted(set(mine[derived].columns) & set(theirs[variant].columns))
+        if len(rates) < 2:
+            continue
+        delta = min([c.delta for c in experiment.contrasts if variant in (c.variant, c.reference)]
+                    or [DELTA])
+        a = cross_fit(mine[derived][rates], derived, setup.learning_rate, delta)
+        b = cross_fit(theirs[variant][rates], variant, setup.learning_rate, delta)
+        d = decide_differences([(a.scores - b.scores).dropna().to_numpy(float)],
+                               [Contrast(derived, variant, delta)])[0]
+        skill = [estimate_text(accuracy_interval(f.scores), count=True) for f in (a, b)]
+        lines.append(f"| {variant} | {_chosen(a)} | {skill[0]} | {_chosen(b)} | {skill[1]} | "
+                     f"{decision_label(d)} (n = {d.n}) |")
+    if not lines:
+        return [f"Tuned: not yet; both need runs at every rate of {experiment.name} "
+                f"(`python -m bench run {experiment.name} --set cell={cell}` runs them), the "
+                "page above compares both at the declared rate only.", ""]
+    return [f"### Tuned: each cell cross-fitted over the rates of {experiment.name}", "",
+            "Each cell's rate chosen per fold on the other folds' seeds and scored on the fold's "
+            "(see a page's *Learning rates*), the same folds for both, then paired by seed.", "",
+            "| variant | this cell's rates (folds) | this cell: tuned held-out accuracy | declared "
+            "cell's rates (folds) | declared cell: tuned held-out accuracy | this cell vs the "
+            "declared, both tuned |", "|---|---|---|---|---|---|", *lines, ""]
+
+
+def _chosen(fitted) -> str:
+    """The rates a cross-fit's folds chose, each with how many folds chose it."""
+    counts = pd.Series(fitted.choices).value_counts().sort_index()
+    return ", ".join(f"{rate:g} in {n} of {len(fitted.choices)}" for rate, n in counts.items())
 
 
 def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[str]:
@@ -148,10 +152,11 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
 
 def _side_by_side(reference: Path) -> list[str]:
     """The committed cells on the same task, for scale."""
-    runs = _reference_runs(reference, SIDE_BY_SIDE)
+    runs = protocol_runs(_reference_runs(reference, SIDE_BY_SIDE))
     if not len(runs):
         return []
-    lines = [f"## Side by side: LSTM, GRU and SimpleRNN ({SIDE_BY_SIDE} in `{reference}/`)", "",
+    lines = [f"## Side by side: LSTM, GRU and SimpleRNN ({SIDE_BY_SIDE} in `{reference}/`, each at "
+             "its own learning rate)", "",
              "| variant | held-out accuracy | epochs to 99% |", "|---|---|---|"]
     for variant, group in runs.groupby("variant", sort=False):
         lines.append(f"| {variant} | {' | '.join(_skill(group))} |")

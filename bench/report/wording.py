@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from bench.stats.estimates import MOST_SEEDS, ClaimVerdict, Decision, Position, Size, Verdict
+from bench.stats.estimates import MOST_SEEDS, ClaimVerdict, Decision, Estimate, Position, Size, Verdict
+from bench.stats.rates import LEARNS, AcrossRates, Change, Robustness, change, effect_ratio
 
 
 def estimate_text(estimate, form: str = "{:.4f}", count: bool = False) -> str:
@@ -67,3 +68,50 @@ def claim_sentence(claim: ClaimVerdict) -> str:
 
 CHANCE_WORDS = {Position.INSIDE: "equivalent within ±{tolerance:g}", Position.ABOVE: "above chance",
                 Position.BELOW: "below chance", Position.UNDECIDED: "undecided"}
+
+
+def robustness_text(across: AcrossRates) -> str:
+    """A contrast's robustness to the rate in words, with the rates it rests on."""
+    considered = [row.rate for row in across.rows if row.learns]
+    if across.robustness == Robustness.HOLDS:
+        return f"{across.robustness} where either variant learns ({_rates(considered)})"
+    if across.robustness == Robustness.DEPENDS:
+        a, b = across.conflict
+        return (f"{across.robustness}: {decision_label(a.decision)} at {a.rate:g}, "
+                f"{decision_label(b.decision)} at {b.rate:g}")
+    if across.robustness == Robustness.OPEN:
+        needed = [f"about {row.decision.seeds_needed} at {row.rate:g}" for row in across.undecided
+                  if row.decision.seeds_needed]
+        return (f"{across.robustness} at {_rates([row.rate for row in across.undecided])}"
+                + (f" (paired seeds that would decide it: {', '.join(needed)})" if needed else ""))
+    return f"{across.robustness} (median held-out accuracy under {LEARNS:g} at every rate)"
+
+
+def change_text(before: Decision, after: Decision) -> str:
+    """How a second decision of a contrast stands to the first, never more than both allow:
+    *changes* only where both are decided, *not confirmed* with the open one's interval, and
+    the effect's ratio where its sign holds but its size moves more than 2-fold."""
+    found = change(before, after)
+    if found == Change.NOT_CONFIRMED:
+        d = after if after.open else before
+        half = (d.difference.high - d.difference.low) / 2
+        shown = f"half-width {half:.4f}" if np.isfinite(half) else "no interval"
+        return f"{found} (n = {d.n}, {shown} against δ = {d.delta:g})"
+    text = str(found)
+    ratio = effect_ratio(before, after)
+    if ratio is not None and not 0.5 <= ratio <= 2:
+        text += (f", the effect {ratio:.2g} times as large" if ratio > 1
+                 else f", the effect {1 / ratio:.2g} times smaller")
+    return text
+
+
+def share_text(share: Estimate) -> str:
+    """`k of n (share [low, high])`, an exact interval; - without seeds."""
+    if share.n == 0:
+        return "-"
+    return (f"{round(share.value * share.n)} of {share.n} ({share.value:.2f} [{share.low:.2f}, "
+            f"{share.high:.2f}])")
+
+
+def _rates(rates) -> str:
+    return ", ".join(f"{r:g}" for r in rates)

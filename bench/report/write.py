@@ -6,7 +6,6 @@ from pathlib import Path
 from bench.report.answers import answers, decided
 from bench.report.index import index
 from bench.report.page import experiment_report
-from bench.report.tuned import tuned_comparison
 from bench.store.directory import ExperimentStore, Results, StoreError
 from echo.experiment import Experiment
 from experiments import Registry
@@ -44,16 +43,15 @@ def write_reports(results: Path, out: Path, registry: Registry, names: list[str]
             raise StoreError(problems[0])
         raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
     own_folder(out)
-    judged = {name: decided(registry.get(name), stored.runs, stored.meta, registry)
+    judged = {name: decided(registry.get(name), stored.runs, stored.meta)
               for name, stored in loaded.items()}
-    tuned = {name: tuned_comparison(name, loaded, judged[name].alpha, registry) for name in loaded}
     for number, name in enumerate(chosen, 1):
         if progress:
             progress(f"[{number}/{len(chosen)}] {name}")
         (out / f"{name}.md").write_text(experiment_report(
             name, loaded[name], out, judged[name], registry,
-            qualifications(registry.get(name), loaded, judged, registry), tuned[name]))
-    (out / "README.md").write_text(index(loaded, judged, tuned, results, registry))
+            qualifications(registry.get(name), loaded, judged, registry)))
+    (out / "README.md").write_text(index(loaded, judged, results, registry))
     return chosen, problems
 
 
@@ -92,7 +90,6 @@ def qualifications(experiment: Experiment | None, loaded: dict[str, Results], de
     for other in experiment.qualified_by if experiment else ():
         if other in loaded:
             runs, meta = loaded[other].runs, loaded[other].meta
-            sentences = answers(runs, meta, registry.get(other), decided[other].decisions,
-                                registry, decided[other].alpha)
+            sentences = answers(runs, meta, registry.get(other), decided[other])
             lines.append(f"[{other}]({other}.md) ({meta['question']}): {'; '.join(sentences)}")
     return lines

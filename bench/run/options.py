@@ -26,8 +26,8 @@ class RunOptions:
     until_decided: bool = False
     max_seeds: int | None = None
     round: int | None = None
-    tuned: bool = False
     overrides: tuple[str, ...] = ()
+    rates: tuple[float, ...] | None = None  # of each experiment's grid; None: all of it
     wait: bool = False
 
 

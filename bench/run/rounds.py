@@ -10,14 +10,15 @@ first look needs a clearer difference than with one fixed look.
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from bench.run.plan import planned
 from bench.run.session import execute
-from bench.stats.estimates import ALPHA, Claim, Verdict, decide, judge_claim
-from bench.stats.tuning import protocol_contrasts
+from bench.stats.estimates import ALPHA, Claim, judge_claim, units_needed
+from bench.stats.rates import Robustness, across_rates, declared_contrasts, protocol_runs
 from bench.store.provenance import command_line
-from experiments import Registry
+from echo.experiment import UnitsNeeded
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,22 @@ class Schedule:
         return ALPHA / self.looks
 
 
-def open_questions(runs: pd.DataFrame, experiment, alpha: float, budgeted: bool) -> list[str]:
-    """What the experiment still leaves undecided at `alpha`: its contrasts (undecided, or
-    better or worse by a size not yet known against δ), and its claim (experiments that declare
-    neither, the grids, are decided by their first look)."""
+def open_questions(runs: pd.DataFrame, experiment, alpha: float) -> list[str]:
+    """What the experiment still leaves undecided at `alpha`: its contrasts not yet decided at
+    some rate where either variant learns (undecided, or better or worse by a size not yet known
+    against δ) and none contradicting; the units needed at a lag where enough seeds learn at
+    some size but too few to show the share; and its claim (a grid of neither is decided by its
+    first look)."""
     present = set(runs["variant"])
-    still = [f"{d.variant} vs {d.reference}" + (" (its size)" if d.verdict != Verdict.UNDECIDED else "")
-             for d in decide(runs, protocol_contrasts(experiment, present, budgeted), alpha=alpha,
-                             details=False) if d.open]
+    still = [f"{a.variant} vs {a.reference} (at {', '.join(f'{r.rate:g}' for r in a.undecided)})"
+             for a in across_rates(runs, declared_contrasts(experiment, runs), alpha, details=False)
+             if a.robustness == Robustness.OPEN]
+    if isinstance(experiment.analysis, UnitsNeeded):
+        declared = experiment.analysis
+        table = units_needed(protocol_runs(runs), declared.learned, declared.share, resamples=1)
+        still += [f"units needed at lag {r.lag} ({r.seeds_learned} of {r.seeds} learned at "
+                  f"{r.at_units}, >= {r.shown:.2f} shown)" for r in table.itertuples()
+                  if not np.isfinite(r.units_needed) and r.seeds_learned >= declared.share * r.seeds]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]
         claim = judge_claim(values, experiment.claimed_accuracy, experiment.claim_tolerance,
@@ -67,12 +76,10 @@ def record(schedule: Schedule, seeds: int, still: list[str], command: str) -> di
             "stopped": "decided" if not still else "max seeds reached", "undecided": still}
 
 
-def until_decided(schedule: Schedule, experiments, declared, stores: dict, options,
-                  registry: Registry) -> int:
+def until_decided(schedule: Schedule, experiments, declared, stores: dict, options) -> int:
     """Add rounds of seeds, the same for every variant, until each experiment's contrasts and
     claim are decided (every look at alpha / looks) or the seeds reach the most allowed;
-    `declared`, the experiments as defined (their contrasts judge each look), `registry` the
-    experiments the command knows."""
+    `declared`, the experiments as defined (their contrasts judge each look)."""
     command = command_line(list(options.argv))
     definitions = {e.name: e for e in declared}
     active = list(experiments)
@@ -86,20 +93,19 @@ def until_decided(schedule: Schedule, experiments, declared, stores: dict, optio
             return status
         for experiment in list(active):
             if _looked(experiment, definitions[experiment.name], stores[experiment.name],
-                       schedule, target, command, registry):
+                       schedule, target, command):
                 active.remove(experiment)
         if not active:
             break
     return 0
 
 
-def _looked(experiment, definition, store, schedule: Schedule, target: int, command: str,
-            registry: Registry) -> bool:
+def _looked(experiment, definition, store, schedule: Schedule, target: int, command: str) -> bool:
     """Look at an experiment's first `target` seeds; where it is decided (or has the most
     seeds allowed) record why it stopped in meta.json and return True."""
     runs = store.load().runs
-    runs = runs[runs["seed"] < experiment.first_seed + target]  # this look's seeds only
-    still = open_questions(runs, definition, schedule.alpha, registry.budgeted(definition))
+    runs = runs[runs["seed"] < target]  # this look's seeds only
+    still = open_questions(runs, definition, schedule.alpha)
     if still and target < schedule.most:
         print(f"{experiment.name}: undecided after {target} seeds: {', '.join(still)}")
         return False

@@ -16,14 +16,11 @@ class Task:
 
 
 def make_tasks(experiments, seeds: int, epochs: int | None = None) -> list[Task]:
-    """Every variant of every experiment for `seeds` seeds from the experiment's first (0, or
-    a tuning experiment's), epochs overridden if given."""
+    """Every variant of every experiment for seeds 0..seeds-1, epochs overridden if given."""
     tasks = []
     for experiment in experiments:
-        first = experiment.first_seed
         for variant, setup in experiment.variants.items():
             if epochs is not None:
                 setup = setup.replace(epochs=epochs)
-            tasks += [Task(experiment.name, variant, seed, setup)
-                      for seed in range(first, first + seeds)]
+            tasks += [Task(experiment.name, variant, seed, setup) for seed in range(seeds)]
     return tasks

@@ -1,2 +1,2 @@
-"""Statistics over seeds: estimates, paired contrasts, decisions and the tuning choice; arrays
-and tables in, numbers out. May import bench.store."""
+"""Statistics over seeds: estimates, paired contrasts, decisions, the learning rate as a
+factor; arrays and tables in, numbers out. May import bench.store."""

@@ -328,14 +328,30 @@ def position(values, target: float, tolerance: float, alpha: float = ALPHA) -> P
     return Position.UNDECIDED
 
 
+def share_shown(successes, n, confidence: float = CONFIDENCE) -> np.ndarray:
+    """The share of seeds these seeds show at least: the exact (Clopper-Pearson) one-sided
+    lower confidence bound of `successes` in `n`, elementwise (0 without a success)."""
+    k, n = np.asarray(successes, float), np.asarray(n, float)
+    with np.errstate(invalid="ignore"):
+        bound = stats.beta.ppf(1 - confidence, np.maximum(k, 1), n - k + 1)
+    return np.where(k > 0, bound, 0.0)
+
+
+def seeds_to_show(share: float, confidence: float = CONFIDENCE) -> int:
+    """The fewest seeds, all successes, that show at least `share` (one-sided exact bound)."""
+    return int(np.ceil(np.log(1 - confidence) / np.log(share)))
+
+
 def units_needed(runs: pd.DataFrame, learned: float, share: float,
                  resamples: int = RESAMPLES) -> pd.DataFrame:
-    """Per lag, the fewest units with which at least `share` of the seeds reach `learned`
-    held-out accuracy, with a 95% percentile bootstrap interval.
+    """Per lag, the fewest units with which the seeds show that at least `share` of seeds reach
+    `learned` held-out accuracy (the share's exact one-sided 95% lower bound reaches it), with
+    a 95% percentile bootstrap interval.
 
     Seeds are resampled together across a lag's sizes (a seed sees the same sequences at
     every size); a resample in which no size is enough counts as above the largest, shown
-    as inf. The share of seeds that learned at the chosen size is given too.
+    as inf. Also given: the seeds that learned at the chosen size (else at the size where the
+    most did, `at_units`) and the share they show.
     """
     rng = np.random.default_rng(0)
     rows = []
@@ -343,14 +359,18 @@ def units_needed(runs: pd.DataFrame, learned: float, share: float,
         table = group.pivot_table(index="seed", columns="units", values="eval_accuracy")
         sizes = table.columns.to_numpy(float)
         reached = (table.to_numpy() >= learned)
-        point = _fewest(reached.mean(axis=0, keepdims=True), sizes, share)[0]
-        picks = rng.integers(0, len(reached), size=(resamples, len(reached)))
-        needed = _fewest(reached[picks].mean(axis=1), sizes, share)
+        n = len(reached)
+        point = _fewest(share_shown(reached.sum(axis=0, keepdims=True), n), sizes, share)[0]
+        picks = rng.integers(0, n, size=(resamples, n))
+        needed = _fewest(share_shown(reached[picks].sum(axis=1), n), sizes, share)
         low, high = np.percentile(needed, [100 * (1 - CONFIDENCE) / 2, 100 * (1 + CONFIDENCE) / 2],
                                   method="lower")
-        at = reached[:, sizes == point].sum() if np.isfinite(point) else 0
+        counts = reached.sum(axis=0)
+        at = sizes == point if np.isfinite(point) else np.arange(len(sizes)) == counts.argmax()
+        learned_there = int(counts[at][0])
         rows.append({"lag": int(lag), "units_needed": point, "low": low, "high": high,
-                     "seeds_learned": int(at), "seeds": len(reached)})
+                     "at_units": int(sizes[at][0]), "seeds_learned": learned_there, "seeds": n,
+                     "shown": float(share_shown(learned_there, n))})
     return pd.DataFrame(rows)
 
 

@@ -73,7 +73,7 @@ def test_published_style_layers_train_from_the_command_line_and_refusals_come_fi
         done = run("echo-current", "--set", f"cell={OWN}", results=results)
         assert done.returncode == 0, done.stderr
         done = run("ignore-state", "--variants", "stateless", "--set", f"cell={WINDOW}",
-                   results=results)
+                   "--rates", "0.001", results=results)
         assert done.returncode == 0, done.stderr
     for name in ("echo-current", "ignore-state"):
         first, second = (pd.read_csv(tmp_path / r / name / "runs.csv") for r in ("mine", "again"))
@@ -119,10 +119,10 @@ def test_a_reader_is_told_of_weights_keras_drew_and_of_a_mask_the_layer_drops():
     assert "Keras's own draw" in bare and "/shift" in bare and "masks" not in bare
 
 
-def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tuned_rate(
+def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_cross_fitted_over_the_rates(
         tmp_path, monkeypatch):
-    """Made-up runs: this cell does best at 1e-2, the LSTM at 3e-3; the scorecard says so, and
-    compares the two at those rates on the evaluation seeds."""
+    """Made-up runs: this cell does best at 1e-2, the LSTM at 3e-3; every fold of the
+    cross-fitting finds so, and the two are compared at those rates, paired by seed."""
     from bench.cli.main import main
     from bench.run.runner import Outcome
 
@@ -143,18 +143,12 @@ def test_the_scorecard_sets_the_cell_beside_the_declared_one_each_at_its_own_tun
     for folder, mine in (("ref", []), ("mine", ["--set", f"cell={OWN}"])):
         results = ["--results", str(tmp_path / folder)]
         assert main(["run", "ignore-state", "--seeds", "4", *mine, *quick, *results]) == 0
-        if folder == "mine":
-            card = scorecard_page(tmp_path)
-            assert "Tuned: not yet" in card and "ignore-state-tuning --set cell=" in card
-        assert main(["run", "ignore-state-tuning", "--seeds", "2", *mine, *quick, *results]) == 0
-        assert main(["run", "ignore-state", "--tuned", "--seeds", "4", *mine, *quick,
-                         *results]) == 0
     card = scorecard_page(tmp_path)
-    row = next(line for line in card.splitlines() if line.startswith("| stateless | 0.01 |"))
-    assert "| 0.003 |" in row and row.endswith("| equivalent (n = 4) |")
-    assert "### Tuned: each cell at the learning rate its own ignore-state-tuning runs chose" in card
-    assert main(["run", "ignore-state", "--tuned", "--set", "learning_rate=0.01", *quick,
-                     "--results", str(tmp_path / "mine")]) == 2
+    row = next(line for line in card.splitlines() if line.startswith("| stateless | 0.01 in 4 of 4 |"))
+    assert "| 0.003 in 4 of 4 |" in row and row.endswith("| equivalent (n = 4) |")
+    assert "### Tuned: each cell cross-fitted over the rates of ignore-state" in card
+    assert main(["run", "ignore-state", "--set", "learning_rate=0.01", *quick,
+                 "--results", str(tmp_path / "mine")]) == 2
 
 
 def scorecard_page(tmp_path) -> str:

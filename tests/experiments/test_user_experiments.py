@@ -42,12 +42,13 @@ def test_an_experiment_outside_the_package_is_listed_run_and_reported(tmp_path):
                  "--results", str(results))
     assert done.returncode == 0, done.stderr
     runs = pd.read_csv(results / "reversed-echo" / "runs.csv")
-    assert sorted(zip(runs["variant"], runs["seed"])) == [("backwards", 0), ("backwards", 1),
-                                                          ("forward", 0), ("forward", 1)]
+    stored = set(zip(runs["variant"], runs["seed"]))
+    assert len(runs) == 2 * 4 * 2  # 4 learning rates by default
+    assert {("backwards", 0), ("forward", 1), ("backwards[learning_rate=0.01]", 1)} <= stored
     reported = bench("report", "--experiments", str(module), "--results", str(results))
     assert reported.returncode == 0, reported.stderr
     page = (results / "reports" / "reversed-echo.md").read_text()
-    assert "backwards vs forward" in page
+    assert "backwards vs forward" in page and "## Learning rates" in page
 
 
 @pytest.mark.parametrize("content, message", [

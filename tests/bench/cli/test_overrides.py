@@ -52,13 +52,15 @@ def test_the_cells_a_setup_accepts_are_those_the_model_builder_knows():
 @pytest.mark.slow
 def test_a_derived_variant_is_stored_resumed_and_reported(tmp_path):
     run = ["run", "masking", "--variants", "drop", "mark", "--set", "units=5", "--seeds", "2",
-           "--epochs", "3", "--quiet", "--results", str(tmp_path)]
+           "--rates", "0.001,0.01", "--epochs", "3", "--quiet", "--results", str(tmp_path)]
     done = bench(*run)
     assert done.returncode == 0, done.stderr
     runs = pd.read_csv(tmp_path / "masking" / "runs.csv")
-    assert set(runs["variant"]) == {"drop[units=5]", "mark[units=5]"} and set(runs["units"]) == {5}
+    assert set(runs["variant"]) == {"drop[units=5]", "mark[units=5]", "drop[units=5][learning_rate=0.01]",
+                                    "mark[units=5][learning_rate=0.01]"}
+    assert set(runs["units"]) == {5}
     again = bench(*run)
-    assert again.returncode == 0 and "4 of 4 runs already in" in again.stdout
+    assert again.returncode == 0 and "8 of 8 runs already in" in again.stdout
     reported = bench("report", "--results", str(tmp_path))
     assert reported.returncode == 0, reported.stderr
     assert "mark[units=5] vs drop[units=5]" in (tmp_path / "reports" / "masking.md").read_text()

@@ -30,12 +30,18 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
     for text in ("**Question.**", "## Answer", "held-out accuracy (95% CI)", "IQM", "Holm p",
                  "TOST interval", "sign-flip p", "P(improvement)",
                  "held-out accuracy, incomplete rows", "masking/curves.png",
-                 "masking/contrasts.png", "| mark vs drop | 3 | 0.002 |"):
+                 "masking/contrasts.png", "| mark vs drop | 0.001 (protocol) | 3 | 0.002 |",
+                 "## Learning rates", "| contrast | 0.0003 | 0.001 | 0.003 | 0.01 | across the rates |",
+                 "### Tuned by cross-fitting", "### Collapse", "masking/rates.png",
+                 "masking/rate_seeds.png"):
         assert text in masking
+    for figure in ("rates.png", "rate_seeds.png"):
+        assert (first / "masking" / figure).read_bytes() == (second / "masking" / figure).read_bytes()
     assert (first / "masking" / "curves.png").stat().st_size > 10_000
     assert (first / "masking" / "scores.png").exists()
     index = (first / "README.md").read_text()
     assert "[echo-lag](echo-lag.md)" in index and "[masking](masking.md)" in index
+    assert "across the rates: " in index and "Tuned (cross-fitted over the rates): " in index
     assert "--seeds 3 --epochs 25" in index and "minutes wall time" in index
 
 
@@ -88,7 +94,7 @@ def settings_not_an_object(directory):
 
 
 @pytest.mark.parametrize("damage, message", [
-    (repeat_a_row, "line 14 repeats drop seed 0"), (settings_not_an_object, "settings is 5")])
+    (repeat_a_row, "line 50 repeats drop seed 0"), (settings_not_an_object, "settings is 5")])
 def test_each_experiment_is_read_on_its_own(results, tmp_path, damage, message):
     copy = tmp_path / "results"
     shutil.copytree(results, copy)
@@ -130,3 +136,19 @@ def test_a_grids_answer_names_the_protocol_it_holds_for():
                         cell="my.cells:Minimal")
     assert protocol(tight) == ("stateful or stateless Minimal, window lag + 1 (the target its "
                                "oldest step), 2000 epochs, several learning rates")
+
+
+def test_only_results_as_a_sequential_command_left_them_pay_for_its_looks():
+    import pandas as pd
+
+    from bench.report.answers import alpha_of
+
+    runs = pd.DataFrame({"seed": range(10)})
+    until = "python -m bench run masking --until-decided"
+    seeding = {"seeds": 10, "alpha_per_look": 0.01, "command": until}
+    invocations = [{"command": until, "runs": 40}, {"command": until, "runs": 0}]
+    assert alpha_of({"seeding": seeding, "invocations": invocations}, runs) == 0.01
+    assert alpha_of({"seeding": seeding, "invocations": invocations}, runs.head(8)) == 0.05
+    later = [*invocations, {"command": "python -m bench run masking --seeds 10", "runs": 120}]
+    assert alpha_of({"seeding": seeding, "invocations": later}, runs) == 0.05
+    assert alpha_of({"invocations": invocations}, runs) == 0.05

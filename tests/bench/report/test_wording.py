@@ -4,7 +4,13 @@ interval they come from."""
 import numpy as np
 import pytest
 
-from bench.report.wording import claim_sentence, decision_label, decision_sentence, estimate_text
+from bench.report.wording import (
+    change_text,
+    claim_sentence,
+    decision_label,
+    decision_sentence,
+    estimate_text,
+)
 from bench.stats.estimates import ClaimVerdict, Decision, Estimate, Position, Verdict
 
 NONE = Estimate(float("nan"), float("nan"), float("nan"), 0)
@@ -61,3 +67,19 @@ def test_an_estimate_without_seeds_or_interval_says_so():
     assert estimate_text(NONE) == "-"
     assert estimate_text(Estimate(0.5, np.nan, np.nan, 1)) == "0.5000 (n = 1, no interval)"
     assert estimate_text(Estimate(0.5, 0.4, np.nan, 3), count=True) == "0.5000 [0.4000, -] (n = 3)"
+
+
+@pytest.mark.parametrize("before, after, words", [
+    (decision(Verdict.BETTER, (0.02, 0.01, 0.03)), decision(Verdict.UNDECIDED, (0.001, -0.004, 0.006)),
+     "not confirmed (n = 10, half-width 0.0050 against δ = 0.002)"),
+    (decision(Verdict.UNDECIDED, (0.001, -0.004, 0.006)), decision(Verdict.WORSE, (-0.02, -0.03, -0.01)),
+     "not confirmed (n = 10, half-width 0.0050 against δ = 0.002)"),
+    (decision(Verdict.BETTER, (0.02, 0.01, 0.03)), decision(Verdict.WORSE, (-0.02, -0.03, -0.01)),
+     "changes"),
+    (decision(Verdict.BETTER, (0.2, 0.19, 0.21)), decision(Verdict.BETTER, (0.01, 0.005, 0.015)),
+     "the same, the effect 20 times smaller"),
+    (decision(Verdict.BETTER, (0.01, 0.005, 0.015)), decision(Verdict.BETTER, (0.015, 0.01, 0.02)),
+     "the same"),
+])
+def test_a_second_decision_changes_an_answer_only_where_both_are_decided(before, after, words):
+    assert change_text(before, after) == words

@@ -43,3 +43,21 @@ def test_repeated_looks_keep_the_false_positive_rate_at_its_nominal_level():
     # Monte Carlo standard error at 5% and 500 simulations is about 1%.
     assert corrected <= ALPHA + 0.02
     assert naive > corrected and naive > ALPHA + 0.02  # looking five times at 5% inflates it
+
+
+def test_a_units_needed_grid_asks_for_seeds_until_the_share_is_shown_where_seeds_learn():
+    from bench.run.rounds import open_questions
+    from echo.experiment import Experiment, UnitsNeeded
+    from echo.setup import Setup
+
+    experiment = Experiment("grid", "?", {"lag1-units5": Setup()}, analysis=UnitsNeeded(share=0.8))
+
+    def runs(seeds):
+        return pd.DataFrame([{"variant": f"lag{lag}-units5", "seed": seed, "lag": lag, "units": 5,
+                              "learning_rate": 1e-3,
+                              "eval_accuracy": 1.0 if lag == 1 or seed < 2 else 0.3}
+                             for lag in (1, 2) for seed in range(seeds)])
+
+    assert open_questions(runs(10), experiment, ALPHA) == [
+        "units needed at lag 1 (10 of 10 learned at 5, >= 0.74 shown)"]  # lag 2: 2 of 10, no
+    assert open_questions(runs(14), experiment, ALPHA) == []

@@ -204,7 +204,7 @@ def test_a_directory_that_cannot_be_written_is_refused_before_training(tmp_path,
 def test_a_subset_of_variants_keeps_the_experiments_baseline_and_contrasts(tmp_path, fake_workers):
     fake_workers()
     assert main(["run", "full-sequence", "--variants", "padded-masked", "--seeds", "1",
-                     "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
+                 "--rates", "0.001", "--epochs", "5", "--quiet", "--results", str(tmp_path)]) == 0
     meta = json.loads((tmp_path / "full-sequence" / "meta.json").read_text())
     assert meta["baseline"] == "window-5" and meta["variants"] == ["padded-masked"]
 
@@ -225,12 +225,12 @@ def test_until_decided_adds_the_same_seeds_to_every_variant_and_records_why_it_s
     out = capsys.readouterr().out
     assert "round 1 of at most 3: seeds 0..1" in out and "round 3 of at most 3: seeds 0..7" in out
     runs = pd.read_csv(tmp_path / "ignore-state" / "runs.csv")
-    assert runs.groupby("variant")["seed"].apply(list).tolist() == [list(range(8))] * 3
+    assert runs.groupby("variant")["seed"].apply(list).tolist() == [list(range(8))] * 3 * 4  # rates
     seeding = json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"]
     assert seeding["seeds"] == 8 and seeding["stopped"] == "max seeds reached"
     assert seeding["looks"] == 3 and seeding["alpha_per_look"] == pytest.approx(0.05 / 3)
     assert main(args + ["--jobs", "1"]) == 0  # a rerun resumes: nothing to train, same record
-    assert "24 of 24 runs already in" in capsys.readouterr().out
+    assert "96 of 96 runs already in" in capsys.readouterr().out
     assert json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["seeding"] == seeding
     assert main(["run", "ignore-state", "--max-seeds", "8", "--results", str(tmp_path)]) == 2
 
@@ -329,7 +329,8 @@ def test_until_decided_resumed_after_an_interrupt_makes_the_same_looks(tmp_path,
 
     def command(results):
         return ["run", "ignore-state", "--until-decided", "--seeds", "3", "--round", "3",
-                "--max-seeds", "15", "--epochs", "5", "--quiet", "--results", str(results)]
+                "--max-seeds", "15", "--rates", "0.001", "--epochs", "5", "--quiet", "--results",
+                str(results)]
 
     monkeypatch.setattr("bench.run.runner.run_tasks", scores())
     assert main(command(tmp_path / "whole")) == 0

@@ -176,3 +176,13 @@ def test_one_formatter_writes_every_interval():
     assert estimate_text(Estimate(1200.0, 900.0, nan, 8), "{:.0f}") == "1200 [900, -]"
     assert estimate_text(Estimate(0.7, nan, nan, 1)) == "0.7000 (n = 1, no interval)"
     assert estimate_text(Estimate(nan, nan, nan, 5)) == "-" == estimate_text(NO_SEEDS)
+
+
+def test_the_share_seeds_show_is_the_exact_one_sided_lower_bound():
+    from bench.stats.estimates import seeds_to_show, share_shown
+
+    for k, n in [(10, 10), (8, 10), (1, 5), (14, 14)]:
+        exact = stats.binomtest(k, n, alternative="greater").proportion_ci(0.95, "exact").low
+        assert share_shown(k, n) == pytest.approx(exact)
+    assert share_shown(0, 10) == 0.0
+    assert seeds_to_show(0.8) == 14 and share_shown(14, 14) >= 0.8 > share_shown(13, 13)
