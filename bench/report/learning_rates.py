@@ -76,8 +76,12 @@ def _tuned(runs: pd.DataFrame, meta: dict, decided: Decided) -> list[str]:
              "rate with the best median held-out accuracy on the other folds' seeds, the "
              "protocol's rate kept unless another beats it by more than δ; the fold's seeds are "
              "scored at that rate. No seed chooses the rate it is scored at, so the tuned "
-             "estimate does not flatter. The tuned contrasts are decided on these scores, paired "
-             f"by seed, Holm across them at alpha {decided.alpha:.3g}.", "",
+             "estimate does not flatter. Cross-fitted scores are not independent across seeds (a "
+             "fold's rate is chosen on the seeds the others score), so each tuned contrast is "
+             "decided by a permutation test of the whole procedure: the two variants swapped on "
+             "every set of seeds and fitted again give the null distribution of the mean "
+             "difference; its interval is the mean plus or minus that distribution's quantile at "
+             f"Holm's level, Holm across the tuned contrasts at alpha {decided.alpha:.3g}.", "",
              "| variant | rates the folds chose | tuned held-out accuracy (95% CI) | at the "
              "protocol's rate |", "|---|---|---|---|"]
     for variant, found in fitted.items():

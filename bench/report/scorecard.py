@@ -14,8 +14,8 @@ import pandas as pd
 
 from bench.report.analyses import analysis_of
 from bench.report.wording import decision_label, decision_sentence, estimate_text
-from bench.stats.estimates import accuracy_interval, decide, decide_differences, median_epochs
-from bench.stats.rates import by_rate, cross_fit, protocol_runs
+from bench.stats.estimates import accuracy_interval, decide, median_epochs
+from bench.stats.rates import by_rate, cross_fit, decide_tuned, protocol_runs
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
 from bench.store.schema import RUN_COLUMNS, SETTINGS_COLUMNS
 from echo.experiment import DELTA, Contrast, derived_name
@@ -108,8 +108,8 @@ def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataF
                     or [DELTA])
         a = cross_fit(mine[derived][rates], derived, setup.learning_rate, delta)
         b = cross_fit(theirs[variant][rates], variant, setup.learning_rate, delta)
-        d = decide_differences([(a.scores - b.scores).dropna().to_numpy(float)],
-                               [Contrast(derived, variant, delta)])[0]
+        d = decide_tuned([(mine[derived][rates], theirs[variant][rates])],
+                         [Contrast(derived, variant, delta)], [setup.learning_rate], [delta])[0]
         skill = [estimate_text(accuracy_interval(f.scores), count=True) for f in (a, b)]
         lines.append(f"| {variant} | {_chosen(a)} | {skill[0]} | {_chosen(b)} | {skill[1]} | "
                      f"{decision_label(d)} (n = {d.n}) |")
@@ -119,7 +119,8 @@ def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataF
                 "page above compares both at the declared rate only.", ""]
     return [f"### Tuned: each cell cross-fitted over the rates of {experiment.name}", "",
             "Each cell's rate chosen per fold on the other folds' seeds and scored on the fold's "
-            "(see a page's *Learning rates*), the same folds for both, then paired by seed.", "",
+            "(see a page's *Learning rates*), the same folds for both, then paired by seed and "
+            "decided by a permutation test of the whole procedure.", "",
             "| variant | this cell's rates (folds) | this cell: tuned held-out accuracy | declared "
             "cell's rates (folds) | declared cell: tuned held-out accuracy | this cell vs the "
             "declared, both tuned |", "|---|---|---|---|---|---|", *lines, ""]

@@ -15,12 +15,25 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from bench.stats.estimates import ALPHA, Decision, Estimate, Size, Verdict, decide_differences, share_interval
+from bench.stats.estimates import (
+    ALPHA,
+    NO_SEEDS,
+    Decision,
+    Estimate,
+    Size,
+    Verdict,
+    decide_differences,
+    holm,
+    holm_levels,
+    improvement,
+    share_interval,
+)
 
 SUFFIX = "[learning_rate="  # how a variant run at another rate than its own is named
 LEARNS = 0.5  # a variant learns at all at a rate where its median held-out accuracy reaches this
 COLLAPSE = 0.1  # a seed collapses more than this below its variant's median at its best rate
 FOLDS = 5  # cross-fitting folds (fewer with fewer seeds)
+PERMUTATIONS = 4096  # swap patterns of a tuned contrast's permutation test (all, up to 12 seeds)
 
 
 def declared_variant(name: str) -> str:
@@ -167,29 +180,135 @@ def cross_fit(scores: pd.DataFrame, variant: str, own: float, delta: float,
     k = min(folds, len(seeds))
     if k < 2:
         return CrossFitted(variant, pd.Series(dtype=float), (), ())
-    dealt = tuple(tuple(int(s) for s in seeds[i::k]) for i in range(k))
-    chosen, scored = [], {}
-    for fold in dealt:
-        rate = choose_rate(complete.drop(index=list(fold)), own, delta)
-        chosen.append(rate)
-        scored.update({seed: float(complete.loc[seed, rate]) for seed in fold})
-    return CrossFitted(variant, pd.Series(scored).sort_index(), tuple(chosen), dealt)
+    rates = complete.columns.to_numpy(float)
+    fitted, chosen = _fitted(complete.to_numpy(float)[None], _own(rates, own), delta, k)
+    return CrossFitted(variant, pd.Series(fitted[0], index=seeds).sort_index(),
+                       tuple(float(rates[c]) for c in chosen[0]),
+                       tuple(tuple(int(s) for s in seeds[i::k]) for i in range(k)))
+
+
+def _own(rates: np.ndarray, own: float) -> int | None:
+    found = np.flatnonzero(rates == own)
+    return int(found[0]) if found.size else None
+
+
+def _fitted(values: np.ndarray, own: int | None, delta: float, k: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-fitted scores of many data sets at once (values: sets x seeds x rates) and the
+    rate each fold chose (sets x folds), as `cross_fit` makes them."""
+    sets, n, _ = values.shape
+    scores, chosen = np.empty((sets, n)), np.empty((sets, k), int)
+    every = np.arange(sets)
+    for i in range(k):
+        held = np.arange(i, n, k)
+        medians = np.median(np.delete(values, held, axis=1), axis=1)
+        best = medians.argmax(axis=1)
+        choice = best if own is None else np.where(
+            medians[every, best] > medians[:, own] + delta, best, own)
+        chosen[:, i] = choice
+        scores[:, held] = values[every[:, None], held[None, :], choice[:, None]]
+    return scores, chosen
 
 
 def tuned(runs: pd.DataFrame, contrasts, own: dict[str, float], alpha: float = ALPHA,
-          details: bool = True) -> tuple[dict[str, CrossFitted], list[Decision]]:
+          permutations: int = PERMUTATIONS) -> tuple[dict[str, CrossFitted], list[Decision]]:
     """Each variant of `own` (declared name -> its own rate) cross-fitted over the rates, and
-    every contrast decided on the cross-fitted scores (paired by seed, Holm across them). The
-    rate is chosen with the smallest δ of the contrasts it takes part in."""
+    every contrast decided on the cross-fitted scores, Holm across them.
+
+    Cross-fitted scores are not independent across seeds (a fold's rate is chosen on the seeds
+    the other folds score), so a t test on them calls identical variants different too often.
+    Each contrast is decided instead by a permutation test of the whole procedure: under the
+    null the two variants are exchangeable on each seed, so swapping them on any set of seeds
+    and fitting again gives the null distribution of the mean difference (every swap up to
+    `permutations` patterns, else that many seeded at random). Its intervals are the mean
+    difference plus or minus that distribution's quantile, at the level Holm holds each
+    contrast to (and at 1 - 2 alpha / m for equivalence), so an interval excludes 0 exactly
+    when Holm rejects. The rate is chosen with the smallest δ of the contrasts it serves."""
     table = by_rate(runs)
+    present = set(table.columns.get_level_values(0))
     deltas = {v: min([c.delta for c in contrasts if v in (c.variant, c.reference)] or [0.0])
               for v in own}
-    fitted = {v: cross_fit(table[v], v, rate, deltas[v]) for v, rate in own.items()
-              if v in table.columns.get_level_values(0)}
-    differences = [(fitted[c.variant].scores - fitted[c.reference].scores).dropna().to_numpy(float)
-                   if {c.variant, c.reference} <= set(fitted) else np.array([])
-                   for c in contrasts]
-    return fitted, decide_differences(differences, list(contrasts), alpha, details)
+    fitted = {v: cross_fit(table[v], v, rate, deltas[v]) for v, rate in own.items() if v in present}
+    pairs = [(table[c.variant], table[c.reference]) if {c.variant, c.reference} <= present
+             else None for c in contrasts]
+    return fitted, decide_tuned(pairs, contrasts, [own[c.variant] for c in contrasts],
+                                [min(deltas[c.variant], deltas[c.reference]) for c in contrasts],
+                                alpha, permutations)
+
+
+def decide_tuned(pairs: list, contrasts, own: list[float], deltas: list[float],
+                 alpha: float = ALPHA, permutations: int = PERMUTATIONS) -> list[Decision]:
+    """Each contrast's cross-fitted comparison decided by the permutation test of `tuned`, Holm
+    across them: `pairs`, per contrast, the variant's and the reference's scores (a row per
+    seed, a column per rate; None where one has none), `own` the rate each keeps unless beaten
+    by more than its δ in `deltas`."""
+    differences, nulls = [], []
+    for pair, rate, delta in zip(pairs, own, deltas):
+        observed, null = _permuted(*pair, rate, delta, permutations) if pair else ([], [])
+        differences.append(np.asarray(observed, float))
+        nulls.append(np.asarray(null, float))
+    return _decide_permuted(differences, nulls, list(contrasts), alpha)
+
+
+def _permuted(a: pd.DataFrame, b: pd.DataFrame, own: float, delta: float, permutations: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The per-seed cross-fitted differences (a minus b) on the seeds both ran at every rate
+    both ran, and the mean difference under every swap pattern (the first: none)."""
+    rates = sorted(set(a.columns) & set(b.columns))
+    both = pd.concat([a[rates], b[rates]], axis=1, keys=["a", "b"]).dropna()
+    n = len(both)
+    k = min(FOLDS, n)
+    if k < 2:
+        return np.array([]), np.array([])
+    values = np.stack([both["a"].to_numpy(float), both["b"].to_numpy(float)])
+    if 2 ** n <= permutations:
+        swaps = (np.arange(2 ** n)[:, None] >> np.arange(n)) & 1
+    else:
+        rng = np.random.default_rng(0)
+        swaps = np.vstack([np.zeros(n, int), rng.integers(0, 2, (permutations - 1, n))])
+    swapped = swaps.astype(bool)[:, :, None]
+    first = np.where(swapped, values[1][None], values[0][None])
+    second = np.where(swapped, values[0][None], values[1][None])
+    own_index = _own(np.asarray(rates, float), own)
+    scores_a, _ = _fitted(first, own_index, delta, k)
+    scores_b, _ = _fitted(second, own_index, delta, k)
+    differences = scores_a - scores_b
+    return differences[0], differences.mean(axis=1)
+
+
+def _decide_permuted(differences: list[np.ndarray], nulls: list[np.ndarray], contrasts,
+                     alpha: float) -> list[Decision]:
+    """Decisions from each contrast's observed differences and its null means (see `tuned`)."""
+    p = np.array([float(np.mean(np.abs(null) >= abs(null[0]) - 1e-12)) if null.size else 1.0
+                  for null in nulls])
+    adjusted, levels = holm(p), holm_levels(p, alpha)
+    m = len(contrasts)
+    decisions = []
+    for contrast, d, null, p_i, p_holm, level in zip(contrasts, differences, nulls, p, adjusted,
+                                                    levels):
+        if not null.size:
+            decisions.append(Decision(contrast.variant, contrast.reference, contrast.delta, 0,
+                                      NO_SEEDS, NO_SEEDS, 1.0, 1.0, 1.0, NO_SEEDS,
+                                      Verdict.UNDECIDED, None))
+            continue
+        mean = float(null[0])
+        spread = np.abs(null)
+
+        def interval(level: float) -> Estimate:
+            margin = float(np.quantile(spread, 1 - level, method="higher"))
+            return Estimate(mean, mean - margin, mean + margin, d.size)
+
+        difference, equivalence = interval(level), interval(2 * alpha / m)
+        if p_holm < alpha:
+            verdict = Verdict.BETTER if mean > 0 else Verdict.WORSE
+        elif -contrast.delta < equivalence.low and equivalence.high < contrast.delta:
+            verdict = Verdict.EQUIVALENT
+        else:
+            verdict = Verdict.UNDECIDED
+        decisions.append(Decision(contrast.variant, contrast.reference, contrast.delta, d.size,
+                                  difference, equivalence, float(p_i), float(p_holm),
+                                  float(p_i), improvement(d), verdict, None))
+    return decisions
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,23 @@ def test_identical_variants_are_called_different_or_rate_dependent_at_most_at_th
     tuned_false, depends = 0, 0
     for _ in range(trials):
         runs = simulated(rng)
-        _, (decided,) = tuned(runs, contrast, own, details=False)
+        _, (decided,) = tuned(runs, contrast, own)
         tuned_false += decided.verdict in (Verdict.BETTER, Verdict.WORSE)
         depends += across_rates(runs, contrast, details=False)[0].robustness == Robustness.DEPENDS
     for count in (tuned_false, depends):  # not shown above 5% (one-sided exact test at 1%)
         assert stats.binomtest(count, trials, 0.05, alternative="greater").pvalue > 0.01
+
+
+def test_a_tuned_contrast_is_decided_by_permuting_the_whole_procedure():
+    rng = np.random.default_rng(3)
+    base = {rate: 0.95 + rng.normal(0, 0.002, 10) for rate in RATES}
+    runs = grid({**{("a", r): v + 0.02 for r, v in base.items()},
+                 **{("b", r): v for r, v in base.items()}})
+    fitted, (decided,) = tuned(runs, [Contrast("a", "b")], {"a": 1e-3, "b": 1e-3})
+    assert decided.verdict == Verdict.BETTER and decided.size == Size.BEYOND
+    assert decided.p == pytest.approx(2 / 2 ** 10)  # only no swap and every swap are as far out
+    assert decided.difference.value == pytest.approx(0.02)
+    assert decided.difference.low > 0 and fitted["a"].choices == (1e-3,) * 5
+    identical = grid({**{("a", r): v for r, v in base.items()}, **{("b", r): v for r, v in base.items()}})
+    _, (none,) = tuned(identical, [Contrast("a", "b")], {"a": 1e-3, "b": 1e-3})
+    assert none.verdict == Verdict.EQUIVALENT and none.p == 1.0
