@@ -193,7 +193,7 @@ def rate_contrasts(across, path: Path | None) -> plt.Figure:
     handles.append(matplotlib.lines.Line2D([], [], marker="o", linestyle="none", color="black",
                                            markerfacecolor="white", label="neither learns"))
     figure.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
-                  bbox_to_anchor=(0.5, -0.08), fontsize="small")
+                  bbox_to_anchor=(0.5, -0.2), fontsize="small")
     return _save(figure, path)
 
 
