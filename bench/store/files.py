@@ -21,13 +21,16 @@ class StoreError(Exception):
     """Results that cannot be used as they are: reported as one line, nothing is changed."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename over."""
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename over; the file
+    gets `mode`, else what the umask gives a new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMPORARY}{path.name}.")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.fchmod(fd, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

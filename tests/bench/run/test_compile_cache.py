@@ -2,6 +2,10 @@
 later process; the numbers are the same with it warm, cold or off; a damaged entry or a folder
 that cannot be used costs a compilation, never a run."""
 
+import os
+import pickle
+import stat
+
 import pytest
 
 from bench.run import compile_cache
@@ -90,3 +94,62 @@ def test_a_programs_name_changes_with_its_key_and_with_this_packages_source(monk
     monkeypatch.setattr(compile_cache, "_source_digest", lambda: "edited")
     assert compile_cache.digest(("a",)) != before
     compile_cache._context.cache_clear()
+
+
+class Planted:
+    """A pickle that, loaded, leaves a marker: what a planted entry could do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def test_an_entry_not_signed_here_is_never_unpickled_and_is_replaced(traced, tmp_path):
+    cold = run(SETUP, 1)
+    marker = tmp_path / "ran"
+    for entry in entries(tmp_path):  # the format, but signed with another key (or none)
+        entry.write_bytes(bytes(32) + pickle.dumps(Planted(marker)))
+        entry.chmod(0o600)
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2
+    assert not marker.exists()
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2  # replaced, signed
+
+
+def test_an_entry_under_another_programs_name_is_compiled_again(traced, tmp_path):
+    cold = run(SETUP, 1)
+    first, second = entries(tmp_path)  # training and prediction, each signed here
+    payload = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(payload)
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2
+
+
+def test_the_cache_is_this_users_alone_and_a_folder_others_can_write_is_not_read(
+        traced, tmp_path, capsys):
+    cold = run(SETUP, 1)
+    cache = tmp_path / "cache"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in [*entries(tmp_path), cache / ".key"]} == {0o600}
+    cache.chmod(0o777)
+    assert compile_cache.problem(cache) == "the folder is writable by others than its owner"
+    compile_cache._problem_once.cache_clear()
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2  # not read
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "writable by others" in said[0]
+    compile_cache._problem_once.cache_clear()
+
+
+def test_a_pipe_at_an_entrys_name_never_blocks(traced, tmp_path):
+    cold = run(SETUP, 1)
+    for entry in entries(tmp_path):
+        entry.unlink()
+        os.mkfifo(entry, 0o600)
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2
+    assert all(entry.is_file() for entry in entries(tmp_path))  # replaced by rename
