@@ -5,6 +5,7 @@ read experiments without loading a deep-learning backend.
 """
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +56,14 @@ FRAMINGS = {
 # missing steps marked -1, the same behind a Masking layer, or kept with them all zeros.
 TREATMENTS = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
 LARGEST = 2**31 - 1  # the largest integer setting: one that fits every backend's int32
+
+
+GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}  # weight matrices per unit of Keras's cells
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes: what bounds one run's sizes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 @dataclass(frozen=True)
@@ -114,9 +123,11 @@ class Setup:
             raise ValueError("only a stateful layer can carry state across sequences")
 
     def check_rows(self) -> None:
-        """Refuse settings the framing cannot train or score: no rows, rows that do not fill
-        whole batches, or nothing left to score from `score_from` on (a ValueError). Not in
-        `__post_init__`: a setup built by steps of `replace` may pass through such settings."""
+        """Refuse settings the framing cannot train or score: more memory than this machine has
+        (checked before anything is allocated), no rows, rows that do not fill whole batches, or
+        nothing left to score from `score_from` on (a ValueError). Not in `__post_init__`: a
+        setup built by steps of `replace` may pass through such settings."""
+        self.check_memory()
         probe = self.probe()
         rows = probe.X.shape[-2]
         if rows == 0:
@@ -129,6 +140,28 @@ class Setup:
             last = int(probe.t.max()) if probe.t is not None else rows - 1
             raise ValueError(f"score_from {self.score_from} leaves no row with full history to "
                              f"score (the last row is t = {last})")
+
+    def least_bytes(self) -> dict[str, int]:
+        """Lower bounds on the memory one run needs, from the settings alone (nothing is
+        allocated): its sequences, one whole-history sequence framed, one batch's one-hot input,
+        and the layer's and head's weights, each with its gradient and Adam's two moments."""
+        framed = self.length * max(self.length - self.lag, 0) * 4 if self.whole_history else 0
+        gates = GATES.get(self.cell, 1)  # a user's cell: at least one
+        weights = gates * self.units * (self.units + self.n_unique) + self.units * self.n_unique
+        return {"its sequences": (self.epochs + self.eval_sequences) * self.length * 4,
+                "a framed sequence": framed,
+                "a batch's one-hot input": self.batch_size * self.n_unique * 4,
+                "its weights": 4 * 4 * weights}
+
+    def check_memory(self, memory: int | None = None) -> None:
+        """A ValueError where `least_bytes` exceed `memory` (this machine's by default)."""
+        memory = memory or machine_memory()
+        needed = self.least_bytes()
+        if sum(needed.values()) > memory:
+            largest = max(needed, key=needed.get)
+            raise ValueError(f"one run needs at least {sum(needed.values()) / 2**30:,.1f} GiB "
+                             f"(most for {largest}), more than this machine's "
+                             f"{memory / 2**30:,.1f} GiB")
 
     def frame(self, sequences: np.ndarray) -> framings.Framed:
         """Apply this setup's framing to a stack of sequences."""

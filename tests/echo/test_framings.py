@@ -118,3 +118,17 @@ def test_a_new_framing_is_one_record(monkeypatch):
     assert "reversed, window 5" in setup.describe()
     assert setup.probe().X.shape == (1, 20, 5) and setup.model_spec().head == "last"
     assert not setup.whole_history
+
+
+def test_a_runs_least_memory_is_bounded_from_its_settings_before_anything_is_allocated():
+    from echo.setup import Setup
+
+    setup = Setup(length=100, epochs=10, eval_sequences=5, units=8, n_unique=10, batch_size=5)
+    assert setup.least_bytes() == {"its sequences": 15 * 100 * 4, "a framed sequence": 0,
+                                   "a batch's one-hot input": 5 * 10 * 4,
+                                   "its weights": 16 * (4 * 8 * (8 + 10) + 8 * 10)}
+    history = setup.replace(framing="history", missing="mask", lag=1)
+    assert history.least_bytes()["a framed sequence"] == 100 * 99 * 4
+    setup.check_memory(sum(setup.least_bytes().values()))  # exactly enough
+    with pytest.raises(ValueError, match=r"most for its weights\), more than this machine's"):
+        setup.replace(units=1000).check_memory(10**6)
