@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.run import runner
 from bench.run.cluster import ClusterError
 from bench.store.provenance import invocation, provenance
-from bench.store.schema import settings_hash
+from bench.store.schema import run_problem, settings_hash
 
 MERGE_EVERY_SECONDS = 60
 
@@ -118,13 +118,16 @@ class Journal:
         finished = {}
         for outcome in outcomes:
             task = outcome.task
-            if outcome.error is None:
+            unsound = None if outcome.error else run_problem(task, outcome.result)
+            if outcome.error is None and unsound is None:
                 finished.setdefault((task.experiment, task.variant), []).append(
                     (task, outcome.result))
                 continue
+            error = outcome.error or (f"not stored: {unsound} (the loss diverged, or the layer "
+                                      "returned NaN)")
             self.errors[task.experiment].append(
                 {"experiment": task.experiment, "variant": task.variant, "seed": task.seed,
-                 "settings_hash": settings_hash(task.setup), "error": outcome.error})
+                 "settings_hash": settings_hash(task.setup), "error": error})
             self.counts[task.experiment].failed += 1
         for (experiment, _), runs in finished.items():
             try:

@@ -105,6 +105,24 @@ def run_row(task, result, made: dict | None = None) -> dict:
     }
 
 
+def run_problem(task, result) -> str | None:
+    """Why a finished run cannot be stored (its row breaks the schema: a loss or score that is
+    not a finite number in bounds; or a curve point that is not), or None. Such a run is a
+    failed run: recorded in errors.csv, never staged."""
+    found = table_problem(pd.DataFrame([run_row(task, result)]), RUNS, pd.Series(["its row"]))
+    if found:
+        return found
+    for name, values, high in (("loss", result.curves.loss, math.inf),
+                               ("accuracy", result.curves.accuracy, 1.0)):
+        values = np.asarray(values, float)
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.isfinite(values) & (values >= 0) & (values <= high))
+        if bad.any():
+            epoch = int(bad.argmax())
+            return f"its curve, epoch {epoch + 1}: {name} {values[epoch]!r} is not a finite number"
+    return None
+
+
 def curve_points(epochs: int, every: int) -> int:
     """How many curve rows a run of `epochs` has when stored every `every` epochs."""
     return -(-epochs // every)

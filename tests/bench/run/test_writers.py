@@ -342,3 +342,26 @@ def test_until_decided_resumed_after_an_interrupt_makes_the_same_looks(tmp_path,
     assert main(command(tmp_path / "resumed")) == 0
     resumed = json.loads((tmp_path / "resumed" / "ignore-state" / "meta.json").read_text())
     assert {**resumed["seeding"], "command": ""} == {**whole, "command": ""}
+
+
+def test_a_run_whose_loss_is_not_finite_is_a_failed_run_and_blocks_nothing(tmp_path, monkeypatch,
+                                                                           capsys):
+    def diverging(tasks, jobs, **_):
+        for task in tasks:
+            run = trained(task)
+            if task.seed == 1:  # a layer that returns NaN, as a user's may
+                run = Run(run.scores, float("nan"), run.train_seconds, run.curves)
+            yield [Outcome(task, run)]
+
+    monkeypatch.setattr("bench.run.runner.run_tasks", diverging)
+    results = ["--results", str(tmp_path)]
+    assert main([*QUICK, "--seeds", "3", *results]) == 1
+    errors = pd.read_csv(tmp_path / "echo-current" / "errors.csv")
+    assert errors["seed"].tolist() == [1]
+    assert "not stored: its row, column final_loss: empty is not a finite number" in errors["error"][0]
+    assert pd.read_csv(tmp_path / "echo-current" / "runs.csv")["seed"].tolist() == [0, 2]
+    assert not list((tmp_path / "echo-current" / ".staging").iterdir())
+    capsys.readouterr()
+    assert main(["report", *results]) == 0  # readers are not blocked
+    assert main([*QUICK, "--seeds", "3", *results]) == 1  # the seed is retried, and fails again
+    assert "2 of 3 runs already in" in capsys.readouterr().out
