@@ -5,8 +5,9 @@ import os
 import sys
 from pathlib import Path
 
-from bench.cli.arguments import UsageError, check_engine, results_directories, select
+from bench.cli.arguments import UsageError, check_engine, did_you_mean, results_directories, select
 from bench.store.files import StoreError
+from echo.experiment import NAME
 from experiments import Registry
 
 
@@ -77,16 +78,30 @@ def command_scorecard(args, registry: Registry) -> int:
 
 
 def command_abandon(args, registry: Registry) -> int:
-    """Drop the named experiments' unfinished replacements and the runs they held back."""
+    """Drop the named experiments' unfinished replacements and the runs they held back. A name
+    is an experiment's folder in the results directory, never a path: nothing outside it is
+    touched."""
     # Late (as the workers' pool in command_speed): pandas, which `list` does not need.
     from bench.store.directory import ExperimentStore
 
     results_directories(args.results)
+    folders = sorted(p.name for p in args.results.iterdir()
+                     if p.is_dir() and not p.is_symlink() and NAME.fullmatch(p.name))
     for name in dict.fromkeys(args.names):
-        if not (args.results / name).is_dir():
-            raise UsageError(f"no results for {name!r} in {args.results}/")
+        if name not in folders:
+            raise UsageError(f"no results for {name!r} in {args.results}/"
+                             f"{did_you_mean(name, folders)}")
+    for name in dict.fromkeys(args.names):
         store = ExperimentStore(args.results / name)
         try:
+            if args.variants:
+                known = (set(store.load().runs["variant"])
+                         | {r.variant for r in store.replacements()})
+                unknown = [v for v in args.variants if v not in known]
+                if unknown:
+                    raise UsageError(f"unknown variant {unknown[0]!r}"
+                                     f"{did_you_mean(unknown[0], known)} in {name}; choose from "
+                                     f"{', '.join(sorted(known)) or 'none stored'}")
             with store.writer():
                 dropped = store.abandon(args.variants)
         except StoreError as error:

@@ -82,3 +82,21 @@ def test_abandon_with_nothing_to_drop_says_so(tmp_path, fake_workers, capsys):
     assert "no unfinished --force to drop" in capsys.readouterr().out
     assert main(["abandon", "echo-lag", "--results", str(tmp_path)]) == 2
     assert "no results for 'echo-lag'" in capsys.readouterr().err
+    assert main(["abandon", "echo-curent", "--results", str(tmp_path)]) == 2
+    assert "(did you mean 'echo-current'?)" in capsys.readouterr().err
+    assert main(["abandon", "echo-current", "--variants", "lstm16", "--results", str(tmp_path)]) == 2
+    assert "unknown variant 'lstm16' (did you mean 'lstm15'?)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["../outside", "/outside", "outside"])
+def test_abandon_touches_nothing_outside_the_results_folder(tmp_path, name, capsys):
+    results, outside = tmp_path / "results", tmp_path / "outside"
+    results.mkdir()
+    outside.mkdir()
+    (outside / ".tmp-abcd1234").write_text("a user's file")
+    if name == "outside":
+        (results / "outside").symlink_to(outside)
+    target = name.replace("/outside", str(outside)) if name == "/outside" else name
+    assert main(["abandon", target, "--results", str(results)]) == 2
+    assert "no results for" in capsys.readouterr().err
+    assert sorted(p.name for p in outside.iterdir()) == [".tmp-abcd1234"]
