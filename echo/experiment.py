@@ -107,6 +107,15 @@ class Experiment:
             if unknown or contrast.variant == contrast.reference:
                 raise ValueError(f"contrast {contrast.variant} vs {contrast.reference} of "
                                  f"{self.name} must name two different variants of it")
+            if not 0 < contrast.delta < 1:
+                raise ValueError(f"contrast {contrast.variant} vs {contrast.reference} of "
+                                 f"{self.name}: delta must lie in (0, 1), got {contrast.delta}")
+        if self.claimed_accuracy is not None and not 0 <= self.claimed_accuracy <= 1:
+            raise ValueError(f"{self.name}: claimed_accuracy must lie in [0, 1], got "
+                             f"{self.claimed_accuracy}")
+        if not 0 <= self.claim_tolerance < 1:
+            raise ValueError(f"{self.name}: claim_tolerance must lie in [0, 1), got "
+                             f"{self.claim_tolerance}")
         if self.rates is None:
             object.__setattr__(self, "rates", RATES if self.contrasts else ())
         object.__setattr__(self, "rates", tuple(sorted({float(r) for r in self.rates})))

@@ -58,6 +58,7 @@ TREATMENTS = {"drop": None, "mark": -1.0, "mask": -1.0, "zero": 0.0}
 LARGEST = 2**31 - 1  # the largest integer setting: one that fits every backend's int32
 
 
+SMALLEST_RATE = float(np.finfo(np.float32).tiny)  # a smaller rate is 0 or subnormal in float32
 GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}  # weight matrices per unit of Keras's cells
 
 
@@ -99,7 +100,8 @@ class Setup:
     def __post_init__(self):
         if self.framing not in FRAMINGS:
             raise ValueError(f"unknown framing {self.framing!r}; choose from {', '.join(FRAMINGS)}")
-        for name in ("epochs", "length", "n_unique", "eval_sequences", "units", "batch_size"):
+        for name in ("epochs", "length", "n_unique", "eval_sequences", "units", "batch_size",
+                     "window", "lag", "out_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for field in dataclasses.fields(self):
@@ -114,8 +116,9 @@ class Setup:
                              "or 'zero'")
         if self.score_from < 0:
             raise ValueError(f"score_from must be at least 0, got {self.score_from}")
-        if not 0 < self.learning_rate <= 1:
-            raise ValueError(f"learning_rate must lie in (0, 1], got {self.learning_rate:g}")
+        if not SMALLEST_RATE <= self.learning_rate <= 1:
+            raise ValueError(f"learning_rate must lie in (0, 1] and be a normal float32 (at "
+                             f"least {SMALLEST_RATE:.3g}), got {self.learning_rate:g}")
         problem = cell_problem(self.cell)
         if problem:
             raise ValueError(problem)

@@ -64,6 +64,12 @@ def test_an_experiment_outside_the_package_is_listed_run_and_reported(tmp_path):
      "short / a: the lag_with_window framing makes no rows"),
     ("from experiments.echo_lag import EXPERIMENT as E\nfrom dataclasses import replace\n"
      "EXPERIMENT = replace(E, notes='again')\n", "has the name of another experiment"),
+    ("from echo.experiment import Contrast, Experiment\nfrom echo.setup import Setup\n"
+     "EXPERIMENT = Experiment(name='x', question='q', variants={'a': Setup(), 'b': Setup()}, "
+     "contrasts=(Contrast('a', 'b', float('nan')),))\n", "delta must lie in (0, 1), got nan"),
+    ("from echo.experiment import Experiment\nfrom echo.setup import Setup\n"
+     "EXPERIMENT = Experiment(name='x', question='q', variants={'a': Setup()}, "
+     "claim_tolerance=-1)\n", "claim_tolerance must lie in [0, 1), got -1"),
 ])
 def test_a_bad_module_is_one_line_and_status_2(tmp_path, content, message):
     module = tmp_path / "user.py"
