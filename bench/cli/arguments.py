@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.run import cluster
 from echo.experiment import Experiment
-from echo.setup import LARGEST, Setup
+from echo.setup import LARGEST, Setup, machine_memory
 from experiments import USER_PATHS, Registry, discover, load_path
 
 MAX_RUNS = 1_000_000  # runs one command may ask for
@@ -138,7 +138,7 @@ def check_sizes(experiments, seeds: int, epochs: int | None) -> None:
     if runs > MAX_RUNS:
         raise UsageError(f"{runs:,} runs asked for, more than {MAX_RUNS:,} in one command; "
                          "ask for fewer seeds or experiments")
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    memory = machine_memory()
     for experiment in experiments:
         for variant, setup in experiment.variants.items():
             needed = setup.replace(epochs=epochs or setup.epochs).data_bytes()

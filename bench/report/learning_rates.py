@@ -8,7 +8,14 @@ import pandas as pd
 
 from bench.report import figures
 from bench.report.answers import Decided, own_rate
-from bench.report.wording import change_text, decision_label, estimate_text, robustness_text, share_text
+from bench.report.wording import (
+    change_text,
+    choices_text,
+    decision_label,
+    estimate_text,
+    robustness_text,
+    share_text,
+)
 from bench.stats.estimates import accuracy_interval
 from bench.stats.rates import COLLAPSE, FOLDS, LEARNS, Change, by_rate, change, collapse, declared_variant
 
@@ -85,9 +92,7 @@ def _tuned(runs: pd.DataFrame, meta: dict, decided: Decided) -> list[str]:
              "| variant | rates the folds chose | tuned held-out accuracy (95% CI) | at the "
              "protocol's rate |", "|---|---|---|---|"]
     for variant, found in fitted.items():
-        choices = pd.Series(found.choices).value_counts().sort_index()
-        chose = ", ".join(f"{rate:g} in {count} of {len(found.choices)}"
-                          for rate, count in choices.items())
+        chose = choices_text(found.choices)
         key = (variant, own_rate(meta, variant))
         protocol = table[key].dropna() if key in table.columns else pd.Series(dtype=float)
         lines.append(f"| {variant} | {chose or '-'} | "

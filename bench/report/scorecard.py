@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.report.analyses import analysis_of
-from bench.report.wording import decision_label, decision_sentence, estimate_text
+from bench.report.wording import choices_text, decision_label, decision_sentence, estimate_text
 from bench.stats.estimates import accuracy_interval, decide, median_epochs
 from bench.stats.rates import by_rate, cross_fit, decide_tuned, protocol_runs
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
@@ -111,8 +111,8 @@ def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataF
         d = decide_tuned([(mine[derived][rates], theirs[variant][rates])],
                          [Contrast(derived, variant, delta)], [setup.learning_rate], [delta])[0]
         skill = [estimate_text(accuracy_interval(f.scores), count=True) for f in (a, b)]
-        lines.append(f"| {variant} | {_chosen(a)} | {skill[0]} | {_chosen(b)} | {skill[1]} | "
-                     f"{decision_label(d)} (n = {d.n}) |")
+        lines.append(f"| {variant} | {choices_text(a.choices)} | {skill[0]} | "
+                     f"{choices_text(b.choices)} | {skill[1]} | {decision_label(d)} (n = {d.n}) |")
     if not lines:
         return [f"Tuned: not yet; both need runs at every rate of {experiment.name} "
                 f"(`python -m bench run {experiment.name} --set cell={cell}` runs them), the "
@@ -124,12 +124,6 @@ def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataF
             "| variant | this cell's rates (folds) | this cell: tuned held-out accuracy | declared "
             "cell's rates (folds) | declared cell: tuned held-out accuracy | this cell vs the "
             "declared, both tuned |", "|---|---|---|---|---|---|", *lines, ""]
-
-
-def _chosen(fitted) -> str:
-    """The rates a cross-fit's folds chose, each with how many folds chose it."""
-    counts = pd.Series(fitted.choices).value_counts().sort_index()
-    return ", ".join(f"{rate:g} in {n} of {len(fitted.choices)}" for rate, n in counts.items())
 
 
 def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[str]:

@@ -105,6 +105,12 @@ def change_text(before: Decision, after: Decision) -> str:
     return text
 
 
+def choices_text(choices) -> str:
+    """The rates a cross-fit's folds chose, each with how many folds chose it (ascending)."""
+    counts = {rate: list(choices).count(rate) for rate in sorted(set(choices))}
+    return ", ".join(f"{rate:g} in {n} of {len(choices)}" for rate, n in counts.items())
+
+
 def share_text(share: Estimate) -> str:
     """`k of n (share [low, high])`, an exact interval; - without seeds."""
     if share.n == 0:

@@ -165,9 +165,18 @@ class CrossFitted:
 def choose_rate(scores: pd.DataFrame, own: float, delta: float) -> float:
     """The rate with the best median over these seeds (a column per rate), but the variant's
     `own` rate kept unless that best beats it by more than `delta`."""
-    medians = scores.median()
-    best = float(medians.idxmax())
-    return best if own not in medians or medians[best] > medians[own] + delta else own
+    rates = scores.columns.to_numpy(float)
+    chosen = _choice(scores.median().to_numpy(float)[None], _own(rates, own), delta)
+    return float(rates[chosen[0]])
+
+
+def _choice(medians: np.ndarray, own: int | None, delta: float) -> np.ndarray:
+    """Per row of medians (a column per rate), the index of the rate `choose_rate` picks: the
+    best, but `own` (an index; None where it did not run) kept unless beaten by more than δ."""
+    best = medians.argmax(axis=1)
+    if own is None:
+        return best
+    return np.where(medians[np.arange(len(medians)), best] > medians[:, own] + delta, best, own)
 
 
 def cross_fit(scores: pd.DataFrame, variant: str, own: float, delta: float,
@@ -201,10 +210,7 @@ def _fitted(values: np.ndarray, own: int | None, delta: float, k: int
     every = np.arange(sets)
     for i in range(k):
         held = np.arange(i, n, k)
-        medians = np.median(np.delete(values, held, axis=1), axis=1)
-        best = medians.argmax(axis=1)
-        choice = best if own is None else np.where(
-            medians[every, best] > medians[:, own] + delta, best, own)
+        choice = _choice(np.median(np.delete(values, held, axis=1), axis=1), own, delta)
         chosen[:, i] = choice
         scores[:, held] = values[every[:, None], held[None, :], choice[:, None]]
     return scores, chosen
