@@ -141,6 +141,8 @@ def compiled_program(model, purpose, missing_value, reset_per_sequence, argument
     # A user's layer may change without its configuration changing: its programs are not kept.
     kept = _PROGRAM_STORE if _PROGRAM_STORE is not None and _only_keras(config) else None
     compiled = kept.load(key) if kept else None
+    if compiled is not None and not _fits(compiled, arguments):
+        compiled = None  # a kept program that cannot take these arguments: compiled and replaced
     if compiled is None:
         build = {"train": _train_program, "predict": _predict_program,
                  "values": functools.partial(_predict_program, values=True)}[purpose]
@@ -154,6 +156,16 @@ def compiled_program(model, purpose, missing_value, reset_per_sequence, argument
     while len(_PROGRAMS) > PROGRAMS_KEPT:
         _PROGRAMS.popitem(last=False)
     return compiled, time.perf_counter() - start
+
+
+def _fits(compiled, arguments) -> bool:
+    """Whether a loaded program takes arguments of these structure, shapes and dtypes (one that
+    does not would fail on every call)."""
+    try:
+        expected = jax.tree.map(lambda info: (info.shape, str(info.dtype)), compiled.args_info[0])
+    except Exception:  # noqa: BLE001  (a program that cannot say what it takes is not used)
+        return False
+    return expected == jax.tree.map(lambda a: (tuple(a.shape), str(a.dtype)), tuple(arguments))
 
 
 def _only_keras(config) -> bool:

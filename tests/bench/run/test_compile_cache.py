@@ -153,3 +153,29 @@ def test_a_pipe_at_an_entrys_name_never_blocks(traced, tmp_path):
     training.clear_programs()
     assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2
     assert all(entry.is_file() for entry in entries(tmp_path))  # replaced by rename
+
+
+def _signed_contents(tmp_path, leave=()):
+    """Each entry's key and program by purpose (the first word of its key), less the entries in
+    `leave`."""
+    found = {}
+    for entry in set(entries(tmp_path)) - set(leave):
+        made_for, *program = pickle.loads(entry.read_bytes()[compile_cache.SIGNATURE:])
+        found[made_for.split("'")[1]] = (entry, made_for, program)
+    return found
+
+
+def test_an_entry_for_this_key_that_cannot_take_its_arguments_is_compiled_again_and_replaced(
+        traced, tmp_path):
+    cold = run(SETUP, 1)
+    ours = _signed_contents(tmp_path)
+    run(SETUP.replace(length=SETUP.length * 2), 1)  # the same architecture, other shapes
+    others = _signed_contents(tmp_path, leave=[entry for entry, _, _ in ours.values()])
+    secret = (tmp_path / "cache" / compile_cache.KEY).read_bytes()
+    for purpose, (entry, made_for, _) in ours.items():  # this key's name and record, another's program
+        payload = pickle.dumps((made_for, *others[purpose][2]))
+        entry.write_bytes(compile_cache._sign(secret, payload) + payload)
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 3
+    training.clear_programs()
+    assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 3  # replaced
