@@ -3,13 +3,16 @@ abandon`. It parses, then makes one call per command (`bench.cli.launch.run` for
 `bench.cli.commands`); bad input is one line and exit status 2."""
 
 import argparse
+import functools
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from bench.cli import commands
 from bench.cli.arguments import UsageError, learning_rates, positive_float, positive_int, registry_of
 from bench.run.options import run_options
+from bench.store.files import SetAside
 
 ENGINES = ("per-seed", "vectorized")
 RESULTS = Path("results")
@@ -140,7 +143,22 @@ def _reading_options(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run its command; the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", SetAside)
+        shown = warnings.showwarning
+        warnings.showwarning = functools.partial(_said, shown)
+        return _main(sys.argv[1:] if argv is None else argv)
+
+
+def _said(shown, message, category, *where, **how) -> None:
+    """A store's notice (a staged file set aside) as one line; any other warning as Python shows it."""
+    if issubclass(category, SetAside):
+        print(f"bench: {message}", file=sys.stderr)
+    else:
+        shown(message, category, *where, **how)
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = parser().parse_args(argv)
         registry = registry_of(getattr(args, "experiments", None))

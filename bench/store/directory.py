@@ -17,16 +17,17 @@ import dataclasses
 import fcntl
 import json
 import os
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from bench.store import files
-from bench.store.files import StoreError, reason
+from bench.store.files import SetAside, StoreError, reason
 from bench.store.provenance import combined
 from bench.store.schema import CURVE_COLUMNS, ERROR_COLUMNS, FORMAT, KEYS, RUN_COLUMNS
-from bench.store.staging import Staging
+from bench.store.staging import QUARANTINE, Staging, Unusable
 from bench.store.validation import check_curves, check_experiment, check_runs, read_csv, read_meta
 
 WRITER_LOCK = ".writer.lock"  # held by the one command writing this directory
@@ -124,11 +125,22 @@ class ExperimentStore:
                 files.remove_temporaries(self.directory, self.staging)
                 for folder in (self.directory, self.staging):  # writable, before anything trains
                     files.probe_writable(folder)
+                self._quarantine()
             except OSError as error:
                 raise StoreError(f"cannot write results in {self.directory}: {reason(error)}") from None
             yield self
         finally:
             os.close(handle)
+
+    def _quarantine(self) -> None:
+        """Move the staged files that cannot be merged out of the way before this command stages
+        any (a rerun of their seeds would write over them), each said in one line."""
+        try:
+            meta = self.meta() if (self.directory / "runs.csv").exists() else None
+        except StoreError:
+            meta = None  # refused, naming the file, when the command reads the results
+        with self._read_lock(fcntl.LOCK_EX):
+            self._set_aside(self._staged(meta.get("curve_every", 1) if meta else None)[1], move=True)
 
     def _wait_for_writer(self, handle: int, wait: bool, waiting) -> None:
         holder = os.pread(handle, 64, 0).decode(errors="replace").strip() or "unknown"
@@ -176,7 +188,7 @@ class ExperimentStore:
         finished), and rewrite meta.json with this command's `provenance` and `invocation`.
         Returns the runs now stored."""
         with self._read_lock(fcntl.LOCK_EX):
-            found = self._combined()
+            found = self._combined(move=True)
             all_errors = _errors_after(self.errors(), found.runs, errors)
             # Curves before runs: a merge killed in between is redone from .staging/ on load.
             if found.staged:
@@ -223,27 +235,50 @@ class ExperimentStore:
         files.atomic_write(self.directory / "meta.json",
                            (json.dumps(found, indent=2, sort_keys=True) + "\n").encode())
 
-    def _combined(self) -> Combined:
+    def _combined(self, move: bool = False) -> Combined:
         """runs.csv and curves.csv with the staged runs folded in (see `fold`), validated
-        together, with meta.json (None where there is none)."""
+        together, with meta.json (None where there is none). A staged file that cannot be used
+        is left out, said in one line, and (with `move`, while merging) quarantined."""
         found = self.meta()
         runs = read_csv(self.directory / "runs.csv")
         curves = read_csv(self.directory / "curves.csv")
         for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
             check_experiment(table, self.directory / name, self.name)
         check_runs(runs, self.directory / "runs.csv")
-        staged, held, finished = self._staging.split(self._staging.runs())
         every = found.get("curve_every", 1) if found and len(runs) else _inferred_every(curves)
-        for run in [*staged, *held]:
-            if every is not None and run.curve_every != every:
-                raise StoreError(f"staged run {run.path} stores curves every {run.curve_every} "
-                                 f"epochs, the results every {every}; remove it to rerun its seeds")
-            every = run.curve_every
+        usable, unusable, every = self._staged(every)
+        self._set_aside(unusable, move=move)
+        staged, held, finished = self._staging.split(usable)
         runs, curves = fold(runs, curves, staged, held, self.staging)
         check_curves(runs, curves, self.directory / "curves.csv", every or 1)
         return Combined(runs.drop(columns="line", errors="ignore"),
                         curves.drop(columns="line", errors="ignore"), every, staged, found, held,
                         finished)
+
+    def _staged(self, every: int | None) -> tuple[list, list, int | None]:
+        """The staged runs that can be merged into results stored every `every` epochs per curve
+        point (None: none stored), those that cannot (unreadable, failing the checks, or at
+        another granularity), and the granularity after merging."""
+        usable, unusable = self._staging.read()
+        for run in usable:
+            if every is None:
+                every = run.curve_every
+            elif run.curve_every != every:
+                unusable.append(Unusable(run.path, f"staged run {run.path} stores curves every "
+                                         f"{run.curve_every} epochs, the results every {every}"))
+        bad = {found.path for found in unusable}
+        return [run for run in usable if run.path not in bad], unusable, every
+
+    def _set_aside(self, unusable: list, move: bool) -> None:
+        """Say, once per file, that a staged file is left out; with `move`, quarantine it."""
+        for found in unusable:
+            if move:
+                moved = self._staging.quarantine(found)
+                warnings.warn(f"{found.reason}: moved to {moved} for inspection; nothing in it is "
+                              "stored (a run of its seeds runs them again)", SetAside, stacklevel=2)
+            else:
+                warnings.warn(f"{found.reason}: left out (the next command that writes here moves "
+                              f"it to {self.directory / QUARANTINE})", SetAside, stacklevel=2)
 
     @contextmanager
     def _read_lock(self, mode: int):

@@ -21,6 +21,10 @@ class StoreError(Exception):
     """Results that cannot be used as they are: reported as one line, nothing is changed."""
 
 
+class SetAside(UserWarning):
+    """A staged file left out of what a store holds (it cannot be used), said in one line."""
+
+
 def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename over; the file
     gets `mode`, else what the umask gives a new file."""

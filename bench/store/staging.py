@@ -5,6 +5,7 @@ replacements, whose runs stay out of view until every seed is staged."""
 import dataclasses
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bench.store.schema import PROVENANCE_COLUMNS, RUN_COLUMNS, run_row
 from bench.store.validation import check_values, typed
 
 REPLACEMENT = ".replacing.json"  # suffix of a staged record of an unfinished --force
+QUARANTINE = "quarantine"  # beside .staging/: staged files that cannot be used, kept for inspection
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +29,14 @@ class Staged:
     runs: pd.DataFrame
     curves: pd.DataFrame
     curve_every: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Unusable:
+    """A staged file that cannot be merged, and why (a sentence naming it)."""
+
+    path: Path
+    reason: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,14 +86,34 @@ class Staging:
         files.atomic_write(self.folder / name, data.getvalue())
 
     def runs(self) -> list[Staged]:
-        """Every staged file's runs and curves, checked as strictly as the CSVs."""
+        """Every usable staged file's runs and curves (see `read`)."""
+        return self.read()[0]
+
+    def read(self) -> tuple[list[Staged], list[Unusable]]:
+        """Every staged file's runs and curves, checked as strictly as the CSVs, and the files
+        that fail those checks (never merged: see `quarantine`)."""
         if not self.folder.is_dir():
-            return []
-        staged = []
+            return [], []
+        staged, unusable = [], []
         for path in sorted(self.folder.iterdir()):
             if not (path.name.startswith(TEMPORARY) or path.name.endswith(REPLACEMENT)):
-                staged.append(self._read(path))
-        return staged
+                try:
+                    staged.append(self._read(path))
+                except StoreError as error:
+                    unusable.append(Unusable(path, str(error)))
+        return staged, unusable
+
+    def quarantine(self, unusable: Unusable) -> Path:
+        """Move a staged file that cannot be used out of the way, beside .staging/, kept for
+        inspection: its seeds count as not run. Returns where it went."""
+        folder = self.folder.parent / QUARANTINE
+        folder.mkdir(exist_ok=True)
+        moved, copies = folder / unusable.path.name, 0
+        while moved.exists() or moved.is_symlink():  # never over an earlier one
+            copies += 1
+            moved = folder / f"{unusable.path.name}.{copies}"
+        os.replace(unusable.path, moved)
+        return moved
 
     def _read(self, path: Path) -> Staged:
         try:
@@ -98,12 +128,10 @@ class Staging:
                 "epoch": np.tile(epochs, len(rows)),
                 "loss": np.ravel(loss), "accuracy": np.ravel(accuracy)})
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
-            raise StoreError(f"staged run {path} is unreadable ({reason(error)}); "
-                             "remove it to rerun its seeds") from None
+            raise StoreError(f"staged run {path} is unreadable ({reason(error)})") from None
         alien = [row["experiment"] for row in rows if row["experiment"] != self.experiment]
         if alien:
-            raise StoreError(f"staged run {path} belongs to {alien[0]}, not "
-                             f"{self.experiment}; remove it")
+            raise StoreError(f"staged run {path} belongs to {alien[0]}, not {self.experiment}")
         runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
         for table, name in ((runs, "runs.csv"), (curves, "curves.csv")):
             where = pd.Series([f"{name[:-5]} row {i + 1}" for i in range(len(table))],

@@ -88,7 +88,7 @@ def check_values(table: pd.DataFrame, name: str, path: Path, where: pd.Series,
     if problem is None and name == "runs.csv":
         problem = settings_problem(table, where)
     if problem and staged:
-        raise StoreError(f"staged run {path} {problem}; remove it to rerun its seeds")
+        raise StoreError(f"staged run {path} {problem}")
     if problem:
         raise StoreError(f"{path} {problem}; correct it, or move the file away to rerun")
 

@@ -14,6 +14,7 @@ from bench.run.plan import Refused, Stored, plan_run
 from bench.run.tasks import Task
 from bench.store import files, schema, staging
 from bench.store.directory import Busy, ExperimentStore, StoreError
+from bench.store.files import SetAside
 from bench.store.schema import settings_hash
 from echo.records import Curves, Run
 from echo.setup import Setup
@@ -187,8 +188,8 @@ def test_curves_kept_as_block_means_and_checked_against_their_granularity(tmp_pa
     assert curves["epoch"].tolist() == [3, 6, 7]
     assert curves["loss"].iloc[0] == pytest.approx(result(0).curves.loss[:3].mean())
     store.stage([(task(1), result(1))], 1)
-    with pytest.raises(StoreError, match="curves every 1 epochs, the results every 3"):
-        store.load()
+    with pytest.warns(SetAside, match="curves every 1 epochs, the results every 3: left out"):
+        assert store.load().runs["seed"].tolist() == [0]
 
 
 def rewrite(path, change):
@@ -214,10 +215,6 @@ def rewrite(path, change):
     (lambda d: rewrite(d / "curves.csv", lambda t: pd.concat([t, t.iloc[[0]]])),
      "repeats v seed 0 epoch 1"),
     (lambda d: (d / "errors.csv").write_text(""), "errors.csv is malformed"),
-    (lambda d: (d / ".staging" / "v--seed-4.json").write_text("{"), "staged run"),
-    (lambda d: (d / ".staging" / "x.json").mkdir(), "staged run"),
-    (lambda d: (d / ".staging" / "v--seeds-4-to-5-2.npz").write_bytes(b"PK\x03\x04cut"),
-     "staged run"),
     (lambda d: ((d / "runs.csv").unlink(), (d / "runs.csv").mkdir()), "runs.csv is malformed or unreadable"),
     (lambda d: (d / "meta.json").write_text("[]"), "not a JSON object"),
 ])
@@ -227,6 +224,43 @@ def test_damaged_results_are_refused_naming_the_file_and_line(tmp_path, damage, 
     with pytest.raises(StoreError, match=message.replace("(", r"\(")):
         store.load()
         store.errors()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda s: (s.staging / "v--seed-4.json").write_text("{"), "is unreadable"),
+    (lambda s: (s.staging / "x.json").mkdir(), "is unreadable"),
+    (lambda s: (s.staging / "v--seeds-4-to-5-2.npz").write_bytes(b"PK\x03\x04cut"), "is unreadable"),
+    (lambda s: restage(s.directory, lambda row: {**row, "final_loss": None}),
+     "run row 1, column final_loss: empty is not a finite number"),
+    (lambda s: restage(s.directory, lambda row: {**row, "eval_accuracy": float("nan")}),
+     "run row 1, column eval_accuracy: empty is not"),
+    (lambda s: restage(s.directory, lambda row: {**row, "seed": 2.5}),
+     "run row 1, column seed: 2.5 is not an integer"),
+    (lambda s: restage(s.directory, lambda row: {**row, "seed": "x"}),
+     "run row 1, column seed: 'x' is not an integer"),
+    (lambda s: restage(s.directory, lambda row: {**row, "settings_hash": None}),
+     "run row 1, column settings_hash: empty is not text"),
+    (lambda s: restage(s.directory, lambda row: {**row, "experiment": "other"}), "belongs to other"),
+    (lambda s: restage(s.directory, lambda row: {**row, "units": 99}), "run row 1: its settings columns"),
+])
+def test_a_staged_file_that_cannot_be_used_is_left_out_then_quarantined_never_blocking(
+        tmp_path, damage, message):
+    store = filled(tmp_path, [0, 1])
+    damage(store)
+    bad = next(p for p in store.staging.iterdir() if not p.name.startswith("."))
+    kept = bad.read_bytes() if bad.is_file() else None
+    with pytest.warns(SetAside, match=f"{re.escape(message)}.*: left out"):
+        assert store.load().runs["seed"].tolist() == [0, 1]  # readers go on
+    with pytest.warns(SetAside, match=f"{re.escape(message)}.*: moved to .*quarantine"), store.writer():
+        store.stage([(task(3), result(3))], 1)  # another seed's run goes on
+        store.merge([], meta(), invocation("t1"))
+    assert store.load().runs["seed"].tolist() == [0, 1, 3]
+    moved = store.directory / "quarantine" / bad.name
+    assert not bad.exists() and (moved.read_bytes() == kept if kept is not None else moved.is_dir())
+    damage(store)  # again, under the same name: the first one is kept too
+    with pytest.warns(SetAside, match=f"moved to .*{re.escape(bad.name)}.1 "), store.writer():
+        pass
+    assert moved.exists() and (moved.parent / f"{bad.name}.1").exists()
 
 
 def test_the_plan_skips_what_is_stored_and_refuses_other_settings_unless_forced():
@@ -363,15 +397,6 @@ def cut(path, characters):
     (lambda d: edit_meta(d, lambda m: {**m, "invocations": [{"command": 1}]}),
      "invocations[0].command is 1, not text"),
     (lambda d: edit_meta(d, lambda m: {"format": 1}), "the key experiment is missing"),
-    (lambda d: restage(d, lambda row: {**row, "eval_accuracy": float("nan")}),
-     "run row 1, column eval_accuracy: empty is not"),
-    (lambda d: restage(d, lambda row: {**row, "seed": 2.5}),
-     "run row 1, column seed: 2.5 is not an integer"),
-    (lambda d: restage(d, lambda row: {**row, "seed": "x"}),
-     "run row 1, column seed: 'x' is not an integer"),
-    (lambda d: restage(d, lambda row: {**row, "settings_hash": None}),
-     "run row 1, column settings_hash: empty is not text"),
-    (lambda d: restage(d, lambda row: {**row, "units": 99}), "run row 1: its settings columns"),
 ])
 def test_values_a_file_cannot_hold_are_refused_and_nothing_is_rewritten(tmp_path, damage, message):
     store = filled(tmp_path, [0, 1])
