@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from echo.scoring import LEARNED
-from echo.setup import Setup
+from echo.setup import FRAMINGS, SHAPING, Setup
 
 # One held-out value in 500: the smallest difference in accuracy that matters near the ceiling.
 DELTA = 0.002
@@ -141,7 +141,7 @@ class Experiment:
     def with_overrides(self, grid: list[dict]) -> "Experiment":
         """The experiment with every variant derived under each set of setting changes in
         `grid` (named `variant[key=value,...]`), and its contrasts between derived variants."""
-        variants = {derived_name(v, changes): setup.replace(**changes)
+        variants = {derived_name(v, changes): _changed(v, setup, changes)
                     for changes in grid for v, setup in self.variants.items()}
         contrasts = tuple(Contrast(derived_name(c.variant, changes),
                                    derived_name(c.reference, changes), c.delta)
@@ -174,3 +174,16 @@ class Experiment:
     def baseline_setup(self) -> Setup:
         """The baseline variant's settings, which other experiments start from."""
         return self.variants[self.baseline]
+
+
+def _changed(variant: str, setup: Setup, changes: dict) -> Setup:
+    """`setup` with `changes`, refusing one its framing would ignore (`--set lag=9` where the
+    network echoes the current value would store runs that differ in nothing but their name)."""
+    changed = setup.replace(**changes)
+    ignored = [k for k in changes if k in SHAPING and k not in FRAMINGS[changed.framing].reads]
+    if ignored:
+        reads = FRAMINGS[changed.framing].reads
+        raise ValueError(f"{ignored[0]} is not read by {variant}'s framing ({changed.framing}, which "
+                         f"reads {', '.join(reads) if reads else 'none of ' + ', '.join(SHAPING)}); "
+                         "leave it out, or choose other --variants")
+    return changed

@@ -25,31 +25,37 @@ class Framing:
 
     frame: Callable
     describe: Callable
+    reads: tuple[str, ...] = ()  # which of SHAPING it reads
     head: str = "last"
     whole_history: bool = False
+
+
+SHAPING = ("window", "lag", "out_steps")  # settings that only some framings read
 
 
 FRAMINGS = {
     "current": Framing(lambda s, setup: framings.current(s),
                        lambda setup: "one time step, y(t) = X(t)"),
     "lag_without_context": Framing(lambda s, setup: framings.lag_without_context(s, setup.lag),
-                                   lambda setup: f"one time step, y(t) = X(t-{setup.lag})"),
+                                   lambda setup: f"one time step, y(t) = X(t-{setup.lag})",
+                                   reads=("lag",)),
     "lag_with_window": Framing(
         lambda s, setup: framings.lag_with_window(s, setup.window, setup.lag,
                                                   keep_incomplete=setup.missing != "drop"),
         lambda setup: (f"window {setup.window}, y(t) = X(t-{setup.lag}), "
-                       f"incomplete rows: {setup.missing}")),
+                       f"incomplete rows: {setup.missing}"), reads=("window", "lag")),
     "history": Framing(lambda s, setup: framings.history(s, setup.lag),
                        lambda setup: (f"whole history padded to {setup.length} ({setup.missing}), "
                                       f"y(t) = X(t-{setup.lag})"),
-                       whole_history=True),
+                       reads=("lag",), whole_history=True),
     "lag_sequence": Framing(lambda s, setup: framings.lag_sequence(s, setup.window, setup.lag),
                             lambda setup: (f"window {setup.window}, every step s echoes "
-                                           f"X(s-{setup.lag})"), head="sequence"),
+                                           f"X(s-{setup.lag})"), reads=("window", "lag"),
+                            head="sequence"),
     "last_values": Framing(lambda s, setup: framings.last_values(s, setup.window, setup.out_steps),
                            lambda setup: (f"window {setup.window}, encoder-decoder echoes its "
                                           f"last {setup.out_steps} values"),
-                           head="encoder_decoder"),
+                           reads=("window", "out_steps"), head="encoder_decoder"),
 }
 # The setting `missing`: how rows whose window reaches before the sequence's start are treated,
 # with the value their missing steps hold in the input: dropped (the tutorial), kept with the
