@@ -29,6 +29,15 @@ def at_rate(variant: str, rate: float) -> str:
     return derived_name(variant, {"learning_rate": float(rate)})
 
 
+AT_RATE = "[learning_rate="  # how a variant run at another rate than its own is named
+
+
+def declared_variant(name: str) -> str:
+    """The variant a run was derived from, without its learning rate
+    (`lstm[learning_rate=0.01][cell=m:C]` was derived from `lstm[cell=m:C]`)."""
+    return re.sub(rf"{re.escape(AT_RATE)}[^\]]*\]", "", name)
+
+
 @dataclass(frozen=True)
 class Contrast:
     """A paired comparison that answers part of the question: `variant` against `reference`

@@ -1,7 +1,8 @@
 """Architectures written the way papers' code often is, for the tests of `--set cell=...`: a cell
 keeping its weights under names of its own, a recurrent layer with two states, and a sequence
-layer that is no RNN at all (it reads the whole window at once and cannot carry state), and a
-cell one of whose weights is a bare keras.Variable (no initializer known for it)."""
+layer that is no RNN at all (it reads the whole window at once and cannot carry state), a
+cell one of whose weights is a bare keras.Variable (no initializer known for it), and one that
+builds with some units but not with others."""
 
 import keras
 from keras import ops
@@ -97,3 +98,13 @@ class BareVariableCell(OwnNamesCell):
     def build(self, input_shape):
         super().build(input_shape)
         self.shift = keras.Variable(keras.random.normal((self.units,), stddev=0.1), name="shift")
+
+
+class SmallOnlyCell(OwnNamesCell):
+    """OwnNamesCell that cannot be built with more than 20 units: one variant builds, another
+    does not."""
+
+    def build(self, input_shape):
+        if self.units > 20:
+            raise RuntimeError(f"{self.units} units are more than this cell allows")
+        super().build(input_shape)

@@ -8,6 +8,7 @@ from pathlib import Path
 from bench.cli.arguments import UsageError, check_engine, did_you_mean, results_directories, select
 from bench.store.files import StoreError
 from echo.experiment import NAME
+from echo.spec import user_cell
 from experiments import Registry
 
 
@@ -62,6 +63,7 @@ def command_scorecard(args, registry: Registry) -> int:
     from bench.report.scorecard import scorecard
 
     results_directories(args.results, args.reference)
+    check_cell(args.cell)
     try:
         page = "\n".join(scorecard(args.cell, args.results, args.reference, registry)) + "\n"
     except StoreError as error:
@@ -75,6 +77,19 @@ def command_scorecard(args, registry: Registry) -> int:
         raise UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
     print(f"scorecard of {args.cell} in {args.out}")
     return 0
+
+
+def check_cell(cell: str) -> None:
+    """A user's cell must be importable and made here (a UsageError in one line otherwise): its
+    page says what it cannot do, which takes the layer itself."""
+    if user_cell(cell):
+        # Late: Keras, loaded only for a user's cell.
+        from echo.cells import CellError, usable
+
+        try:
+            usable(cell)
+        except CellError as error:
+            raise UsageError(str(error)) from None
 
 
 def command_abandon(args, registry: Registry) -> int:

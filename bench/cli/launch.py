@@ -99,8 +99,8 @@ def asked(declared: list, options: RunOptions) -> list:
 def check_cells(experiments) -> None:
     """A cell given as package.module:Name must be usable here, as its workers will use it
     (`echo.cells.usable`), and build with each variant it is given to; a variant it cannot run
-    (state it cannot carry, a head it cannot feed) is refused before anything trains, all such
-    in one line."""
+    (state it cannot carry, a head it cannot feed) or a model it cannot be built into is
+    refused before anything trains, all such in one line."""
     given = {}
     for experiment in experiments:
         for variant, setup in experiment.variants.items():
@@ -127,7 +127,8 @@ def check_cells(experiments) -> None:
                 raise UsageError(f"cell {cell!r} {why}: {', '.join(names)}"
                                  + (f" (and {others} more variants for other reasons)" if others
                                     else "") + "; leave them out with --variants")
-            check_builds(variants[0][1].model_spec())
+            for spec in dict.fromkeys(setup.model_spec() for _, setup in variants):
+                check_builds(spec)  # each model it is given to, not only the first
         except CellError as error:
             raise UsageError(str(error)) from None
 

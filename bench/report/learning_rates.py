@@ -17,7 +17,8 @@ from bench.report.wording import (
     share_text,
 )
 from bench.stats.estimates import accuracy_interval
-from bench.stats.rates import COLLAPSE, FOLDS, LEARNS, Change, by_rate, change, collapse, declared_variant
+from bench.stats.rates import COLLAPSE, FOLDS, LEARNS, Change, by_rate, change, collapse
+from echo.experiment import declared_variant
 
 
 def rates_section(name: str, runs: pd.DataFrame, meta: dict, decided: Decided, out: Path

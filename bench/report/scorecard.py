@@ -73,17 +73,26 @@ def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
 
 def _not_run(experiment, cell: str, present: set) -> list[str]:
     """The declared variants the cell has no runs of, each with why: what the layer cannot do
-    (refused before training), or not run."""
+    or the model it cannot be built into (both refused before training), or not run."""
     # Late: Keras, loaded only to say what a user's layer cannot do.
-    from echo.cells import sequence_layer
+    from echo.cells import CellError, sequence_layer
+    from echo.models import check_builds
 
     layer = sequence_layer(cell)
     missing = []
     for variant, setup in experiment.variants.items():
         if derived_name(variant, {"cell": cell}) not in present:
-            spec = setup.model_spec()
+            spec = setup.replace(cell=cell).model_spec()
             why = layer.refuses(spec.stateful, spec.head)
-            missing.append(f"{variant} ({'the layer ' + why if why else 'not run with this cell'})")
+            if why:
+                missing.append(f"{variant} (the layer {why})")
+                continue
+            try:
+                check_builds(spec)
+            except CellError as error:
+                missing.append(f"{variant} ({error})")
+                continue
+            missing.append(f"{variant} (not run with this cell)")
     return [f"Not here: {'; '.join(missing)}.", ""] if missing else []
 
 

@@ -7,6 +7,7 @@ from bench.report.answers import answers, decided
 from bench.report.index import index
 from bench.report.page import experiment_report
 from bench.store.directory import ExperimentStore, Results, StoreError
+from bench.store.schema import grid_problem
 from echo.experiment import Experiment
 from experiments import Registry
 
@@ -79,6 +80,10 @@ def _load(directory: Path) -> Results | None:
     if loaded.meta is None:
         raise StoreError(f"{directory / 'meta.json'} is missing; run the command that made these "
                          "results again to restore it (finished runs are not retrained)")
+    mixed = grid_problem(loaded.runs)
+    if mixed:  # a grid compares rates at one setting; else its answers would mix settings
+        raise StoreError(f"{directory}/runs.csv: {mixed} (say, their epochs); rerun every rate "
+                         "with one setting (--force), or move one out")
     return loaded
 
 

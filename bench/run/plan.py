@@ -1,10 +1,12 @@
 """Planning a `run`: the tasks to train and those already stored, checked against the
 results before anything trains. `plan_run` is pure; `planned` reads what the stores hold."""
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from bench.run.tasks import Task, make_tasks
-from bench.store.schema import settings_hash
+from bench.store.schema import grid_hash, grid_hashes, settings_hash
+from echo.experiment import declared_variant
 
 
 class Refused(Exception):
@@ -14,13 +16,15 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Stored:
     """What one experiment's results directory holds: each stored run's settings hash by
-    (variant, seed), the epochs per curve point (None without runs), and the settings hash of
-    each run an unfinished replacement (`--force`) holds back."""
+    (variant, seed), the epochs per curve point (None without runs), the settings hash of
+    each run an unfinished replacement (`--force`) holds back, and each stored variant's
+    settings but its learning rate (`schema.grid_hash`)."""
 
     directory: str
     hashes: dict
     curve_every: int | None
     held: dict = field(default_factory=dict)
+    grids: dict = field(default_factory=dict)  # each stored variant's settings but the rate
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ def plan_run(tasks: list[Task], stored: dict[str, Stored], force: bool = False,
     wanted = {}
     for task in tasks:
         wanted.setdefault((task.experiment, task.variant), settings_hash(task.setup))
+    _check_grids(tasks, stored, set(wanted))
     if not force:
         for experiment, s in stored.items():
             for (variant, seed), found in s.hashes.items():
@@ -75,6 +80,27 @@ def plan_run(tasks: list[Task], stored: dict[str, Stored], force: bool = False,
     return Plan(tasks, todo, every)
 
 
+def _check_grids(tasks: list[Task], stored: dict[str, Stored], wanted: set) -> None:
+    """Refuse a plan after which a variant's runs at its rates would differ in more than the
+    rate (say a rate run at other epochs): a grid compares rates, nothing else."""
+    grids = {}
+    for task in tasks:
+        grid = grid_hash(dataclasses.asdict(task.setup))
+        grids.setdefault((task.experiment, declared_variant(task.variant)), {})[grid] = task.variant
+    for experiment, s in stored.items():
+        for variant, grid in s.grids.items():
+            if (experiment, variant) not in wanted:  # stays as stored
+                grids.setdefault((experiment, declared_variant(variant)), {}).setdefault(grid, variant)
+    for (experiment, declared), found in grids.items():
+        if len(found) > 1:
+            first, other = list(found.values())[:2]
+            where = stored[experiment].directory if experiment in stored else experiment
+            raise Refused(f"{where} would hold {first} and {other} made with other settings than "
+                          f"the learning rate; a rate grid varies the rate alone: run all of "
+                          f"{declared}'s rates with these settings (leave out --rates) with "
+                          "--force, or use another --results directory")
+
+
 def planned(experiments, stores: dict, seeds: int, options, force: bool) -> Plan:
     """The tasks of each experiment's first `seeds` seeds (at the `options`' epochs and curve
     granularity), checked against what its store (by experiment name) holds."""
@@ -85,6 +111,7 @@ def planned(experiments, stores: dict, seeds: int, options, force: bool) -> Plan
         store.errors()  # a damaged errors.csv is refused now, not after training
         runs = found.runs
         stored[experiment.name] = Stored(str(store.directory), dict(zip(
-            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), found.every, found.held)
+            zip(runs["variant"], runs["seed"]), runs["settings_hash"])), found.every, found.held,
+            grid_hashes(runs))
     return plan_run(make_tasks(experiments, seeds, options.epochs), stored, force,
                     options.curve_every)

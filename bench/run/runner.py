@@ -11,6 +11,7 @@ rerun one at a time in a fresh worker, so only the chunk that kills its worker
 is recorded as failed.
 """
 
+import functools
 import os
 import signal
 import threading
@@ -58,6 +59,9 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     """Run a chunk in this process: its tasks one by one, or its seeds at once, its programs
     kept in the compile cache."""
     compile_cache.install()
+    problem = _user_modules()
+    if problem:
+        return [Outcome(task, error=problem) for task in chunk.tasks]
     if chunk.engine == "per-seed":
         return [run_task(task) for task in chunk.tasks]
     # Late (as every echo import below): Keras and JAX load in workers only, never in the command.
@@ -69,6 +73,17 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     except Exception as error:  # noqa: BLE001  (the chunk's failure is recorded, not fatal)
         return [Outcome(task, error=one_line(error)) for task in chunk.tasks]
     return [Outcome(task, run) for task, run in zip(chunk.tasks, runs)]
+
+
+@functools.cache
+def _user_modules() -> str | None:
+    """Import, once per worker, the user's modules its command loaded (they may add framings);
+    why they cannot be imported here, as each of its runs' error, or None."""
+    try:
+        load_user_paths()
+    except ValueError as error:
+        return f"in a worker: {error}"
+    return None
 
 
 def plan_chunks(setups: list) -> tuple[object, list[int]]:
@@ -164,13 +179,10 @@ def stop_workers(jobs: int) -> None:
 
 def start_worker() -> None:
     """In a loky worker: leave Ctrl-C to the command (which stops its workers, so none prints a
-    traceback), die with it, keep compiled programs, and know the user's own experiments (and
-    any framing they add) that the command loaded."""
+    traceback), die with it and keep compiled programs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command stops its workers on Ctrl-C
     die_with_parent()
     keep_compiled_programs()
-
-    load_user_paths()
 
 
 def die_with_parent(every: float = 0.5) -> None:

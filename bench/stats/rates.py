@@ -8,7 +8,6 @@ on the held-out fold), so no seed both chooses a rate and scores it. Collapse is
 variant and rate. Tables in, records out: nothing here reads or writes files.
 """
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,18 +27,12 @@ from bench.stats.estimates import (
     improvement,
     share_interval,
 )
+from echo.experiment import AT_RATE, declared_variant
 
-SUFFIX = "[learning_rate="  # how a variant run at another rate than its own is named
 LEARNS = 0.5  # a variant learns at all at a rate where its median held-out accuracy reaches this
 COLLAPSE = 0.1  # a seed collapses more than this below its variant's median at its best rate
 FOLDS = 5  # cross-fitting folds (fewer with fewer seeds)
 PERMUTATIONS = 4096  # swap patterns of a tuned contrast's permutation test (all, up to 12 seeds)
-
-
-def declared_variant(name: str) -> str:
-    """The variant a run was derived from, without its learning rate
-    (`lstm[learning_rate=0.01][cell=m:C]` was derived from `lstm[cell=m:C]`)."""
-    return re.sub(rf"{re.escape(SUFFIX)}[^\]]*\]", "", name)
 
 
 def by_rate(runs: pd.DataFrame, column: str = "eval_accuracy") -> pd.DataFrame:
@@ -56,13 +49,13 @@ def declared_contrasts(experiment, runs: pd.DataFrame) -> tuple:
 
 def protocol_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs of each variant at its own learning rate, the protocol's."""
-    return runs[~runs["variant"].str.contains(SUFFIX, regex=False)]
+    return runs[~runs["variant"].str.contains(AT_RATE, regex=False)]
 
 
 def at_each_rate(runs: pd.DataFrame) -> list[tuple[float | None, pd.DataFrame]]:
     """The runs at the protocol's rates (None: each variant at its own), then those at each
     other rate they ran (ascending)."""
-    others = runs[runs["variant"].str.contains(SUFFIX, regex=False)]
+    others = runs[runs["variant"].str.contains(AT_RATE, regex=False)]
     return [(None, protocol_runs(runs)),
             *[(float(rate), group) for rate, group in others.groupby("learning_rate")]]
 

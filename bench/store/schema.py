@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
+from echo.experiment import declared_variant
 from echo.scoring import SCORES, pace
 from echo.setup import Setup
 
@@ -189,14 +190,40 @@ def settings_problem(runs: pd.DataFrame, where: pd.Series) -> str | None:
         row = late.to_numpy().argmax()
         return (f"{where.iloc[row]}, column epochs_to_99: {_plain(runs['epochs_to_99'].iloc[row])} "
                 f"lies beyond the run's {_plain(runs['epochs'].iloc[row])} epochs")
-    fields = ["epochs", *SETTINGS_COLUMNS]
-    kinds = {f.name: f.type for f in dataclasses.fields(Setup)}
-    distinct = runs.drop_duplicates([*fields, "settings_hash"])
+    distinct = runs.drop_duplicates(["epochs", *SETTINGS_COLUMNS, "settings_hash"])
     for index, row in distinct.iterrows():
-        settings = {name: _typed(row[name], kinds[name]) for name in fields}
-        if hash_of_settings(settings) != row["settings_hash"]:
+        if hash_of_settings(row_settings(row)) != row["settings_hash"]:
             return (f"{where.loc[index]}: its settings columns are not those its settings_hash "
                     f"{row['settings_hash']} stands for (a setting was changed by hand)")
+    return None
+
+
+def row_settings(row: pd.Series) -> dict:
+    """A stored run's settings (its epochs and settings columns), typed as a Setup's fields."""
+    kinds = {f.name: f.type for f in dataclasses.fields(Setup)}
+    return {name: _typed(row[name], kinds[name]) for name in ["epochs", *SETTINGS_COLUMNS]}
+
+
+def grid_hash(settings: dict) -> str:
+    """The fingerprint of a variant's settings but its learning rate: what every rate of one
+    variant's rate grid must share."""
+    return hash_of_settings({**settings, "learning_rate": None})
+
+
+def grid_hashes(runs: pd.DataFrame) -> dict[str, str]:
+    """Each stored variant's `grid_hash` (a variant's runs share one settings hash)."""
+    distinct = runs.drop_duplicates("variant")
+    return {row["variant"]: grid_hash(row_settings(row)) for _, row in distinct.iterrows()}
+
+
+def grid_problem(runs: pd.DataFrame) -> str | None:
+    """The first variant whose runs at other learning rates (`v[learning_rate=r]`) differ from
+    it in more than the rate, as 'A and B differ ...'; None when every rate grid is one setting."""
+    seen = {}
+    for variant, grid in grid_hashes(runs).items():
+        first = seen.setdefault(declared_variant(variant), (variant, grid))
+        if first[1] != grid:
+            return f"{first[0]} and {variant} differ in more than the learning rate"
     return None
 
 

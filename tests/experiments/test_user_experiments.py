@@ -129,6 +129,24 @@ def test_a_cell_given_by_import_path_runs_and_gets_its_scorecard(tmp_path):
     assert "(n = 2)" in row and any(v in row for v in ("better", "worse", "equivalent", "undecided"))
     missing = bench("run", "echo-lag", "--set", "cell=nowhere:Cell", "--results", str(tmp_path / "x"))
     assert missing.returncode == 2 and "cell 'nowhere:Cell' cannot be imported" in missing.stderr
+    for cell in ("nowhere:Cell", "mycells:Nowhere"):
+        card = bench("scorecard", cell, "--results", str(tmp_path / "mine"), env=env)
+        assert card.returncode == 2 and card.stderr.count("\n") == 1, card.stderr
+        assert f"cell '{cell}' cannot be imported" in card.stderr
+
+
+@pytest.mark.slow
+def test_a_module_that_fails_only_in_the_workers_fails_its_runs_in_one_line_each(tmp_path):
+    module = tmp_path / "main_only.py"
+    module.write_text("import multiprocessing\n"
+                      "if multiprocessing.parent_process() is not None:\n"
+                      "    raise RuntimeError('not in a worker')\n" + MODULE)
+    done = bench("run", "reversed-echo", "--experiments", str(module), "--seeds", "1", "--quiet",
+                 "--rates", "0.001", "--results", str(tmp_path / "results"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    errors = pd.read_csv(tmp_path / "results" / "reversed-echo" / "errors.csv")
+    assert len(errors) == 2 and errors["error"].str.startswith(
+        f"in a worker: cannot load experiments from {module}: RuntimeError: not in a worker").all()
 
 
 def test_installed_packages_offer_experiments_by_entry_point(monkeypatch):

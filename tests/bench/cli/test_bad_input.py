@@ -58,6 +58,16 @@ def test_settings_a_framing_cannot_frame_are_refused(tmp_path, fake_workers, cap
     assert err.count("\n") == 1 and message in err, err
 
 
+def test_every_model_a_cell_is_given_to_is_built_not_only_the_first(tmp_path, fake_workers, capsys):
+    fake_workers()
+    args = [*QUICK, "--set", "cell=architectures:SmallOnlyCell", "--set", "units=15,50",
+            "--results", str(tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be built into a model with 50 units (RuntimeError" in err
+    assert not list(tmp_path.iterdir())
+
+
 def test_compare_without_a_paired_run_is_not_a_pass(tmp_path, fake_workers, capsys):
     fake_workers()
     assert main([*QUICK, "--results", str(tmp_path / "a")]) == 0

@@ -3,7 +3,10 @@
 import json
 import shutil
 
+import pandas as pd
 import pytest
+
+from bench.store.schema import hash_of_settings, row_settings
 
 from helpers import bench
 
@@ -93,8 +96,18 @@ def settings_not_an_object(directory):
     (directory / "meta.json").write_text(json.dumps({**meta, "settings": 5}))
 
 
+def mixed_grid(directory):
+    """One variant's runs at another rate made with other units (its hash made to agree)."""
+    runs = pd.read_csv(directory / "runs.csv", dtype=str, keep_default_na=False)
+    rows = runs["variant"] == "drop[learning_rate=0.01]"
+    runs.loc[rows, "units"] = "51"
+    runs.loc[rows, "settings_hash"] = hash_of_settings(row_settings(runs[rows].iloc[0]))
+    runs.to_csv(directory / "runs.csv", index=False)
+
+
 @pytest.mark.parametrize("damage, message", [
-    (repeat_a_row, "line 50 repeats drop seed 0"), (settings_not_an_object, "settings is 5")])
+    (repeat_a_row, "line 50 repeats drop seed 0"), (settings_not_an_object, "settings is 5"),
+    (mixed_grid, "drop and drop[learning_rate=0.01] differ in more than the learning rate")])
 def test_each_experiment_is_read_on_its_own(results, tmp_path, damage, message):
     copy = tmp_path / "results"
     shutil.copytree(results, copy)

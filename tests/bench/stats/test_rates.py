@@ -16,10 +16,9 @@ from bench.stats.rates import (
     collapse,
     contradict,
     cross_fit,
-    declared_variant,
     tuned,
 )
-from echo.experiment import RATES, Contrast, at_rate
+from echo.experiment import RATES, Contrast, at_rate, declared_variant
 
 
 def grid(scores: dict) -> pd.DataFrame:

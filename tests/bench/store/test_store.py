@@ -278,6 +278,21 @@ def test_the_plan_skips_what_is_stored_and_refuses_other_settings_unless_forced(
                     ).curve_every == 10
 
 
+def test_a_rate_grid_holds_one_setting_but_the_rate():
+    at = SETUP.replace(learning_rate=0.01)
+    grid = {"v": schema.grid_hash(vars(SETUP))}
+    stored = {"exp": Stored("R/exp", {("v", 0): settings_hash(SETUP)}, 1, grids=grid)}
+    assert len(plan_run([task(0, at, "v[learning_rate=0.01]")], stored).todo) == 1
+    later = at.replace(epochs=9)  # a rate of the grid at other epochs
+    with pytest.raises(Refused, match="R/exp would hold v.* and v made with other settings than "
+                                      "the learning rate; a rate grid varies the rate alone"):
+        plan_run([task(0, later, "v[learning_rate=0.01]")], stored)
+    with pytest.raises(Refused, match="other settings than the learning rate"):
+        plan_run([task(0, later, "v[learning_rate=0.01]")], stored, force=True)
+    whole = [task(0, OTHER, "v"), task(0, OTHER.replace(learning_rate=0.01), "v[learning_rate=0.01]")]
+    assert len(plan_run(whole, stored, force=True).todo) == 2  # the whole grid replaced
+
+
 def test_a_field_added_with_its_default_leaves_every_fingerprint_as_it_was():
     settings = dict(vars(SETUP))
     settings.pop("score_from")
