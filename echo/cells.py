@@ -64,8 +64,11 @@ def sequence_layer(cell: str) -> SequenceLayer:
     if "return_sequences" in takes:
         return SequenceLayer(found, False, takes, masks=masks)
     probe = layer(keras.Input(batch_shape=(1, 2, 3)))
-    return SequenceLayer(found, False, takes, "last" if len(probe.shape) == 2 else "sequence",
-                         masks)
+    outputs = {2: "last", 3: "sequence"}.get(len(probe.shape))
+    if outputs is None:
+        raise ValueError(f"it maps (batch, time, features) = (1, 2, 3) to {tuple(probe.shape)}, "
+                         "neither (batch, units) nor (batch, time, units)")
+    return SequenceLayer(found, False, takes, outputs, masks)
 
 
 def _takes(found: type, option: str) -> bool:

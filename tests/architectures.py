@@ -1,8 +1,8 @@
 """Architectures written the way papers' code often is, for the tests of `--set cell=...`: a cell
 keeping its weights under names of its own, a recurrent layer with two states, and a sequence
 layer that is no RNN at all (it reads the whole window at once and cannot carry state), a
-cell one of whose weights is a bare keras.Variable (no initializer known for it), and one that
-builds with some units but not with others."""
+cell one of whose weights is a bare keras.Variable (no initializer known for it), one that
+builds with some units but not with others, and a layer with one number per sample."""
 
 import keras
 from keras import ops
@@ -108,3 +108,14 @@ class SmallOnlyCell(OwnNamesCell):
         if self.units > 20:
             raise RuntimeError(f"{self.units} units are more than this cell allows")
         super().build(input_shape)
+
+
+class OneNumberLayer(keras.layers.Layer):
+    """A layer that sums each window to one number per sample, (batch,): no units at all."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def call(self, inputs):
+        return ops.sum(inputs, axis=(1, 2))

@@ -16,6 +16,8 @@ from helpers import QUICK
      "returns a value at every step, not one per window, so no last head"),
     (["--set", "cell=keras.layers:LSTMCellX"], "cannot be imported (AttributeError"),
     (["--set", "cell=json:dumps"], "is not a Keras layer or cell class"),
+    (["--set", "cell=architectures:OneNumberLayer"],
+     "maps (batch, time, features) = (1, 2, 3) to (1,), neither (batch, units) nor"),
     (["--set", "score_from=30"], "score_from 30 leaves no row with full history to score"),
     (["--set", "batch_size=3"], "makes 25 rows per sequence, not a whole number of batches of 3"),
     (["--set", "units=99999999999"], "units must be at most 2,147,483,647"),
