@@ -9,7 +9,7 @@ ROWS = 20  # pairs per sequence, as in echo-lag: batches of 5 give its 4 updates
 ENOUGH = UnitsNeeded(learned=0.99, share=0.8)
 
 
-def _setup(lag: int, units: int) -> Setup:
+def windowed(lag: int, units: int) -> Setup:
     """The smallest window that holds X(t-lag), a stateless layer, echo-lag's protocol otherwise."""
     window = lag + 1
     return Setup(framing="lag_with_window", lag=lag, window=window, length=window + ROWS,
@@ -30,5 +30,5 @@ EXPERIMENT = Experiment(
     qualified_by=("state-window",),
     # A grid, so a coarser rate grid: from the protocol's up (might a larger step need fewer units?).
     rates=RATES[1:],
-    variants={f"lag{lag}-units{units}": _setup(lag, units) for lag in LAGS for units in UNITS},
+    variants={f"lag{lag}-units{units}": windowed(lag, units) for lag in LAGS for units in UNITS},
 )
