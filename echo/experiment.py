@@ -64,6 +64,16 @@ class UnitsNeeded:
 
 
 @dataclass(frozen=True)
+class DelayLine:
+    """Report, for each cell and lag, the units needed as UnitsNeeded does, in units and in
+    trainable parameters, beside what the network must hold: `lag` values of log2(n_unique)
+    bits, about one number per unit and five bits per parameter (Collins et al., 2017)."""
+
+    learned: float = LEARNED
+    share: float = 0.8
+
+
+@dataclass(frozen=True)
 class LagProfile:
     """Report held-out accuracy against the lag, a line per number of epochs."""
 
@@ -92,7 +102,7 @@ class Experiment:
     claimed_accuracy: float | None = None
     claim_tolerance: float = DELTA
     contrasts: tuple[Contrast, ...] = ()
-    analysis: LagGrid | UnitsNeeded | LagProfile | None = None
+    analysis: LagGrid | UnitsNeeded | DelayLine | LagProfile | None = None
     qualified_by: tuple[str, ...] = ()  # experiments whose answers bound this one's protocol
     rates: tuple[float, ...] | None = None  # None: RATES with contrasts, () without
 

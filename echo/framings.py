@@ -78,6 +78,24 @@ def lag_sequence(sequences: np.ndarray, window: int = 5, lag: int = 1) -> Framed
     return Framed(framed.X, y, framed.t)
 
 
+def delay_line(sequences: np.ndarray, window: int = 50, lag: int = 1) -> Framed:
+    """Consecutive pieces of `window` values, each fed whole as one row from a fresh state -> at
+    every step s of a piece, y(s) = X(s-lag).
+
+    No sliding window: at every step the network must hold the last `lag` values at once (a
+    delay line of `lag` slots). L // window rows; y's first `lag` steps of each row hold MISSING
+    (their values lie in the piece before, never seen by this row)."""
+    _check_lag(lag)
+    if lag >= window:
+        raise ValueError(f"the window ({window}) must be longer than the lag ({lag})")
+    sequences = np.asarray(sequences)
+    rows = sequences.shape[-1] // window
+    X = sequences[..., :rows * window].reshape(*sequences.shape[:-1], rows, window)
+    y = np.full_like(X, MISSING)
+    y[..., lag:] = X[..., :-lag]
+    return Framed(X.copy(), y, np.arange(1, rows + 1) * window - 1)
+
+
 def last_values(sequences: np.ndarray, window: int = 5, count: int = 3) -> Framed:
     """X(t-window+1 .. t) -> the window's last `count` values in order, X(t-count+1 .. t)."""
     if not 1 <= count <= window:

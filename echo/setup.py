@@ -52,6 +52,10 @@ FRAMINGS = {
                             lambda setup: (f"window {setup.window}, every step s echoes "
                                            f"X(s-{setup.lag})"), reads=("window", "lag"),
                             head="sequence"),
+    "delay_line": Framing(lambda s, setup: framings.delay_line(s, setup.window, setup.lag),
+                          lambda setup: (f"pieces of {setup.window} fed whole, every step s "
+                                         f"echoes X(s-{setup.lag})"), reads=("window", "lag"),
+                          head="sequence"),
     "last_values": Framing(lambda s, setup: framings.last_values(s, setup.window, setup.out_steps),
                            lambda setup: (f"window {setup.window}, encoder-decoder echoes its "
                                           f"last {setup.out_steps} values"),

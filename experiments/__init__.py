@@ -25,7 +25,7 @@ USER_PATHS = "ECHO_BENCH_EXPERIMENTS"  # a command's --experiments paths, for it
 # then its extensions; state-window after the lag grid, whose answer it qualifies).
 MODULES = ("echo_current", "beginners_mistake", "echo_lag", "ignore_state", "masking",
            "full_sequence", "lag", "state_window", "lag_sequence", "cell_type",
-           "mistake_diagnostics", "capacity", "long_lag")
+           "mistake_diagnostics", "capacity", "delay_line", "long_lag")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ def model_kinds() -> dict:
         "padded-masked": EXPERIMENTS["full-sequence"].variants["padded-masked"],
         "seq2seq": EXPERIMENTS["lag-sequence"].variants["seq2seq-lag2"],
         "encoder-decoder": EXPERIMENTS["lag-sequence"].variants["encoder-decoder-last3"],
-        "gru": EXPERIMENTS["cell-type"].variants["gru-lag1"],
-        "simple-rnn": EXPERIMENTS["cell-type"].variants["simplernn-lag1"],
+        "gru": EXPERIMENTS["echo-lag"].baseline_setup.replace(cell="gru"),
+        "simple-rnn": EXPERIMENTS["echo-lag"].baseline_setup.replace(cell="simple_rnn"),
+        "gru-stateless": EXPERIMENTS["cell-type"].variants["gru-lag4"],
     }
 
 

@@ -1,5 +1,5 @@
-"""The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, LagProfile),
-each one class: a report section, figures, a one-line answer, and the section as
+"""The trend analyses experiments declare (echo.experiment's LagGrid, UnitsNeeded, DelayLine,
+LagProfile), each one class: a report section, figures, a one-line answer, and the section as
 part of another page.
 
 An experiment names its analysis as data (experiments never import bench); `analysis_of`
@@ -15,8 +15,10 @@ import pandas as pd
 from bench.report import figures
 from bench.report.wording import estimate_text
 from bench.stats.estimates import accuracy_interval, seeds_to_show, units_needed
-from echo.experiment import LagGrid, LagProfile, UnitsNeeded
+from bench.store.schema import row_settings
+from echo.experiment import DelayLine, LagGrid, LagProfile, UnitsNeeded
 from echo.scoring import LEARNED  # a cell counts as learned when its whole 95% interval is above it
+from echo.setup import Setup
 from echo.spec import cell_label
 
 
@@ -64,6 +66,8 @@ def protocol(runs: pd.DataFrame) -> str:
     cell = _layer(runs)
     if (runs["framing"] == "history").all():
         window = "the whole history"
+    elif (runs["framing"] == "delay_line").all():
+        window = shared("window", lambda v: f"pieces of {v} fed whole") or "pieces of several sizes"
     elif (runs["window"] == runs["lag"] + 1).all():
         window = "window lag + 1 (the target its oldest step)"
     else:
@@ -197,6 +201,93 @@ class LagProfileAnalysis(Analysis):
                 f"95% interval over seeds]({name}/lag-profile.png)", ""]
 
 
+class DelayLineAnalysis(Analysis):
+    """DelayLine: per cell and lag, the units needed (as UnitsNeeded), the trainable parameters
+    of the model built at that size, and the information the network must hold against them."""
+
+    facet = ("cell", "lag")
+
+    def section(self, runs):
+        enough = self.declared
+        largest = int(runs["units"].max())
+        lines = ["## Units needed to hold k values", "",
+                 f"Per cell and lag k, the fewest units with which these seeds show that at least "
+                 f"{enough.share:.0%} of seeds reach {enough.learned:.0%} held-out accuracy (the "
+                 f"share's exact one-sided 95% lower bound, which takes at least "
+                 f"{seeds_to_show(enough.share)} seeds, all learning), with a 95% interval from "
+                 f"resampling seeds; > {largest} means no size tried was shown enough within the "
+                 "budget. Parameters are the trainable weights of the model built at that size "
+                 f"(recurrent layer and softmax head). The network must hold k values of log2("
+                 f"{_n_unique(runs)}) = {_bits(runs, 1):.2f} bits each at every step. Collins, "
+                 "Sohl-Dickstein and Sussillo (2017) measured about 5 bits per parameter and about "
+                 "one real number per unit for common cells trained carefully: the dotted lines of "
+                 "the figure (k units; k log2(n) / 5 parameters). Learning curves: a panel per "
+                 "cell, a line per k, every size together.", "",
+                 "| cell | k | units needed (95% CI) | parameters there | bits held | bits per "
+                 "parameter | seeds that learned there |", "|---|---|---|---|---|---|---|"]
+        for row in self._table(runs).itertuples():
+            per = row.bits / row.parameters if np.isfinite(row.parameters) else np.nan
+            lines.append(f"| {row.cell} | {row.lag} | {_units(row.units_needed, largest)} "
+                         f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
+                         f"{_units(row.parameters, row.parameters_largest)} | {row.bits:.1f} | "
+                         f"{'-' if np.isnan(per) else f'{per:.3f}'} | "
+                         f"{row.seeds_learned} of {row.seeds} at {row.at_units} units |")
+        return lines + [""]
+
+    def answer(self, runs):
+        largest = int(runs["units"].max())
+        parts = []
+        for cell, group in self._table(runs).groupby("cell", sort=False):
+            held = group[np.isfinite(group["units_needed"])]
+            most = (f"holds up to k = {held['lag'].max()} ({_units(held['units_needed'].iloc[-1], largest)} "
+                    "units)") if len(held) else "holds no k tried"
+            parts.append(f"{cell} {most}")
+        return (f"at {protocol(runs)}, sizes up to {largest} units: " + "; ".join(parts)
+                + f" (units with which {self.declared.share:.0%} of seeds are shown to reach "
+                f"{self.declared.learned:.0%})")
+
+    def draw(self, runs, folder, name):
+        figures.delay_line(self._table(runs), folder / "units-needed.png", _sizes(runs),
+                           _parameters(runs, int(runs["units"].max())))
+        return [f"![units and parameters needed to hold k values, per cell, 95% interval; dotted: "
+                f"one value per unit and 5 bits per parameter]({name}/units-needed.png)", ""]
+
+    def _table(self, runs):
+        """units_needed per cell, with the parameters at each size and the bits held."""
+        tables = []
+        for cell, group in runs.groupby("cell", sort=False):
+            rows = tuple(group[list(GRID_COLUMNS)].itertuples(index=False, name=None))
+            table = _units_needed(rows, self.declared.learned, self.declared.share)
+            counts = {units: _count(group, units) for units in _sizes(group)}
+            tables.append(table.assign(
+                cell=cell_label(cell), bits=[_bits(runs, lag) for lag in table["lag"]],
+                parameters=table["units_needed"].map(lambda u: counts.get(u, np.inf)),
+                parameters_low=table["low"].map(lambda u: counts.get(u, np.inf)),
+                parameters_high=table["high"].map(lambda u: counts.get(u, np.inf)),
+                parameters_largest=counts[max(counts)]))
+        return pd.concat(tables, ignore_index=True)
+
+
+def _n_unique(runs) -> int:
+    return int(runs["n_unique"].iloc[0])
+
+
+def _bits(runs, lag: int) -> float:
+    """The information k = `lag` values of the runs' alphabet hold."""
+    return lag * float(np.log2(_n_unique(runs)))
+
+
+def _count(runs, units: int) -> int:
+    """The trainable parameters of the model of these runs' settings at `units`."""
+    row = runs[runs["units"] == units].iloc[0]
+    return trainable_parameters(Setup(**row_settings(row)))
+
+
+def _parameters(runs, units: int) -> int:
+    """The most trainable parameters of any cell's model at `units` (the figure's top)."""
+    return max(_count(group, units) for _, group in runs.groupby("cell"))
+
+
 def _layer(runs) -> str:
     """What the figures call the runs' layer: its cell's name where they share one."""
     cells = set(runs["cell"])
@@ -232,5 +323,15 @@ def _units(value: float, largest: int) -> str:
     return f"> {largest}" if not np.isfinite(value) else f"{value:.0f}"
 
 
-KINDS = {LagGrid: LagGridAnalysis, UnitsNeeded: UnitsNeededAnalysis,
+@functools.cache
+def trainable_parameters(setup: Setup) -> int:
+    """Trainable weights of the model `setup` builds, counted from the built model."""
+    # Late: Keras, loaded only for a page that counts parameters.
+    from echo.models import build_model
+
+    model = build_model(setup.model_spec())
+    return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
+
+
+KINDS = {LagGrid: LagGridAnalysis, UnitsNeeded: UnitsNeededAnalysis, DelayLine: DelayLineAnalysis,
          LagProfile: LagProfileAnalysis}

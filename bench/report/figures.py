@@ -136,6 +136,37 @@ def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int], layer
     return _save(figure, path)
 
 
+def delay_line(table: pd.DataFrame, path: Path | None, sizes: list[int], most: int) -> plt.Figure:
+    """Units (left) and trainable parameters (right) needed against k, a line per cell with its
+    95% interval, beside what holding k values takes: one value per unit, and k log2(n) bits
+    at 5 bits per parameter (dotted). A k no size tried was shown to hold is drawn above the
+    largest (`sizes` tried; `most`, the most parameters of any cell's largest model)."""
+    cells = list(dict.fromkeys(table["cell"]))
+    palette = dict(zip(cells, sns.color_palette("colorblind", len(cells))))
+    lags = np.array(sorted(set(table["lag"])))
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    panels = ((axes[0], ("units_needed", "low", "high"), 1.6 * max(sizes), lags, "one value per unit"),
+              (axes[1], ("parameters", "parameters_low", "parameters_high"), 1.6 * most,
+               lags * table["bits"].iloc[0] / table["lag"].iloc[0] / 5, "5 bits per parameter"))
+    for axis, (point, low, high), above, bound, label in panels:
+        for offset, cell in enumerate(cells):
+            rows = table[table["cell"] == cell].replace(np.inf, above)
+            x = rows["lag"] + 0.12 * (offset - (len(cells) - 1) / 2)  # cells side by side
+            axis.errorbar(x, rows[point], yerr=[rows[point] - rows[low], rows[high] - rows[point]],
+                          fmt="o-", capsize=3, color=palette[cell], label=cell)
+        axis.plot(lags, bound, ":", color="black", linewidth=1.2, label=label)
+        axis.axhline(above, color="grey", linestyle="--", linewidth=0.8)
+        axis.text(lags[0], above * 1.08, "none tried was enough", fontsize=8, color="grey")
+        axis.set_yscale("log")
+        axis.set_xticks(lags)
+        axis.set_xlabel("k (values held at once)")
+        axis.set_ylim(top=above * 2.5)
+        axis.legend(fontsize=8, loc="lower right")
+    axes[0].set_ylabel(f"units needed (sizes tried: {', '.join(map(str, sizes))})")
+    axes[1].set_ylabel("trainable parameters there")
+    return _save(figure, path)
+
+
 def lag_profile(runs: pd.DataFrame, path: Path | None) -> plt.Figure:
     """Held-out accuracy against lag, the lags run as categories, a line per number of epochs
     joining only neighbouring lags run with it, with the 95% t interval over seeds."""

@@ -90,6 +90,17 @@ def test_lag_sequence_echoes_every_step_and_hides_the_unseen_ones():
     assert framed.y.shape == (5, 5)
 
 
+def test_a_delay_line_feeds_whole_pieces_and_echoes_every_step_from_the_lag_on():
+    framed = framings.delay_line(ONE_TO_TEN, window=4, lag=2)  # pieces 1-4, 5-8; 9, 10 unused
+    assert framed.X.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert framed.y.tolist() == [[MISSING, MISSING, 1, 2], [MISSING, MISSING, 5, 6]]
+    assert framed.t.tolist() == [3, 7]  # each piece's last step
+    stacked = framings.delay_line(np.stack([ONE_TO_TEN, ONE_TO_TEN + 10]), window=5, lag=1)
+    assert stacked.X.shape == (2, 2, 5) and stacked.y[1, 1].tolist() == [MISSING, 16, 17, 18, 19]
+    with pytest.raises(ValueError, match="must be longer than the lag"):
+        framings.delay_line(ONE_TO_TEN, window=3, lag=3)
+
+
 def test_last_values_are_the_windows_tail_in_order():
     framed = framings.last_values(ONE_TO_TEN, window=5, count=3)
     assert framed.y[0].tolist() == [4, 5, 6] and framed.y[-1].tolist() == [8, 9, 10]

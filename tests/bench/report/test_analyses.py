@@ -6,12 +6,15 @@ import pytest
 
 from bench.report.analyses import (
     Analysis,
+    DelayLineAnalysis,
     LagGridAnalysis,
     LagProfileAnalysis,
     UnitsNeededAnalysis,
     analysis_of,
+    trainable_parameters,
 )
-from echo.experiment import LagGrid, LagProfile, UnitsNeeded
+from echo.experiment import DelayLine, LagGrid, LagProfile, UnitsNeeded
+from experiments import delay_line
 
 SEEDS = range(5)
 PROTOCOL = {"stateful": False, "cell": "lstm", "framing": "lag_with_window", "epochs": 2000,
@@ -35,6 +38,7 @@ def test_each_declaration_chooses_its_class_and_none_has_no_analysis():
     assert type(analysis_of(LagGrid())) is LagGridAnalysis
     assert type(analysis_of(UnitsNeeded())) is UnitsNeededAnalysis
     assert type(analysis_of(LagProfile())) is LagProfileAnalysis
+    assert type(analysis_of(DelayLine())) is DelayLineAnalysis
     assert analysis_of(None) is None
     assert analysis_of(UnitsNeeded(learned=0.5)).declared == UnitsNeeded(learned=0.5)
 
@@ -62,6 +66,37 @@ def test_units_needed_is_the_fewest_units_with_enough_seeds_and_beyond_the_large
     assert card[0] == "### Units needed" and analysis.section(runs)[0] == "## Units needed"
 
 
+def delay(accuracy, cells=("lstm", "gru"), lags=(1, 2), sizes=(8, 32)) -> pd.DataFrame:
+    """Delay-line runs with every setting of the declared experiment, held-out accuracy
+    `accuracy(cell, lag, units, seed)`."""
+    return pd.DataFrame([{**vars(delay_line._setup(cell, lag, units)), "seed": seed,
+                          "variant": f"{cell}-lag{lag}-units{units}",
+                          "eval_accuracy": accuracy(cell, lag, units, seed)}
+                         for cell in cells for lag in lags for units in sizes for seed in SEEDS])
+
+
+def test_parameters_are_counted_from_the_built_model_exactly():
+    # 4, 3 and 1 weight sets of u x (100 inputs + u) and a bias (GRU: two), then the softmax head.
+    head = 8 * 100 + 100
+    assert trainable_parameters(delay_line._setup("lstm", 3, 8)) == 4 * (8 * 108 + 8) + head
+    assert trainable_parameters(delay_line._setup("gru", 3, 8)) == 3 * (8 * 108 + 16) + head
+    assert trainable_parameters(delay_line._setup("simple_rnn", 3, 8)) == 8 * 108 + 8 + head
+
+
+def test_a_delay_line_gives_units_and_parameters_needed_per_cell_beside_the_bits_held():
+    runs = delay(lambda cell, lag, units, seed: 1.0 if cell == "lstm" or lag == 1 else 0.3)
+    analysis = DelayLineAnalysis(DelayLine(learned=0.99, share=0.5))
+    section = analysis.section(runs)
+    lstm = 4 * (8 * 108 + 8) + 900
+    assert f"| LSTM | 2 | 8 [8, 8] | {lstm} | 13.3 | {2 * 6.6439 / lstm:.3f} | 5 of 5 at 8 units |" \
+        in section
+    assert "| GRU | 2 | > 32 [> 32, > 32] | > " in "\n".join(section)
+    answer = analysis.answer(runs)
+    assert "LSTM holds up to k = 2 (8 units); GRU holds up to k = 1 (8 units)" in answer
+    assert answer.startswith("at stateless recurrent layer, pieces of 25 fed whole, 3000 epochs, "
+                             "Adam 0.01")
+
+
 def test_a_lag_profile_has_a_column_per_epoch_budget_and_a_dash_where_a_lag_was_not_run():
     runs = pd.concat([grid(near(lambda lag, units: 0.999), sizes=(50,)),
                       grid(near(lambda lag, units: 0.3), lags=(2,), sizes=(50,), epochs=5000)])
@@ -78,6 +113,7 @@ def test_a_lag_profile_has_a_column_per_epoch_budget_and_a_dash_where_a_lag_was_
     (LagGrid(), grid(near(lambda lag, units: 0.9))),
     (UnitsNeeded(), grid(near(lambda lag, units: 0.9))),
     (LagProfile(), grid(near(lambda lag, units: 0.9), sizes=(50,))),
+    (DelayLine(), delay(lambda cell, lag, units, seed: 0.5 + 0.5 * (units > 8))),
 ])
 def test_every_kind_draws_the_figures_its_markdown_links(declared, runs, tmp_path):
     analysis = analysis_of(declared)
