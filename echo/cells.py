@@ -35,16 +35,19 @@ class SequenceLayer:
 
     def refuses(self, stateful: bool, head: str) -> str | None:
         """Why a variant with this statefulness and head cannot run with the layer, or None.
-        Only a keras.layers.RNN carries state: its state is what the trainer resets and threads."""
+        Only a keras.layers.RNN carries state: its state is what the trainer resets and threads.
+        A layer returning every step feeds a one-output head through its last step (`last_step`)."""
         if stateful and not self.recurrent:
             return "cannot carry state: it is no keras.layers.RNN (or cell), so no stateful variant"
-        wants = {"last": ("last",), "sequence": ("sequence",),
-                 "encoder_decoder": ("last", "sequence")}[head]
-        if self.outputs != "either" and wants != (self.outputs,):
-            return ("returns a value at every step, not one per window" if self.outputs ==
-                    "sequence" else "returns one value per window, not one at every step (it "
-                    "takes no return_sequences)") + f", so no {head} head"
+        if self.outputs == "last" and head != "last":
+            return (f"returns one value per window, not one at every step (it takes no "
+                    f"return_sequences), so no {head} head")
         return None
+
+    def last_step(self, head: str) -> bool:
+        """Whether the layer returns every step where the head wants one output per window, so
+        its last step feeds the head (as MinGRU's parallel scan, which is no RNN, must)."""
+        return self.outputs == "sequence" and head != "sequence"
 
 
 def sequence_layer(cell: str) -> SequenceLayer:

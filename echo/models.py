@@ -40,6 +40,8 @@ def _model(spec: ModelSpec) -> keras.Model:
         raise ValueError(f"cell {spec.cell!r} {refused}")
     hidden = layer.make(spec.units, stateful=spec.stateful, unroll=spec.unrolled,
                         return_sequences=spec.head == "sequence")(hidden)
+    if layer.last_step(spec.head):
+        hidden = LastStep()(hidden)
     softmax = keras.layers.Dense(spec.n_unique, activation="softmax")
     if spec.head == "last":
         outputs = softmax(hidden)
@@ -50,6 +52,22 @@ def _model(spec: ModelSpec) -> keras.Model:
                                 unroll=spec.out_steps <= UNROLL_UP_TO)(hidden)
         outputs = keras.layers.TimeDistributed(softmax)(hidden)
     return keras.Model(inputs, outputs)
+
+
+@keras.saving.register_keras_serializable(package="echo")
+class LastStep(keras.layers.Layer):
+    """(batch, time, units) -> (batch, units): the last step of a layer that returns every
+    step, for a head that wants one output per window. Masked steps come first (pre-padding),
+    so the last step is always a real one."""
+
+    def call(self, inputs):
+        return inputs[:, -1, :]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 def recurrent_layers(model: keras.Model) -> list:

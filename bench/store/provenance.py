@@ -46,7 +46,8 @@ def provenance(experiment, tasks, curve_every: int) -> dict:
 @functools.cache
 def cell_notes(setup) -> str:
     """What a reader of a user's cell's runs should know that its settings do not say: initial
-    weights Keras drew (no initializer known), a mask the layer does not consume."""
+    weights Keras drew (no initializer known), a layer's last step feeding the head, a mask
+    the layer does not consume."""
     # Late: Keras, loaded only for a user's cell.
     from echo.cells import sequence_layer
     from echo.initial import keras_drawn
@@ -57,6 +58,8 @@ def cell_notes(setup) -> str:
     if drawn:
         notes.append(f"Keras's own draw under each seed for {', '.join(drawn)} (no initializer "
                      "known for it), so its initial weights differ between backends")
+    if sequence_layer(setup.cell).last_step(setup.model_spec().head):
+        notes.append("the layer returns a value at every step: its last step feeds the head")
     if setup.missing == "mask" and not sequence_layer(setup.cell).masks:
         notes.append("the layer does not consume masks: Keras drops the Masking layer's mask, so "
                      "masked steps reach it as -1 values")

@@ -34,8 +34,23 @@ def test_each_kind_of_layer_is_known_for_what_it_can_do():
     assert "no sequence head" in window.refuses(False, "sequence")
     assert "no encoder_decoder head" in window.refuses(False, "encoder_decoder")
     assert window.refuses(False, "last") is None
-    dense = sequence_layer("keras.layers:Dense")  # maps every step: a sequence, never the last
-    assert dense.outputs == "sequence" and "no last head" in dense.refuses(False, "last")
+    dense = sequence_layer("keras.layers:Dense")  # maps every step: its last step feeds the head
+    assert dense.outputs == "sequence" and dense.refuses(False, "last") is None
+    assert dense.last_step("last") and dense.last_step("encoder_decoder")
+    assert not dense.last_step("sequence") and not window.last_step("last")
+    assert "cannot carry state" in dense.refuses(True, "last")
+
+
+def test_a_layer_returning_every_step_feeds_a_one_output_head_through_its_last_step():
+    spec = ModelSpec(units=4, timesteps=5, batch_size=5, stateful=False, cell="keras.layers:Dense")
+    model = build_model(spec)
+    assert model.output_shape == (5, 100) and model.layers[-2].name.startswith("last_step")
+    x = np.random.default_rng(0).random((5, 5, 100)).astype("float32")
+    hidden = model.layers[1](x)  # every step's output: the head reads the last one alone
+    expected = model.layers[-1](hidden[:, -1, :])
+    np.testing.assert_allclose(model(x), expected, rtol=1e-6)
+    sequence = build_model(dataclasses.replace(spec, head="sequence"))
+    assert sequence.output_shape == (5, 5, 100)
 
 
 def test_a_layer_gets_only_the_options_it_takes_and_a_refused_variant_does_not_build():
@@ -107,6 +122,19 @@ def test_published_style_layers_train_from_the_command_line_and_refusals_come_fi
     assert card.returncode == 0, card.stderr
     page = (tmp_path / "card.md").read_text()
     assert page.startswith(f"# Scorecard: {WINDOW}") and "| stateless |" in page
+
+
+@pytest.mark.slow
+def test_a_published_parallel_scan_layer_trains_through_its_last_step(tmp_path):
+    pytest.importorskip("mingru_keras")
+    done = bench("run", "ignore-state", "--variants", "stateless", "--set",
+                 "cell=mingru_keras:MinGRU", "--seeds", "2", "--epochs", "100", "--rates", "0.001",
+                 "--quiet", "--results", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_csv(tmp_path / "ignore-state" / "runs.csv")
+    assert len(runs) == 2 and runs["eval_accuracy"].between(0, 1).all()
+    notes = json.loads((tmp_path / "ignore-state" / "meta.json").read_text())["cell_notes"]
+    assert "its last step feeds the head" in notes["stateless[cell=mingru_keras:MinGRU]"]
 
 
 def test_a_reader_is_told_of_weights_keras_drew_and_of_a_mask_the_layer_drops():

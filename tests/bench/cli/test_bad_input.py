@@ -12,8 +12,6 @@ from helpers import QUICK
     (["--set", "cell=..foo:Cell"], "unknown cell '..foo:Cell'"),
     (["--set", "cell=../../x:Y"], "unknown cell '../../x:Y'"),
     (["--set", "cell=no_such_package.cells:Cell"], "cannot be imported (ModuleNotFoundError"),
-    (["--set", "cell=keras.layers:Dense"],
-     "returns a value at every step, not one per window, so no last head"),
     (["--set", "cell=keras.layers:LSTMCellX"], "cannot be imported (AttributeError"),
     (["--set", "cell=json:dumps"], "is not a Keras layer or cell class"),
     (["--set", "cell=architectures:OneNumberLayer"],
