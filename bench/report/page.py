@@ -51,6 +51,7 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
                  "rates*)."] if decided.tuned is not None else []),
               *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
               "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
+              timing_note(runs, meta), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
               "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
               f"{TRAILING}-epoch trailing mean training accuracy reaches 0.99; the median is "
@@ -154,6 +155,35 @@ def contrasts_section(decided: Decided, meta: dict) -> list[str]:
                      f"{d.p_sign_flip:.2g} | {estimate_text(d.improvement, '{:.2f}')} | "
                      f"{decision} |")
     return lines + [""]
+
+
+def timing_note(runs: pd.DataFrame, meta: dict) -> str:
+    """Whether the ms/epoch column compares like with like: runs timed in one command (a
+    machine's load and clock shared), or in several, whose times differ for reasons of their own."""
+    commands, unknown = commands_timing(runs, meta.get("invocations", []))
+    if commands == 1 and not unknown:
+        return "ms/epoch: every run was timed in one command on one machine, so they compare."
+    parts = ([f"{commands} commands"] if commands else []) + (
+        [f"{unknown} runs at times not recorded"] if unknown else [])
+    return (f"ms/epoch: these runs were timed in {' and '.join(parts)}; times from different "
+            "commands differ with the machine's load, so compare costs within one command "
+            "(`bench run` of the variants together) or with `bench speed`.")
+
+
+def commands_timing(runs: pd.DataFrame, invocations: list[dict]) -> tuple[int, int]:
+    """How many recorded commands finished these runs, and how many runs no recorded command's
+    span holds (their finishing time not recorded, as before it was)."""
+    finished = pd.to_datetime(runs["finished_at"], utc=True, errors="coerce")
+    spans = [(pd.Timestamp(i["started"]), pd.Timestamp(i["ended"]) if i.get("ended") else
+              pd.Timestamp.max.tz_localize("UTC")) for i in invocations if i.get("started")]
+    found, unknown = set(), 0
+    for when in finished:
+        inside = [k for k, (start, end) in enumerate(spans) if start <= when <= end]
+        if inside:
+            found.add(inside[-1])
+        else:
+            unknown += 1
+    return len(found), unknown
 
 
 def summary_table(runs: pd.DataFrame, order: list[str], settings: dict) -> list[str]:

@@ -165,3 +165,17 @@ def test_only_results_as_a_sequential_command_left_them_pay_for_its_looks():
     later = [*invocations, {"command": "python -m bench run masking --seeds 10", "runs": 120}]
     assert alpha_of({"seeding": seeding, "invocations": later}, runs) == 0.05
     assert alpha_of({"invocations": invocations}, runs) == 0.05
+
+
+def test_costs_per_epoch_are_said_to_compare_only_when_one_command_timed_every_run():
+    from bench.report.page import commands_timing, timing_note
+
+    invocations = [{"started": "2026-12-01T10:00:00+00:00", "ended": "2026-12-01T11:00:00+00:00"},
+                   {"started": "2026-12-02T10:00:00+00:00"}]  # still running: no end yet
+    runs = pd.DataFrame({"finished_at": ["2026-12-01T10:30:00+00:00", "2026-12-01T10:40:00+00:00"]})
+    assert commands_timing(runs, invocations) == (1, 0)
+    assert "timed in one command" in timing_note(runs, {"invocations": invocations})
+    later = pd.concat([runs, pd.DataFrame({"finished_at": ["2026-12-03T09:00:00+00:00", None]})])
+    assert commands_timing(later, invocations) == (2, 1)
+    assert timing_note(later, {"invocations": invocations}).startswith(
+        "ms/epoch: these runs were timed in 2 commands and 1 runs at times not recorded;")
