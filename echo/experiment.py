@@ -159,14 +159,21 @@ class Experiment:
 
     def with_overrides(self, grid: list[dict]) -> "Experiment":
         """The experiment with every variant derived under each set of setting changes in
-        `grid` (named `variant[key=value,...]`), and its contrasts between derived variants."""
+        `grid` (named `variant[key=value,...]`), and its contrasts between derived variants.
+        Variants the changes make alike (`--set cell=X` on a grid over cells) are run once, under
+        the first one's name, unless a contrast names them."""
         variants = {derived_name(v, changes): _changed(v, setup, changes)
                     for changes in grid for v, setup in self.variants.items()}
         contrasts = tuple(Contrast(derived_name(c.variant, changes),
                                    derived_name(c.reference, changes), c.delta)
                           for changes in grid for c in self.contrasts)
-        return dataclasses.replace(self, variants=variants, contrasts=contrasts,
-                                   baseline=derived_name(self.baseline, grid[0]))
+        baseline = derived_name(self.baseline, grid[0])
+        named = {baseline} | {v for c in contrasts for v in (c.variant, c.reference)}
+        first = {}
+        for name, setup in variants.items():
+            first.setdefault(setup, name)
+        variants = {n: s for n, s in variants.items() if n in named or first[s] == n}
+        return dataclasses.replace(self, variants=variants, contrasts=contrasts, baseline=baseline)
 
     def over_rates(self, only: tuple[float, ...] | None = None) -> "Experiment":
         """The experiment as it runs: every variant at each of its `rates` (or those of them

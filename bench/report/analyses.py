@@ -112,8 +112,9 @@ class LagGridAnalysis(Analysis):
 
 
 class UnitsNeededAnalysis(Analysis):
-    """UnitsNeeded: for each lag, the fewest units with which enough seeds learn it, with a
-    bootstrap interval and the exact interval of the share of seeds that learned there."""
+    """UnitsNeeded: per cell and lag, the fewest units with which enough seeds learn it, with a
+    bootstrap interval, the exact interval of the share of seeds that learned there, and the
+    trainable parameters of the model built at that size."""
 
     facet = ("lag", "units")
 
@@ -126,12 +127,15 @@ class UnitsNeededAnalysis(Analysis):
                  f"(Clopper-Pearson) one-sided 95% lower bound reaches {enough.share:.0%}, which "
                  f"takes at least {seeds_to_show(enough.share)} seeds, all learning. 95% interval "
                  f"from resampling seeds (together across sizes); > {largest} means no size tried "
-                 "was shown enough, and then the size where most seeds learned is given.", "",
-                 "| lag | units needed (95% CI) | seeds that learned there | share shown (lower "
-                 "bound) |", "|---|---|---|---|"]
+                 "was shown enough, and then the size where most seeds learned is given. "
+                 "Parameters: the trainable weights of the model built at that size (recurrent "
+                 "layer and softmax head).", "",
+                 "| cell | lag | units needed (95% CI) | parameters there | seeds that learned "
+                 "there | share shown (lower bound) |", "|---|---|---|---|---|---|"]
         for row in self._table(runs).itertuples():
-            lines.append(f"| {row.lag} | {_units(row.units_needed, largest)} "
+            lines.append(f"| {row.cell} | {row.lag} | {_units(row.units_needed, largest)} "
                          f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
+                         f"{_units(row.parameters, row.parameters_largest)} | "
                          f"{row.seeds_learned} of {row.seeds} at {row.at_units} units | "
                          f">= {row.shown:.2f} |")
         return lines + [""]
@@ -139,28 +143,48 @@ class UnitsNeededAnalysis(Analysis):
     def answer(self, runs):
         enough = self.declared
         largest = int(runs["units"].max())
+        table = self._table(runs)
+        by_cell = ["; ".join(("" if table["cell"].nunique() == 1 else f"{cell}: ") + ", ".join(
+            f"lag {r.lag}: {_units(r.units_needed, largest)} "
+            f"[{_units(r.low, largest)}, {_units(r.high, largest)}] "
+            f"({r.seeds_learned} of {r.seeds} at {r.at_units}, >= {r.shown:.2f})"
+            for r in group.itertuples()) for cell, group in table.groupby("cell", sort=False))]
         return (f"at {protocol(runs)}: units with which these seeds show that {enough.share:.0%} "
                 f"of seeds reach {enough.learned:.0%} (seeds that learned there; the share's exact "
                 f"one-sided 95% lower bound, which needs {seeds_to_show(enough.share)} of "
                 f"{seeds_to_show(enough.share)} seeds to reach {enough.share:.0%}): "
-                + ", ".join(f"lag {r.lag}: {_units(r.units_needed, largest)} "
-                            f"[{_units(r.low, largest)}, {_units(r.high, largest)}] "
-                            f"({r.seeds_learned} of {r.seeds} at {r.at_units}, >= {r.shown:.2f})"
-                            for r in self._table(runs).itertuples()))
+                + "; ".join(by_cell))
 
     def draw(self, runs, folder, name):
         enough = self.declared
-        figures.lag_heatmap(runs, folder / "heatmap.png", _layer(runs), learned=enough.learned)
-        figures.units_needed(self._table(runs), folder / "units-needed.png", _sizes(runs),
-                             _layer(runs))
-        return [f"![share of seeds reaching {enough.learned:.0%} held-out accuracy, by lag and "
-                f"units]({name}/heatmap.png)", "",
-                f"![units needed against lag, 95% interval]({name}/units-needed.png)", ""]
+        lines = []
+        cells = runs.groupby("cell", sort=False)
+        for cell, group in cells:
+            file = "heatmap.png" if len(cells) == 1 else f"heatmap-{cell_label(cell)}.png"
+            figures.lag_heatmap(group, folder / file, _layer(group), learned=enough.learned)
+            lines += [f"![share of seeds reaching {enough.learned:.0%} held-out accuracy, by lag "
+                      f"and units, {cell_label(cell)}]({name}/{file})", ""]
+        figures.units_needed(self._table(runs), folder / "units-needed.png", _sizes(runs))
+        return lines + [f"![units needed against lag, a line per cell, 95% interval]"
+                        f"({name}/units-needed.png)", ""]
 
     def _table(self, runs):
-        """units_needed of these runs, bootstrapped once however often a report asks for it."""
-        rows = tuple(runs[list(GRID_COLUMNS)].itertuples(index=False, name=None))
-        return _units_needed(rows, self.declared.learned, self.declared.share)
+        """units_needed per cell (bootstrapped once however often a report asks), with the
+        trainable parameters at each size: at the units needed, at the interval's ends and at
+        the largest size."""
+        tables = []
+        for cell, group in runs.groupby("cell", sort=False):
+            rows = tuple(group[list(GRID_COLUMNS)].itertuples(index=False, name=None))
+            table = _units_needed(rows, self.declared.learned, self.declared.share)
+            counts = {units: _count(group, units) for units in _sizes(group)}
+
+            def at(column, table=table, counts=counts):
+                return table[column].map(lambda u: counts.get(u, np.inf))
+
+            tables.append(table.assign(cell=cell_label(cell), parameters=at("units_needed"),
+                                       parameters_low=at("low"), parameters_high=at("high"),
+                                       parameters_largest=counts[max(counts)]))
+        return pd.concat(tables, ignore_index=True)
 
 
 GRID_COLUMNS = ("lag", "units", "seed", "eval_accuracy")  # what units_needed reads of a run
@@ -201,7 +225,7 @@ class LagProfileAnalysis(Analysis):
                 f"95% interval over seeds]({name}/lag-profile.png)", ""]
 
 
-class DelayLineAnalysis(Analysis):
+class DelayLineAnalysis(UnitsNeededAnalysis):
     """DelayLine: per cell and lag, the units needed (as UnitsNeeded), the trainable parameters
     of the model built at that size, and the information the network must hold against them."""
 
@@ -247,25 +271,16 @@ class DelayLineAnalysis(Analysis):
                 f"{self.declared.learned:.0%})")
 
     def draw(self, runs, folder, name):
-        figures.delay_line(self._table(runs), folder / "units-needed.png", _sizes(runs),
-                           _parameters(runs, int(runs["units"].max())))
+        table = self._table(runs)
+        figures.delay_line(table, folder / "units-needed.png", _sizes(runs),
+                           int(table["parameters_largest"].max()))
         return [f"![units and parameters needed to hold k values, per cell, 95% interval; dotted: "
                 f"one value per unit and 5 bits per parameter]({name}/units-needed.png)", ""]
 
     def _table(self, runs):
-        """units_needed per cell, with the parameters at each size and the bits held."""
-        tables = []
-        for cell, group in runs.groupby("cell", sort=False):
-            rows = tuple(group[list(GRID_COLUMNS)].itertuples(index=False, name=None))
-            table = _units_needed(rows, self.declared.learned, self.declared.share)
-            counts = {units: _count(group, units) for units in _sizes(group)}
-            tables.append(table.assign(
-                cell=cell_label(cell), bits=[_bits(runs, lag) for lag in table["lag"]],
-                parameters=table["units_needed"].map(lambda u: counts.get(u, np.inf)),
-                parameters_low=table["low"].map(lambda u: counts.get(u, np.inf)),
-                parameters_high=table["high"].map(lambda u: counts.get(u, np.inf)),
-                parameters_largest=counts[max(counts)]))
-        return pd.concat(tables, ignore_index=True)
+        """UnitsNeeded's table with the bits each lag's values hold."""
+        table = super()._table(runs)
+        return table.assign(bits=[_bits(runs, lag) for lag in table["lag"]])
 
 
 def _n_unique(runs) -> int:
@@ -281,11 +296,6 @@ def _count(runs, units: int) -> int:
     """The trainable parameters of the model of these runs' settings at `units`."""
     row = runs[runs["units"] == units].iloc[0]
     return trainable_parameters(Setup(**row_settings(row)))
-
-
-def _parameters(runs, units: int) -> int:
-    """The most trainable parameters of any cell's model at `units` (the figure's top)."""
-    return max(_count(group, units) for _, group in runs.groupby("cell"))
 
 
 def _layer(runs) -> str:

@@ -113,16 +113,19 @@ def lag_heatmap(runs: pd.DataFrame, path: Path | None, layer: str, learned: floa
     return _save(figure, path)
 
 
-def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int], layer: str
-                 ) -> plt.Figure:
-    """`layer`'s units needed against lag, with the interval, on the sizes tried; a lag that no size
-    learned is drawn above the largest."""
+def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int]) -> plt.Figure:
+    """Units needed against lag, a line per cell with its interval, on the sizes tried; a lag
+    that no size learned is drawn above the largest."""
     above = 1.6 * max(sizes)
-    shown = table.replace(np.inf, above)
+    cells = list(dict.fromkeys(table["cell"]))
+    palette = dict(zip(cells, sns.color_palette("colorblind", len(cells))))
     figure, axis = plt.subplots(figsize=(5, 4))
-    axis.errorbar(shown["lag"], shown["units_needed"],
-                  yerr=[shown["units_needed"] - shown["low"], shown["high"] - shown["units_needed"]],
-                  fmt="o-", capsize=4, color="tab:blue")
+    for offset, cell in enumerate(cells):
+        shown = table[table["cell"] == cell].replace(np.inf, above)
+        x = shown["lag"] + 0.08 * (offset - (len(cells) - 1) / 2)  # cells side by side
+        axis.errorbar(x, shown["units_needed"],
+                      yerr=[shown["units_needed"] - shown["low"], shown["high"] - shown["units_needed"]],
+                      fmt="o-", capsize=4, color=palette[cell], label=cell)
     ticks = list(sizes)
     if np.isinf(table[["units_needed", "high"]].to_numpy()).any():
         axis.axhline(above, color="grey", linestyle=":", linewidth=1)
@@ -130,9 +133,11 @@ def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int], layer
     axis.set_yscale("log")
     axis.set_yticks(ticks, [str(s) for s in sizes] + [f"> {max(sizes)}"] * (len(ticks) > len(sizes)))
     axis.minorticks_off()
-    axis.set_xticks(shown["lag"])
+    axis.set_xticks(sorted(set(table["lag"])))
     axis.set_xlabel("lag")
-    axis.set_ylabel(f"{layer} units needed (sizes tried)")
+    axis.set_ylabel("units needed (sizes tried)")
+    if len(cells) > 1:
+        axis.legend(fontsize=8)
     return _save(figure, path)
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report.analyses import analysis_of
+from bench.report.analyses import UnitsNeededAnalysis, analysis_of
 from bench.report.wording import choices_text, decision_label, decision_sentence, estimate_text
-from bench.stats.estimates import accuracy_interval, decide, median_epochs
+from bench.stats.estimates import accuracy_interval, decide, median_epochs, seeds_to_show
 from bench.stats.rates import by_rate, cross_fit, decide_tuned, protocol_runs
 from bench.store.directory import ExperimentStore, StoreError, stored_experiments
 from bench.store.schema import RUN_COLUMNS, SETTINGS_COLUMNS
@@ -60,8 +60,37 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
             lines += [f"- {decision_sentence(d)}." for d in decide(mine, own)] + ([""] if own else [])
             analysis = analysis_of(experiment.analysis)
             if analysis:
-                lines += analysis.subsection(mine)
+                lines += analysis.subsection(_beside(mine, theirs, analysis))
+    lines += _units_needed_hint(cell, found, registry)
     lines += _side_by_side(reference)
+    return lines
+
+
+def _beside(mine: pd.DataFrame, theirs: pd.DataFrame, analysis) -> pd.DataFrame:
+    """The runs a scorecard's analysis reads: the architecture's, and where the analysis is
+    found per cell (units needed), the reference's cells at the same rate and epochs beside it."""
+    if not isinstance(analysis, UnitsNeededAnalysis) or not len(theirs):
+        return mine
+    same = protocol_runs(theirs)
+    same = same[same["epochs"].isin(set(mine["epochs"]))
+                & same["learning_rate"].isin(set(mine["learning_rate"]))]
+    return pd.concat([mine, same], ignore_index=True)
+
+
+def _units_needed_hint(cell: str, found: dict, registry: Registry) -> list[str]:
+    """How to set the architecture's units needed beside the built-in cells', where no runs of
+    an experiment that finds them exist yet (one command)."""
+    lines = []
+    for name, experiment in registry.items():
+        if name in found or not isinstance(analysis_of(experiment.analysis), UnitsNeededAnalysis):
+            continue
+        own = experiment.baseline_setup.learning_rate
+        seeds = seeds_to_show(experiment.analysis.share)
+        count = len(experiment.with_overrides([{"cell": cell}]).variants)
+        lines += [f"Units needed ({name}): no runs of this cell yet. `python -m bench run {name} "
+                  f"--set cell={cell} --rates {own:g} --seeds {seeds}` runs its grid at the "
+                  f"protocol's rate ({count * seeds} runs) and sets its units needed beside the "
+                  "built-in cells' on this page.", ""]
     return lines
 
 

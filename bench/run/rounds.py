@@ -18,7 +18,8 @@ from bench.run.session import execute
 from bench.stats.estimates import ALPHA, Claim, judge_claim, units_needed
 from bench.stats.rates import Robustness, across_rates, declared_contrasts, protocol_runs
 from bench.store.provenance import command_line
-from echo.experiment import UnitsNeeded
+from echo.experiment import DelayLine, UnitsNeeded
+from echo.spec import cell_label
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,14 @@ def open_questions(runs: pd.DataFrame, experiment, alpha: float) -> list[str]:
     still = [f"{a.variant} vs {a.reference} (at {', '.join(f'{r.rate:g}' for r in a.undecided)})"
              for a in across_rates(runs, declared_contrasts(experiment, runs), alpha, details=False)
              if a.robustness == Robustness.OPEN]
-    if isinstance(experiment.analysis, UnitsNeeded):
+    if isinstance(experiment.analysis, (UnitsNeeded, DelayLine)):
         declared = experiment.analysis
-        table = units_needed(protocol_runs(runs), declared.learned, declared.share, resamples=1)
-        still += [f"units needed at lag {r.lag} ({r.seeds_learned} of {r.seeds} learned at "
-                  f"{r.at_units}, >= {r.shown:.2f} shown)" for r in table.itertuples()
-                  if not np.isfinite(r.units_needed) and r.seeds_learned >= declared.share * r.seeds]
+        for cell, group in protocol_runs(runs).groupby("cell", sort=False):
+            table = units_needed(group, declared.learned, declared.share, resamples=1)
+            still += [f"units needed at lag {r.lag} ({cell_label(cell)}: {r.seeds_learned} of {r.seeds} "
+                      f"learned at {r.at_units}, >= {r.shown:.2f} shown)" for r in table.itertuples()
+                      if not np.isfinite(r.units_needed)
+                      and r.seeds_learned >= declared.share * r.seeds]
     if experiment.claimed_accuracy is not None and experiment.baseline in present:
         values = runs.loc[runs["variant"] == experiment.baseline, "eval_accuracy"]
         claim = judge_claim(values, experiment.claimed_accuracy, experiment.claim_tolerance,

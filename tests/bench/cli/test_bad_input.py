@@ -90,6 +90,9 @@ def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, fake_workers, capsy
                      str(tmp_path / "lstm")]) == 0
     out, err = capsys.readouterr()
     assert "# Scorecard: gru" in out and "undecided (n = 1)" in out and not err
+    assert ("Units needed (capacity): no runs of this cell yet. `python -m bench run capacity "
+            "--set cell=gru --rates 0.001 --seeds 14` runs its grid at the protocol's rate (630 "
+            "runs)") in out
 
 
 def test_abandon_with_nothing_to_drop_says_so(tmp_path, fake_workers, capsys):

@@ -82,3 +82,12 @@ def test_the_learning_rate_is_a_setting_that_reaches_adam_and_leaves_stored_hash
     assert settings_hash(faster) != settings_hash(tutorial)
     assert faster.model_spec().learning_rate == 0.01 and "Adam 0.01" in faster.describe()
     assert run(faster, 0).final_loss != run(tutorial, 0).final_loss
+
+
+def test_variants_an_override_makes_alike_run_once_unless_a_contrast_names_them():
+    declared = discover()
+    capacity = declared["capacity"].with_overrides(override_grid(["cell=mod:Cell"]))
+    assert len(capacity.variants) == 45 and "lag1-units1[cell=mod:Cell]" in capacity.variants
+    assert "gru-lag1-units1[cell=mod:Cell]" not in capacity.variants
+    cells = declared["cell-type"].with_overrides(override_grid(["cell=mod:Cell"]))
+    assert len(cells.variants) == 9  # every one named by a contrast

@@ -14,7 +14,7 @@ from bench.report.analyses import (
     trainable_parameters,
 )
 from echo.experiment import DelayLine, LagGrid, LagProfile, UnitsNeeded
-from experiments import delay_line
+from experiments import capacity, delay_line
 
 SEEDS = range(5)
 PROTOCOL = {"stateful": False, "cell": "lstm", "framing": "lag_with_window", "epochs": 2000,
@@ -22,8 +22,10 @@ PROTOCOL = {"stateful": False, "cell": "lstm", "framing": "lag_with_window", "ep
 
 
 def grid(accuracy, lags=(1, 2), sizes=(5, 50), window=9, **settings) -> pd.DataFrame:
-    """Runs of every lag, size and seed, held-out accuracy `accuracy(lag, units, seed)`."""
-    return pd.DataFrame([{**PROTOCOL, **settings, "variant": f"lag{lag}-units{units}",
+    """Runs of every lag, size and seed (every setting of capacity's but these), held-out
+    accuracy `accuracy(lag, units, seed)`."""
+    return pd.DataFrame([{**vars(capacity.windowed(lag, units)), **PROTOCOL, **settings,
+                          "variant": f"lag{lag}-units{units}",
                           "seed": seed, "lag": lag, "units": units, "window": window,
                           "eval_accuracy": accuracy(lag, units, seed)}
                          for lag in lags for units in sizes for seed in SEEDS])
@@ -95,6 +97,23 @@ def test_a_delay_line_gives_units_and_parameters_needed_per_cell_beside_the_bits
     assert "LSTM holds up to k = 2 (8 units); GRU holds up to k = 1 (8 units)" in answer
     assert answer.startswith("at stateless recurrent layer, pieces of 25 fed whole, 3000 epochs, "
                              "Adam 0.01")
+
+
+def test_units_needed_is_found_per_cell_with_the_parameters_of_the_model_there(tmp_path):
+    lstm = grid(lambda lag, units, seed: 1.0 if units == 5 or lag == 1 else 0.2, sizes=(5, 8))
+    gru = lstm.assign(cell="gru", eval_accuracy=lstm["units"].map({5: 0.2, 8: 1.0}),
+                      variant="gru-" + lstm["variant"])
+    runs = pd.concat([lstm, gru], ignore_index=True)
+    analysis = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.5))
+    answer = analysis.answer(runs)
+    assert "LSTM: lag 1: 5 [5, 5] (5 of 5 at 5, >= 0.55), lag 2: 5 [5, 5]" in answer
+    assert "; GRU: lag 1: 8 [8, 8] (5 of 5 at 8, >= 0.55), lag 2: 8 [8, 8]" in answer
+    head = 5 * 100 + 100
+    assert f"| LSTM | 1 | 5 [5, 5] | {4 * (5 * 105 + 5) + head} | 5 of 5 at 5 units | >= 0.55 |" \
+        in analysis.section(runs)
+    links = analysis.draw(runs, tmp_path, "page")
+    assert "![share of seeds reaching 99% held-out accuracy, by lag and units, GRU](page/heatmap-GRU.png)" \
+        in links and (tmp_path / "heatmap-LSTM.png").is_file() and (tmp_path / "units-needed.png").is_file()
 
 
 def test_a_lag_profile_has_a_column_per_epoch_budget_and_a_dash_where_a_lag_was_not_run():

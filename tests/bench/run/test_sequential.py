@@ -54,10 +54,10 @@ def test_a_units_needed_grid_asks_for_seeds_until_the_share_is_shown_where_seeds
 
     def runs(seeds):
         return pd.DataFrame([{"variant": f"lag{lag}-units5", "seed": seed, "lag": lag, "units": 5,
-                              "learning_rate": 1e-3,
+                              "learning_rate": 1e-3, "cell": "lstm",
                               "eval_accuracy": 1.0 if lag == 1 or seed < 2 else 0.3}
                              for lag in (1, 2) for seed in range(seeds)])
 
     assert open_questions(runs(10), experiment, ALPHA) == [
-        "units needed at lag 1 (10 of 10 learned at 5, >= 0.74 shown)"]  # lag 2: 2 of 10, no
+        "units needed at lag 1 (LSTM: 10 of 10 learned at 5, >= 0.74 shown)"]  # lag 2: 2 of 10, no
     assert open_questions(runs(14), experiment, ALPHA) == []
