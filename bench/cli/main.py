@@ -147,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("default", SetAside)
         shown = warnings.showwarning
         warnings.showwarning = functools.partial(_said, shown)
-        return _main(sys.argv[1:] if argv is None else argv)
+        try:
+            return _main(sys.argv[1:] if argv is None else argv)
+        except BrokenPipeError:  # the reader stopped (`bench list | head`): not an error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # none at exit either
+            return 141  # as a shell reports a command ended by SIGPIPE
 
 
 def _said(shown, message, category, *where, **how) -> None:

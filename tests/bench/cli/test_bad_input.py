@@ -121,3 +121,26 @@ def test_abandon_touches_nothing_outside_the_results_folder(tmp_path, name, caps
     assert main(["abandon", target, "--results", str(results)]) == 2
     assert "no results for" in capsys.readouterr().err
     assert sorted(p.name for p in outside.iterdir()) == [".tmp-abcd1234"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, tmp_path):
+    import os
+    import sys
+
+    class Closed:
+        """stdout whose reader has gone, as under `bench list | head -1`."""
+
+        def __init__(self):
+            self.handle = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
+
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return self.handle
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["list"]) == 141
