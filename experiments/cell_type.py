@@ -18,7 +18,6 @@ EXPERIMENT = Experiment(
            "setting) no cell learns at any rate (0.24-0.27), so a ranking there would rank "
            "failures; state-window sets stateful against stateless."),
     baseline="lstm-lag1",
-    qualified_by=("state-window",),
     contrasts=tuple(Contrast(f"{cell}-lag{lag}", f"lstm-lag{lag}")
                     for lag in LAGS for cell in ("gru", "simplernn")),
     variants={f"{cell}-lag{lag}": windowed(lag, UNITS).replace(cell=layer)
