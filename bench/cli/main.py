@@ -142,7 +142,10 @@ def _reading_options(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse `argv` and run its command; the exit status."""
+    """Parse `argv` and run its command; the exit status. Modules named from the working folder
+    (`--set cell=mycells:Cell`) import as under `python -m bench`, which puts it on the path."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     with warnings.catch_warnings():
         warnings.simplefilter("default", SetAside)
         shown = warnings.showwarning

@@ -136,6 +136,20 @@ def test_a_cell_given_by_import_path_runs_and_gets_its_scorecard(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_bench_script_imports_cells_from_the_working_folder_as_python_m_bench_does(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "mycells.py").write_text(CELL)
+    script = Path(sys.executable).parent / "bench"
+    done = subprocess.run([str(script), "run", "echo-current", "--set", "cell=mycells:Missing",
+                           "--seeds", "1", "--results", str(tmp_path / "r")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "cannot be imported (AttributeError" in done.stderr, done.stderr
+
+
+@pytest.mark.slow
 def test_a_module_that_fails_only_in_the_workers_fails_its_runs_in_one_line_each(tmp_path):
     module = tmp_path / "main_only.py"
     module.write_text("import multiprocessing\n"
