@@ -22,6 +22,7 @@ CONFIDENCE = 0.95
 RESAMPLES = 10_000
 ALPHA = 0.05
 ACCURACY = (0.0, 1.0)  # where an accuracy's interval is cut
+DIFFERENCE = (-1.0, 1.0)  # where a difference of two accuracies' interval is cut
 MOST_SEEDS = 10_000  # beyond this many paired seeds a contrast is called out of reach
 
 
@@ -257,8 +258,8 @@ def decide_differences(differences: list[np.ndarray], contrasts, alpha: float = 
     m = len(contrasts)
     decisions = []
     for contrast, d, p_i, p_holm, level in zip(contrasts, differences, p, adjusted, levels):
-        difference = mean_interval(d, 1 - level)
-        equivalence = mean_interval(d, 1 - 2 * alpha / m)
+        difference = mean_interval(d, 1 - level, DIFFERENCE)
+        equivalence = mean_interval(d, 1 - 2 * alpha / m, DIFFERENCE)
         if d.size >= 2 and p_holm < alpha:
             verdict = Verdict.BETTER if difference.value > 0 else Verdict.WORSE
         elif d.size >= 2 and -contrast.delta < equivalence.low and equivalence.high < contrast.delta:

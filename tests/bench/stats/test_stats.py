@@ -117,6 +117,15 @@ def test_contrasts_are_decided_from_their_intervals():
             assert (d.difference.low > 0 or d.difference.high < 0) == (d.p_holm < 0.05)
 
 
+def test_a_difference_of_accuracies_is_never_given_an_interval_beyond_plus_or_minus_one():
+    runs = paired(np.array([0.1, 0.9]), wide=np.array([0.9, 0.2]))  # two seeds, far apart
+    decision = decide(runs, [Contrast("wide", "ref")])[0]
+    t = mean_interval(np.array([0.8, -0.7]))  # scipy's t interval: about +-9.6
+    assert t.low < -1 and t.high > 1
+    assert (decision.difference.low, decision.difference.high) == (-1.0, 1.0)
+    assert decision.difference.value == pytest.approx(0.05) and decision.verdict == "undecided"
+
+
 def test_the_seeds_needed_would_decide_a_contrast_whose_mean_and_spread_stay():
     reference = np.linspace(0.90, 0.99, 10)
     d = np.array([0.010, -0.008, 0.004, 0.006, -0.002, 0.009, -0.005, 0.003, 0.001, 0.002])
