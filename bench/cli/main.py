@@ -120,7 +120,7 @@ def _reading_options(commands) -> None:
                                   allow_abbrev=False)
     compare.add_argument("a", type=Path, metavar="A", help="results directory (the reference)")
     compare.add_argument("b", type=Path, metavar="B", help="results directory compared with A")
-    compare.add_argument("names", nargs="*", metavar="NAME",
+    compare.add_argument("names", nargs="*", metavar="NAME", default=[],
                          help="experiments (default: every one in both)")
     compare.add_argument("--tolerance", type=positive_float, metavar="T",
                          help="exit 1 if any seed's held-out accuracy differs by more than T")

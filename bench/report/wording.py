@@ -47,8 +47,9 @@ def decision_sentence(decision: Decision) -> str:
     if n < 2:
         return (f"{variant} vs {reference} is undecided: {n} seed{'' if n == 1 else 's'} run "
                 "with both, no interval")
-    needed = (f"about {decision.seeds_needed} paired seeds would decide it at the observed spread"
-              if decision.seeds_needed else f"more than {MOST_SEEDS:,} paired seeds would be needed")
+    needed = (f"about {decision.seeds_needed} paired seeds in all ({decision.seeds_needed - n} "
+              "more) would decide it at the observed spread" if decision.seeds_needed
+              else f"more than {MOST_SEEDS:,} paired seeds would be needed")
     return f"{variant} vs {reference} is undecided ({shown}); {needed}"
 
 
@@ -83,7 +84,8 @@ def robustness_text(across: AcrossRates) -> str:
         needed = [f"about {row.decision.seeds_needed} at {row.rate:g}" for row in across.undecided
                   if row.decision.seeds_needed]
         return (f"{across.robustness} at {_rates([row.rate for row in across.undecided])}"
-                + (f" (paired seeds that would decide it: {', '.join(needed)})" if needed else ""))
+                + (f" (paired seeds in all that would decide it: {', '.join(needed)})" if needed
+                   else ""))
     return f"{across.robustness} (median held-out accuracy under {LEARNS:g} at every rate)"
 
 

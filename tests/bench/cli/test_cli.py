@@ -102,6 +102,7 @@ def test_list_shows_questions_and_variants():
     (["run", "echo-lag", "--engine", "fast"], "invalid choice"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
+    (["compare"], "the following arguments are required: A, B\n"),  # NAME is optional
 ])
 def test_bad_input_is_one_line_and_status_2(args, message):
     done = bench(*args)

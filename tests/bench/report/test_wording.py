@@ -35,8 +35,8 @@ def decision(verdict, difference, equivalence=None, n=10, seeds_needed=None):
     (decision(Verdict.EQUIVALENT, (0.0, -0.001, 0.001)), "equivalent",
      "a is equivalent to b within ±0.002 (+0.0000 [-0.0010, +0.0010], n = 10)"),
     (decision(Verdict.UNDECIDED, (0.001, -0.003, 0.005), seeds_needed=40), "undecided",
-     "a vs b is undecided (+0.0010 [-0.0030, +0.0050], n = 10); about 40 paired seeds would "
-     "decide it at the observed spread"),
+     "a vs b is undecided (+0.0010 [-0.0030, +0.0050], n = 10); about 40 paired seeds in all (30 "
+     "more) would decide it at the observed spread"),
     (decision(Verdict.UNDECIDED, (0.001, -0.003, 0.005)), "undecided",
      "a vs b is undecided (+0.0010 [-0.0030, +0.0050], n = 10); more than 10,000 paired seeds "
      "would be needed"),
