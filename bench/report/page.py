@@ -59,8 +59,10 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
               "budget, with its 95% (Greenwood) interval (- where fewer than half the seeds reach "
               "it); *never* counts those seeds. ms/epoch excludes compilation. Held-out noise: "
               "the binomial variance of a seed's accuracy on its held-out values, p(1 - p) over "
-              "their number, as a share of the variance between seeds (near 1, the spread "
-              "between seeds is mostly held-out noise; - where the seeds do not differ).", ""]
+              "their number, over the variance between seeds: near 1 or above, the seeds differ "
+              "no more than held-out noise alone would make them (above 1 only by chance in the "
+              "spread of a few seeds); well below 1, they differ by more; - where the seeds do "
+              "not differ.", ""]
     if decided.across:
         lines += contrasts_section(decided, meta)
     lines += rates_section(name, runs, meta, decided, out)

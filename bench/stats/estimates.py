@@ -90,9 +90,10 @@ def median_epochs(epochs, budget) -> Estimate:
 
 
 def noise_share(accuracies, values: int) -> float:
-    """The part of the variance between seeds that held-out noise alone explains: the mean
-    binomial variance of a seed's accuracy on `values` held-out values, p(1 - p) / values, over
-    the variance of the accuracies between seeds (NaN where that is 0 or undefined)."""
+    """How much of the variance between seeds held-out noise alone explains: the mean binomial
+    variance of a seed's accuracy on `values` held-out values, p(1 - p) / values, over the
+    variance of the accuracies between seeds (a ratio: above 1 where the seeds differ less than
+    noise would make them; NaN where they do not differ)."""
     p = _finite(accuracies)
     spread = p.var(ddof=1) if p.size > 1 else 0.0
     return float(np.mean(p * (1 - p)) / values / spread) if spread > 0 else float("nan")
