@@ -161,7 +161,18 @@ def command_speed(args, registry: Registry) -> int:
 
 
 def command_list(args, registry: Registry) -> int:
-    for experiment in select(registry, args.names or ["all"]):
+    """Without names, one line per experiment (a screen); with names (or `all`), each in full:
+    its question, notes, rates and every variant's settings."""
+    if not args.names:
+        width = max(len(name) for name in registry)
+        for experiment in registry.values():
+            rates = f" x {len(experiment.rates)} rates" if experiment.rates else ""
+            print(f"{experiment.name:<{width}}  {len(experiment.variants):>3} variants{rates:<10}  "
+                  f"{experiment.question}")
+        print("\n`bench list NAME` shows one in full (its variants' settings); `bench list all`, "
+              "every one.")
+        return 0
+    for experiment in select(registry, args.names):
         print(f"{experiment.name}\n  question: {experiment.question}")
         if experiment.claim:
             print(f"  tutorial: {experiment.claim}")

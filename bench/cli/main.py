@@ -28,9 +28,11 @@ def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="bench", description="echo-bench: recurrent networks on the echo problem",
                   allow_abbrev=False)
     commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    listing = commands.add_parser("list", help="each experiment with its question, variants and "
-                                               "defaults", allow_abbrev=False)
-    listing.add_argument("names", nargs="*", metavar="NAME", help="only these experiments")
+    listing = commands.add_parser("list", help="the experiments, a line each; with names (or "
+                                               "all), each in full", allow_abbrev=False)
+    listing.add_argument("names", nargs="*", metavar="NAME",
+                         help="show these experiments in full: question, rates, every variant's "
+                              "settings (all: every one)")
     run = commands.add_parser("run", help="run experiments over many seeds", allow_abbrev=False)
     _run_options(run)
     _speed_options(commands.add_parser("speed", help="time the tutorial's loop and both engines "

@@ -85,9 +85,13 @@ def test_vectorized_engine_needs_jax():
     assert done.returncode == 2 and "needs the JAX backend" in done.stderr
 
 
-def test_list_shows_questions_and_variants():
+def test_list_shows_a_line_per_experiment_and_with_names_each_in_full():
     done = bench("list")
     assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["echo-current", "1", "variants"] and "(baseline)" not in done.stdout
+    assert any(line.startswith("masking") and "4 variants x 4 rates" in line for line in lines)
+    done = bench("list", "all")
     for name in ("echo-current", "beginners-mistake", "echo-lag", "question:", "(baseline)"):
         assert name in done.stdout
 
