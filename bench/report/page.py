@@ -49,7 +49,7 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
     lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decided)],
               *([f"- Tuned (cross-fitted over the rates): {tuned_summary(decided)} (see *Learning "
                  "rates*)."] if decided.tuned is not None else []),
-              *([""] + [f"**Where this holds.** {q}." for q in qualified] if qualified else []),
+              *([""] + [f"**Where this holds.** {q}" for q in qualified] if qualified else []),
               "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
               timing_note(runs, meta), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "

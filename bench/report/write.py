@@ -3,7 +3,7 @@ experiment (`bench.report.page`) and the index (`bench.report.index`), each expe
 
 from pathlib import Path
 
-from bench.report.answers import answers, decided
+from bench.report.answers import decided
 from bench.report.index import index
 from bench.report.page import experiment_report
 from bench.store.directory import ExperimentStore, Results, StoreError
@@ -51,7 +51,7 @@ def write_reports(results: Path, out: Path, registry: Registry, names: list[str]
             progress(f"[{number}/{len(chosen)}] {name}")
         (out / f"{name}.md").write_text(experiment_report(
             name, loaded[name], out, judged[name], registry,
-            qualifications(registry.get(name), loaded, judged, registry)))
+            qualifications(registry.get(name), loaded)))
     (out / "README.md").write_text(index(loaded, judged, results, registry))
     return chosen, problems
 
@@ -87,14 +87,10 @@ def _load(directory: Path) -> Results | None:
     return loaded
 
 
-def qualifications(experiment: Experiment | None, loaded: dict[str, Results], decided: dict,
-                   registry: Registry) -> list[str]:
-    """The answers of the experiments that qualify `experiment`'s (its `qualified_by`, those
-    with results), a line each with a link to its page."""
-    lines = []
-    for other in experiment.qualified_by if experiment else ():
-        if other in loaded:
-            runs, meta = loaded[other].runs, loaded[other].meta
-            sentences = answers(runs, meta, registry.get(other), decided[other])
-            lines.append(f"[{other}]({other}.md) ({meta['question']}): {'; '.join(sentences)}")
-    return lines
+def qualifications(experiment: Experiment | None, loaded: dict[str, Results]) -> list[str]:
+    """The experiments that qualify `experiment`'s answer (its `qualified_by`, those with
+    results), a line each: a link to its page and the question it asks, not its answers (read
+    them there)."""
+    return [f"[{other}]({other}.md) tests where this answer holds: "
+            f"{loaded[other].meta['question']}"
+            for other in (experiment.qualified_by if experiment else ()) if other in loaded]
