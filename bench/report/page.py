@@ -36,21 +36,21 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
     experiment = registry.get(name)
     analysis = analysis_of(experiment.analysis) if experiment else None
     alpha, decisions = decided.alpha, decided.decisions
-    lines = _heading(name, meta, runs["seed"].nunique())
+    lines = _heading(name, meta)
+    lines += ["## Answer", ""]
     if alpha != ALPHA:
         lines += [seeding_sentence(meta["seeding"], alpha, decisions), ""]
-    lines += ["| variant | settings | Adam's learning rate |", "|---|---|---|"]
-    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
-              f"{meta['descriptions'].get(v, 'settings not recorded')} | "
-              f"{_learning_rate(meta, v)} |" for v in order]
-    for variant, note in meta.get("cell_notes", {}).items():
-        lines += ["", f"**About the cell.** {variant}: {note}."] if variant in order else []
-    lines += ["", "## Answer", ""]
     lines += [*[f"- {a}." for a in answers(runs, meta, experiment, decided)],
               *([f"- Tuned (cross-fitted over the rates): {tuned_summary(decided)} (see *Learning "
                  "rates*)."] if decided.tuned is not None else []),
-              *([""] + [f"**Where this holds.** {q}" for q in qualified] if qualified else []),
-              "", "## Results", "", *summary_table(runs, order, meta["settings"]), "",
+              *([""] + [f"**Where this holds.** {q}" for q in qualified] if qualified else [])]
+    for variant, note in meta.get("cell_notes", {}).items():
+        lines += ["", f"**About the cell.** {variant}: {note}."] if variant in order else []
+    analysed = protocol_runs(runs)
+    lines += ["", "## Figures", ""] + draw(name, runs, curves, order, out,
+                                           chance_accuracy(meta, baseline), analysis, decisions,
+                                           analysed)
+    lines += ["## Results", "", *summary_table(runs, order, meta["settings"]), "",
               timing_note(runs, meta), "",
               "Held-out accuracy: mean over seeds with its 95% t interval (no interval for one "
               "seed). IQM: mean of the middle half of the seeds. Epochs to 99%: first epoch whose "
@@ -66,7 +66,6 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
     if decided.across:
         lines += contrasts_section(decided, meta)
     lines += rates_section(name, runs, meta, decided, out)
-    analysed = protocol_runs(runs)
     if analysis:
         section, rates = analysis.section(analysed), at_each_rate(runs)
         own = sorted(set(analysed["learning_rate"]))
@@ -77,22 +76,29 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
             section = analysis.section(at)
             lines += [f"{section[0]} at Adam {rate:g}", *section[1:],
                       *analysis.draw(at, out / name / f"at-{rate:g}", f"{name}/at-{rate:g}")]
-    lines += ["## Figures", ""] + draw(name, runs, curves, order, out, chance_accuracy(meta, baseline),
-                                       analysis, decisions, analysed)
+    lines += ["## Settings and provenance", "", _made_by(meta, runs["seed"].nunique()), "",
+              "| variant | settings | Adam's learning rate |", "|---|---|---|"]
+    lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
+              f"{meta['descriptions'].get(v, 'settings not recorded')} | "
+              f"{_learning_rate(meta, v)} |" for v in order]
     return "\n".join(lines) + "\n"
 
 
-def _heading(name: str, meta: dict, seeds: int) -> list[str]:
-    """The question, the tutorial's claim and notes, and the commands that made the runs."""
+def _heading(name: str, meta: dict) -> list[str]:
+    """The question, the tutorial's claim and notes."""
     lines = [f"# {name}", "", f"**Question.** {meta['question']}", ""]
     if meta.get("claim"):
         lines += [f"**The tutorial.** {meta['claim']}", ""]
     if meta.get("notes"):
         lines += [f"**Notes.** {meta['notes']}", ""]
+    return lines
+
+
+def _made_by(meta: dict, seeds: int) -> str:
+    """The commands that made the runs."""
     made = [f"`{i['command']}` ({i['runs']} runs, commit {i.get('git_commit') or 'unknown'})"
             for i in meta.get("invocations", []) if i["runs"]] or [f"`{meta['command']}`"]
-    return lines + [f"**Made by** {'; then '.join(made)}: {seeds} seeds, Keras backend "
-                    f"{meta['keras_backend']}.", ""]
+    return f"**Made by** {'; then '.join(made)}: {seeds} seeds, Keras backend {meta['keras_backend']}."
 
 
 def _learning_rate(meta: dict, variant: str) -> str:
