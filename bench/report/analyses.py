@@ -42,6 +42,10 @@ class Analysis:
     def answer(self, runs: pd.DataFrame) -> str:
         raise NotImplementedError
 
+    def headline(self, runs: pd.DataFrame) -> str:
+        """The answer's gist in a few words, for the index."""
+        raise NotImplementedError
+
     def subsection(self, runs: pd.DataFrame) -> list[str]:
         """The section as part of another page's (a scorecard's for one architecture): its
         heading a level down."""
@@ -106,6 +110,12 @@ class LagGridAnalysis(Analysis):
                 + "; ".join(parts)
                 + f". Mean held-out accuracy at {max(_sizes(runs))} units, by lag: {means}")
 
+    def headline(self, runs):
+        largest = max(_sizes(runs))
+        return (f"{_layer(runs)} of {largest} units learns "
+                f"{_lags(_learned_lags(runs[runs['units'] == largest]))} of lags "
+                f"{min(runs['lag'])}-{max(runs['lag'])} at {protocol(runs)}")
+
     def draw(self, runs, folder, name):
         figures.lag_heatmap(runs, folder / "heatmap.png", _layer(runs))
         return [f"![mean held-out accuracy by lag and units]({name}/heatmap.png)", ""]
@@ -154,6 +164,14 @@ class UnitsNeededAnalysis(Analysis):
                 f"one-sided 95% lower bound, which needs {seeds_to_show(enough.share)} of "
                 f"{seeds_to_show(enough.share)} seeds to reach {enough.share:.0%}): "
                 + "; ".join(by_cell))
+
+    def headline(self, runs):
+        largest = int(runs["units"].max())
+        table = self._table(runs)
+        lags = f"{table['lag'].min()}-{table['lag'].max()}"
+        return (f"units needed at lags {lags}: " + "; ".join(
+            f"{cell} " + ", ".join(_units(u, largest) for u in group["units_needed"])
+            for cell, group in table.groupby("cell", sort=False)) + f" (at {protocol(runs)})")
 
     def draw(self, runs, folder, name):
         enough = self.declared
@@ -219,6 +237,10 @@ class LagProfileAnalysis(Analysis):
             parts.append(f"{epochs} epochs: learned {_lags(_learned_lags(group))} ({by_lag})")
         return f"at {protocol(runs)}: mean held-out accuracy (95% CI) by lag; " + "; ".join(parts)
 
+    def headline(self, runs):
+        return "; ".join(f"learned {_lags(_learned_lags(group))} in {epochs} epochs"
+                         for epochs, group in runs.groupby("epochs"))
+
     def draw(self, runs, folder, name):
         figures.lag_profile(runs, folder / "lag-profile.png")
         return [f"![held-out accuracy against lag (the lags run), a line per number of epochs, "
@@ -259,16 +281,23 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
         return lines + [""]
 
     def answer(self, runs):
+        return (f"at {protocol(runs)}, sizes up to {int(runs['units'].max())} units: "
+                + self._held(runs) + f" (units with which {self.declared.share:.0%} of seeds "
+                f"are shown to reach {self.declared.learned:.0%})")
+
+    def headline(self, runs):
+        return f"{self._held(runs)}, with up to {int(runs['units'].max())} units"
+
+    def _held(self, runs) -> str:
+        """Per cell, the most values it was shown to hold, and with how many units."""
         largest = int(runs["units"].max())
         parts = []
         for cell, group in self._table(runs).groupby("cell", sort=False):
             held = group[np.isfinite(group["units_needed"])]
-            most = (f"holds up to k = {held['lag'].max()} ({_units(held['units_needed'].iloc[-1], largest)} "
-                    "units)") if len(held) else "holds no k tried"
-            parts.append(f"{cell} {most}")
-        return (f"at {protocol(runs)}, sizes up to {largest} units: " + "; ".join(parts)
-                + f" (units with which {self.declared.share:.0%} of seeds are shown to reach "
-                f"{self.declared.learned:.0%})")
+            parts.append(f"{cell} holds up to k = {held['lag'].max()} "
+                         f"({_units(held['units_needed'].iloc[-1], largest)} units)" if len(held)
+                         else f"{cell} holds no k tried")
+        return "; ".join(parts)
 
     def draw(self, runs, folder, name):
         table = self._table(runs)

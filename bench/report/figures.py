@@ -94,6 +94,28 @@ def contrasts(decisions, path: Path | None) -> plt.Figure:
     return _save(figure, path)
 
 
+def findings(found: list, path: Path | None) -> plt.Figure:
+    """Every experiment's contrasts at its protocol's rate in one forest plot, (experiment,
+    decision) pairs: the mean per-seed difference with its interval, coloured by decision (each
+    page's own figure shades its band of equivalence, too narrow to see at this scale)."""
+    figure, axis = plt.subplots(figsize=(8, 0.26 * len(found) + 1.6))
+    rows = np.arange(len(found))[::-1]
+    for row, (_, decision) in zip(rows, found):
+        d = decision.difference
+        if np.isfinite(d.low):
+            axis.plot([d.low, d.high], [row, row], color="black", linewidth=1.2)
+        axis.plot(d.value, row, "o", markersize=4, color=VERDICT_COLOURS[decision.verdict])
+    axis.axvline(0, color="grey", linewidth=0.8)
+    axis.set_yticks(rows, [f"{name}: {d.variant} vs {d.reference}" for name, d in found], fontsize=7)
+    axis.set_ylim(-0.8, len(found) - 0.2)
+    axis.set_xlabel("difference in held-out accuracy (variant minus reference), per seed")
+    handles = [matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=colour,
+                                       label=str(verdict))
+               for verdict, colour in VERDICT_COLOURS.items()]
+    axis.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return _save(figure, path)
+
+
 VERDICT_COLOURS = {Verdict.BETTER: "tab:blue", Verdict.WORSE: "tab:red",
                    Verdict.EQUIVALENT: "tab:green", Verdict.UNDECIDED: "tab:grey"}
 

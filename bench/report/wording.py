@@ -123,3 +123,8 @@ def share_text(share: Estimate) -> str:
 
 def _rates(rates) -> str:
     return ", ".join(f"{r:g}" for r in rates)
+
+
+# A contrast's robustness to the rate in a word or two, for the index's one line per question.
+ROBUSTNESS_SHORT = {Robustness.HOLDS: "hold", Robustness.DEPENDS: "depend on the rate",
+                    Robustness.OPEN: "open", Robustness.NEITHER: "where neither learns"}

@@ -43,8 +43,15 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
     assert (first / "masking" / "curves.png").stat().st_size > 10_000
     assert (first / "masking" / "scores.png").exists()
     index = (first / "README.md").read_text()
-    assert "[echo-lag](echo-lag.md)" in index and "[masking](masking.md)" in index
-    assert "across the rates: " in index and "Tuned (cross-fitted over the rates): " in index
+    assert index.index("## Answers") < index.index("## The tutorial's claims") < index.index(
+        "## How the results were made")  # answers first, provenance last
+    lines = index.splitlines()
+    masking_line = next(line for line in lines if line.startswith("- [masking](masking.md): "))
+    assert "**3 contrasts: " in masking_line and "; across the rates " in masking_line
+    echo_lag = next(line for line in lines if line.startswith("- [echo-lag](echo-lag.md): "))
+    assert "**the tutorial's 100% " in echo_lag and " (measured " in echo_lag
+    assert "(findings.png)" in index and (first / "findings.png").read_bytes() == (
+        second / "findings.png").read_bytes()
     assert "--seeds 3 --epochs 25" in index and "minutes wall time" in index
 
 
