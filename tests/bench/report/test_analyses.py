@@ -90,9 +90,11 @@ def test_a_delay_line_gives_units_and_parameters_needed_per_cell_beside_the_bits
     analysis = DelayLineAnalysis(DelayLine(learned=0.99, share=0.5))
     section = analysis.section(runs)
     lstm = 4 * (8 * 108 + 8) + 900
-    assert f"| LSTM | 2 | 8 [8, 8] | {lstm} | 13.3 | {2 * 6.6439 / lstm:.3f} | 5 of 5 at 8 units |" \
+    assert f"| LSTM | 2 | 8 [8, 8] | {lstm} | 13.3 | {2 * 6.6439 / lstm:.2g} | 5 of 5 at 8 units |" \
         in section
     assert "| GRU | 2 | > 32 [> 32, > 32] | > " in "\n".join(section)
+    assert f"LSTM held k = 2 with 8 units (4 per value) and {2 * 6.6439 / lstm:.2g} bits per " \
+        "parameter; GRU held k = 1" in section[-2]
     answer = analysis.answer(runs)
     assert "LSTM holds up to k = 2 (8 units); GRU holds up to k = 1 (8 units)" in answer
     assert answer.startswith("at stateless recurrent layer, pieces of 25 fed whole, 3000 epochs, "
