@@ -222,15 +222,19 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
     figures (and the learning curves it facets) from the runs it reads, `analysed` (all)."""
     folder = out / name
     analysed = runs if analysed is None else analysed
+    own = [v for v in order if v in set(analysed["variant"])]  # each at its own rate
+    curves = curves[curves["variant"].isin(own)]
     facet = analysis.facet if analysis else None
     if facet:
         curves = curves.merge(analysed[["variant", "seed", *facet]], on=["variant", "seed"])
-    figures.learning_curves(curves, folder / "curves.png", order, facet=facet)
-    figures.seed_scores(runs, folder / "scores.png", order, chance=chance)
-    lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over seeds]"
-             f"({name}/curves.png)", "",
-             f"![held-out accuracy of every seed on a 0-1 scale, a seed's variants joined, chance "
-             f"dashed]({name}/scores.png)", ""]
+    figures.learning_curves(curves, folder / "curves.png", own, facet=facet)
+    figures.seed_scores(runs[runs["variant"].isin(own)], folder / "scores.png", own, chance=chance)
+    at = " at each variant's own learning rate" if len(own) < len(order) else ""
+    lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over "
+             f"seeds{at}]({name}/curves.png)", "",
+             f"![held-out accuracy of every seed{at} on a 0-1 scale, "
+             + ("a seed's variants joined, " if 1 < len(own) <= figures.PAIRED_LINES else "")
+             + f"chance dashed]({name}/scores.png)", ""]
     if decisions:
         figures.contrasts(decisions, folder / "contrasts.png")
         lines += [f"![each contrast's mean per-seed difference with its interval, the band of "
