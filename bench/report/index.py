@@ -88,8 +88,7 @@ def headline(stored: Results, answer, experiment) -> str | None:
     runs, meta = stored.runs, stored.meta
     if experiment is not None and experiment.claimed_accuracy is not None:
         verdict = claim_verdict(runs, meta, experiment, answer.alpha)
-        return (f"the tutorial's {experiment.claimed_accuracy:.0%} "
-                f"{claim_sentence(verdict).split(':')[0]} (measured {verdict.measured.value:.4f})")
+        return f"measured {verdict.measured.value:.4f}; the tutorial's claim {claim_sentence(verdict)}"
     parts = []
     if answer.decisions:
         parts.append(contrasts_gist(answer))
