@@ -1,5 +1,4 @@
-"""Beyond the tutorial: the smallest layer of each cell that learns each lag (the LSTM's variants
-unprefixed, as first run; GRU's and SimpleRNN's named by their cell)."""
+"""Beyond the tutorial: the smallest layer that learns each lag."""
 
 from echo.experiment import RATES, Experiment, UnitsNeeded
 from echo.setup import Setup
@@ -18,14 +17,10 @@ def windowed(lag: int, units: int) -> Setup:
 
 
 
-CELLS = {"gru": "gru", "simplernn": "simple_rnn"}  # beside the LSTM: variant word, Keras's layer
-
-
 EXPERIMENT = Experiment(
     name="capacity",
-    question=(f"What is the fewest units of each cell (LSTM, GRU, SimpleRNN) with which at least "
-              f"{ENOUGH.share:.0%} of seeds reach {ENOUGH.learned:.0%} held-out accuracy within "
-              "2000 epochs, for each lag?"),
+    question=(f"What is the fewest LSTM units with which at least {ENOUGH.share:.0%} of seeds "
+              f"reach {ENOUGH.learned:.0%} held-out accuracy within 2000 epochs, for each lag?"),
     notes=("The window is lag + 1 (the target is its oldest step) and each sequence has "
            f"{ROWS} rows, so every lag gets echo-lag's 4 updates per sequence. The layer is "
            "stateless: each sample holds its context, and a stateful layer learns none of lags "
@@ -35,7 +30,5 @@ EXPERIMENT = Experiment(
     qualified_by=("state-window",),
     # A grid, so a coarser rate grid: from the protocol's up (might a larger step need fewer units?).
     rates=RATES[1:],
-    variants={**{f"lag{lag}-units{units}": windowed(lag, units) for lag in LAGS for units in UNITS},
-              **{f"{cell}-lag{lag}-units{units}": windowed(lag, units).replace(cell=layer)
-                 for cell, layer in CELLS.items() for lag in LAGS for units in UNITS}},
+    variants={f"lag{lag}-units{units}": windowed(lag, units) for lag in LAGS for units in UNITS},
 )

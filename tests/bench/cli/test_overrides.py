@@ -86,8 +86,9 @@ def test_the_learning_rate_is_a_setting_that_reaches_adam_and_leaves_stored_hash
 
 def test_variants_an_override_makes_alike_run_once_unless_a_contrast_names_them():
     declared = discover()
-    capacity = declared["capacity"].with_overrides(override_grid(["cell=mod:Cell"]))
-    assert len(capacity.variants) == 45 and "lag1-units1[cell=mod:Cell]" in capacity.variants
-    assert "gru-lag1-units1[cell=mod:Cell]" not in capacity.variants
+    delay = declared["delay-line"].with_overrides(override_grid(["cell=mod:Cell"]))
+    assert len(declared["delay-line"].variants) == 72 and len(delay.variants) == 24
+    assert "lstm-lag1-units8[cell=mod:Cell]" in delay.variants  # the first of those made alike
+    assert "gru-lag1-units8[cell=mod:Cell]" not in delay.variants
     cells = declared["cell-type"].with_overrides(override_grid(["cell=mod:Cell"]))
     assert len(cells.variants) == 9  # every one named by a contrast
