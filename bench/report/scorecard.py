@@ -171,16 +171,29 @@ def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[
              "held-out accuracy | this cell vs the declared |", "|---|---|---|---|---|"]
     for variant, group in mine.groupby("variant", sort=False):
         base = variant[:-len(suffix)]
-        declared = theirs[theirs["variant"] == base]
-        declared = declared[(declared[SAME_SETTINGS] == group[SAME_SETTINGS].iloc[0]).all(axis=1)]
+        stored = theirs[theirs["variant"] == base]
+        declared = stored[(stored[SAME_SETTINGS] == group[SAME_SETTINGS].iloc[0]).all(axis=1)]
         if len(declared):
             decision = decide(pd.concat([group, declared]), [Contrast(variant, base)])[0]
             theirs_text = _skill(declared)[0]
             verdict = f"{decision_label(decision)} (n = {decision.n})"
+        elif len(stored):
+            theirs_text, verdict = "-", f"no reference runs of these settings ({_differ(group, stored)})"
         else:
-            theirs_text, verdict = "-", "no reference runs of these settings"
+            theirs_text, verdict = "-", "no reference runs of this variant"
         lines.append(f"| {base} | {' | '.join(_skill(group))} | {theirs_text} | {verdict} |")
     return lines + [""]
+
+
+def _differ(mine: pd.DataFrame, stored: pd.DataFrame) -> str:
+    """How the reference's runs of a variant differ from the architecture's, in their settings
+    but the cell ('epochs 2000 there, 100 here'), and the flag that makes matching ones."""
+    here, there = mine[SAME_SETTINGS].iloc[0], stored[SAME_SETTINGS].iloc[0]
+    differ = [c for c in SAME_SETTINGS if here[c] != there[c]]
+    said = ", ".join(f"{c} {there[c]} there, {here[c]} here" for c in differ)
+    hint = (f"; rerun the reference with --epochs {here['epochs']} to pair them"
+            if differ == ["epochs"] else "")
+    return said + hint
 
 
 def _side_by_side(reference: Path) -> list[str]:

@@ -123,6 +123,19 @@ def test_abandon_touches_nothing_outside_the_results_folder(tmp_path, name, caps
     assert sorted(p.name for p in outside.iterdir()) == [".tmp-abcd1234"]
 
 
+def test_a_scorecard_says_how_its_reference_differs_and_how_to_pair_them(tmp_path, fake_workers,
+                                                                          capsys):
+    fake_workers()
+    base = ["run", "echo-lag", "--seeds", "2", "--quiet"]
+    assert main([*base, "--results", str(tmp_path / "lstm")]) == 0
+    assert main([*base, "--epochs", "6", "--set", "cell=gru", "--results", str(tmp_path / "gru")]) == 0
+    capsys.readouterr()
+    assert main(["scorecard", "gru", "--results", str(tmp_path / "gru"), "--reference",
+                 str(tmp_path / "lstm")]) == 0
+    assert ("no reference runs of these settings (epochs 2000 there, 6 here; rerun the reference "
+            "with --epochs 6 to pair them)") in capsys.readouterr().out
+
+
 def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, tmp_path):
     import os
     import sys
