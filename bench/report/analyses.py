@@ -96,7 +96,8 @@ class LagGridAnalysis(Analysis):
             cells = [_cell(group.loc[group["units"] == units, "eval_accuracy"])
                      for units in _sizes(runs)]
             lines.append(f"| {lag} | " + " | ".join(cells) + " |")
-        return lines + [""]
+        return lines + [""] + [*_out_of_order(runs)]
+
 
     def answer(self, runs):
         parts = []
@@ -343,6 +344,31 @@ def _count(runs, units: int) -> int:
     """The trainable parameters of the model of these runs' settings at `units`."""
     row = runs[runs["units"] == units].iloc[0]
     return trainable_parameters(Setup(**row_settings(row)))
+
+
+OUT_OF_ORDER = 0.05  # a longer lag scoring this much above shorter ones is flagged
+
+
+def _out_of_order(runs: pd.DataFrame) -> list[str]:
+    """A paragraph where, at the largest size, a lag scores above shorter lags by more than
+    OUT_OF_ORDER (skill should fall with the lag), with what is different about that lag where
+    the runs say it: its target is the window's oldest step."""
+    largest = runs[runs["units"] == max(_sizes(runs))]
+    means = largest.groupby("lag")["eval_accuracy"].mean()
+    found = []
+    for lag, mean in means.items():
+        below = [int(shorter) for shorter, other in means.items()
+                 if shorter < lag and mean > other + OUT_OF_ORDER]
+        if below:
+            window = set(largest.loc[largest["lag"] == lag, "window"])
+            why = (f": at lag {lag} the target is the window's oldest step (window {lag + 1} = "
+                   "lag + 1), a different task from a target inside the window, which the "
+                   "state-window experiment sets apart" if window == {lag + 1} else
+                   "; the runs do not say why: read it with care")
+            found.append(f"**Out of order.** At {max(_sizes(runs))} units lag {lag} scores "
+                         f"{mean:.2f}, above lags {', '.join(map(str, below))} "
+                         f"({', '.join(f'{means[b]:.2f}' for b in below)}){why}.")
+    return [*found, ""] if found else []
 
 
 def _layer(runs) -> str:

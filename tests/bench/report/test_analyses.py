@@ -56,6 +56,21 @@ def test_a_lag_grid_learns_the_cells_whose_whole_interval_is_above_99_percent():
     assert section[6].startswith("| 1 | **0.999") and section[7].startswith("| 2 | 0.500")
 
 
+def test_a_longer_lag_scoring_above_shorter_ones_is_flagged_with_what_sets_it_apart():
+    scores = {1: 0.9, 2: 0.2, 3: 0.5}
+    runs = grid(near(lambda lag, units: scores[lag]), lags=(1, 2, 3), window=4)
+    section = LagGridAnalysis(LagGrid()).section(runs)
+    assert section[-2] == ("**Out of order.** At 50 units lag 3 scores 0.50, above lags 2 (0.20): "
+                           "at lag 3 the target is the window's oldest step (window 4 = lag + 1), "
+                           "a different task from a target inside the window, which the "
+                           "state-window experiment sets apart.")
+    wider = LagGridAnalysis(LagGrid()).section(grid(near(lambda lag, units: scores[lag]),
+                                                    lags=(1, 2, 3), window=9))
+    assert wider[-2].endswith("; the runs do not say why: read it with care.")
+    ordered = LagGridAnalysis(LagGrid()).section(grid(near(lambda lag, units: 1 / lag)))
+    assert not any(line.startswith("**Out of order.**") for line in ordered)
+
+
 def test_units_needed_is_the_fewest_units_with_enough_seeds_and_beyond_the_largest_shows():
     runs = grid(lambda lag, units, seed: 1.0 if lag == 1 or seed == 0 else 0.2)
     analysis = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.5))
