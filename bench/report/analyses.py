@@ -368,7 +368,7 @@ def _out_of_order(runs: pd.DataFrame) -> list[str]:
             found.append(f"**Out of order.** At {max(_sizes(runs))} units lag {lag} scores "
                          f"{mean:.2f}, above lags {', '.join(map(str, below))} "
                          f"({', '.join(f'{means[b]:.2f}' for b in below)}){why}.")
-    return [*found, ""] if found else []
+    return [line for paragraph in found for line in (paragraph, "")]  # a paragraph each
 
 
 def _layer(runs) -> str:
