@@ -73,9 +73,7 @@ def lag_sequence(sequences: np.ndarray, window: int = 5, lag: int = 1) -> Framed
     network, so they are left out of the loss and the score.
     """
     framed = lag_with_window(sequences, window, lag)
-    y = np.full_like(framed.X, MISSING)
-    y[..., lag:] = framed.X[..., :-lag]
-    return Framed(framed.X, y, framed.t)
+    return Framed(framed.X, _every_step(framed.X, lag), framed.t)
 
 
 def delay_line(sequences: np.ndarray, window: int = 50, lag: int = 1) -> Framed:
@@ -91,9 +89,15 @@ def delay_line(sequences: np.ndarray, window: int = 50, lag: int = 1) -> Framed:
     sequences = np.asarray(sequences)
     rows = sequences.shape[-1] // window
     X = sequences[..., :rows * window].reshape(*sequences.shape[:-1], rows, window)
+    return Framed(X.copy(), _every_step(X, lag), np.arange(1, rows + 1) * window - 1)
+
+
+def _every_step(X: np.ndarray, lag: int) -> np.ndarray:
+    """Targets at every step s of each row: X(s-lag), MISSING for the first `lag` steps (their
+    values lie before the row, never seen by it)."""
     y = np.full_like(X, MISSING)
     y[..., lag:] = X[..., :-lag]
-    return Framed(X.copy(), y, np.arange(1, rows + 1) * window - 1)
+    return y
 
 
 def last_values(sequences: np.ndarray, window: int = 5, count: int = 3) -> Framed:

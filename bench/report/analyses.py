@@ -96,8 +96,7 @@ class LagGridAnalysis(Analysis):
             cells = [_cell(group.loc[group["units"] == units, "eval_accuracy"])
                      for units in _sizes(runs)]
             lines.append(f"| {lag} | " + " | ".join(cells) + " |")
-        return lines + [""] + [*_out_of_order(runs)]
-
+        return [*lines, "", *_out_of_order(runs)]
 
     def answer(self, runs):
         parts = []
@@ -144,9 +143,7 @@ class UnitsNeededAnalysis(Analysis):
                  "| cell | lag | units needed (95% CI) | parameters there | seeds that learned "
                  "there | share shown (lower bound) |", "|---|---|---|---|---|---|"]
         for row in self._table(runs).itertuples():
-            lines.append(f"| {row.cell} | {row.lag} | {_units(row.units_needed, largest)} "
-                         f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
-                         f"{_units(row.parameters, row.parameters_largest)} | "
+            lines.append(f"| {row.cell} | {row.lag} | {_needed(row, largest)} | "
                          f"{row.seeds_learned} of {row.seeds} at {row.at_units} units | "
                          f">= {row.shown:.2f} |")
         return lines + [""]
@@ -274,9 +271,7 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
                  "parameter | seeds that learned there |", "|---|---|---|---|---|---|---|"]
         for row in self._table(runs).itertuples():
             per = row.bits / row.parameters if np.isfinite(row.parameters) else np.nan
-            lines.append(f"| {row.cell} | {row.lag} | {_units(row.units_needed, largest)} "
-                         f"[{_units(row.low, largest)}, {_units(row.high, largest)}] | "
-                         f"{_units(row.parameters, row.parameters_largest)} | {row.bits:.1f} | "
+            lines.append(f"| {row.cell} | {row.lag} | {_needed(row, largest)} | {row.bits:.1f} | "
                          f"{'-' if np.isnan(per) else f'{per:.2g}'} | "
                          f"{row.seeds_learned} of {row.seeds} at {row.at_units} units |")
         return lines + ["", self._against_theory(runs), ""]
@@ -284,20 +279,15 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
     def _against_theory(self, runs) -> str:
         """Where each cell sits against one value per unit and 5 bits per parameter, at the
         most values it was shown to hold."""
-        parts = []
-        for cell, group in self._table(runs).groupby("cell", sort=False):
-            held = group[np.isfinite(group["units_needed"])]
-            if len(held):
-                row = held.iloc[-1]
-                parts.append(f"{cell} held k = {row['lag']} with {row['units_needed']:.0f} units "
-                             f"({row['units_needed'] / row['lag']:.0f} per value) and "
-                             f"{row['bits'] / row['parameters']:.2g} bits per parameter")
+        parts = [f"{cell} held k = {row['lag']} with {row['units_needed']:.0f} units "
+                 f"({row['units_needed'] / row['lag']:.0f} per value) and "
+                 f"{row['bits'] / row['parameters']:.2g} bits per parameter"
+                 for cell, row in self._most_held(runs) if row is not None]
         return ("Against the theory: " + "; ".join(parts) + ". So these cells, trained this way, "
                 "sit far above both lines: more units per value than the one Collins et al. "
                 "measured, and far fewer bits per parameter than their 5 (they tuned every "
                 "hyperparameter to measure capacity; here the budget, the rate and the sizes "
                 "tried bound what is shown).") if parts else "No cell was shown to hold any k tried."
-
 
     def answer(self, runs):
         return (f"at {protocol(runs)}, sizes up to {int(runs['units'].max())} units: "
@@ -310,13 +300,17 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
     def _held(self, runs) -> str:
         """Per cell, the most values it was shown to hold, and with how many units."""
         largest = int(runs["units"].max())
-        parts = []
+        return "; ".join(f"{cell} holds up to k = {row['lag']} "
+                         f"({_units(row['units_needed'], largest)} units)" if row is not None
+                         else f"{cell} holds no k tried" for cell, row in self._most_held(runs))
+
+    def _most_held(self, runs) -> list:
+        """Per cell, its table's row at the largest k it was shown to hold (None: none)."""
+        found = []
         for cell, group in self._table(runs).groupby("cell", sort=False):
             held = group[np.isfinite(group["units_needed"])]
-            parts.append(f"{cell} holds up to k = {held['lag'].max()} "
-                         f"({_units(held['units_needed'].iloc[-1], largest)} units)" if len(held)
-                         else f"{cell} holds no k tried")
-        return "; ".join(parts)
+            found.append((cell, held.loc[held["lag"].idxmax()] if len(held) else None))
+        return found
 
     def draw(self, runs, folder, name):
         table = self._table(runs)
@@ -404,6 +398,12 @@ def _sizes(runs: pd.DataFrame) -> list[int]:
 
 def _units(value: float, largest: int) -> str:
     return f"> {largest}" if not np.isfinite(value) else f"{value:.0f}"
+
+
+def _needed(row, largest: int) -> str:
+    """A units-needed row's 'units needed [interval] | parameters there' cells."""
+    return (f"{_units(row.units_needed, largest)} [{_units(row.low, largest)}, "
+            f"{_units(row.high, largest)}] | {_units(row.parameters, row.parameters_largest)}")
 
 
 @functools.cache

@@ -139,15 +139,8 @@ def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int]) -> pl
     """Units needed against lag, a line per cell with its interval, on the sizes tried; a lag
     that no size learned is drawn above the largest."""
     above = 1.6 * max(sizes)
-    cells = list(dict.fromkeys(table["cell"]))
-    palette = dict(zip(cells, sns.color_palette("colorblind", len(cells))))
     figure, axis = plt.subplots(figsize=(5, 4))
-    for offset, cell in enumerate(cells):
-        shown = table[table["cell"] == cell].replace(np.inf, above)
-        x = shown["lag"] + 0.08 * (offset - (len(cells) - 1) / 2)  # cells side by side
-        axis.errorbar(x, shown["units_needed"],
-                      yerr=[shown["units_needed"] - shown["low"], shown["high"] - shown["units_needed"]],
-                      fmt="o-", capsize=4, color=palette[cell], label=cell)
+    cells = _per_cell(axis, table, ("units_needed", "low", "high"), above, spread=0.08, capsize=4)
     ticks = list(sizes)
     if np.isinf(table[["units_needed", "high"]].to_numpy()).any():
         axis.axhline(above, color="grey", linestyle=":", linewidth=1)
@@ -163,24 +156,33 @@ def units_needed(table: pd.DataFrame, path: Path | None, sizes: list[int]) -> pl
     return _save(figure, path)
 
 
+def _per_cell(axis, table: pd.DataFrame, columns: tuple[str, str, str], above: float,
+              spread: float, capsize: int) -> list[str]:
+    """A line per cell of `columns` (point, low, high) against lag with its interval, the cells
+    `spread` apart side by side, an infinite value drawn at `above`; the cells, in order."""
+    point, low, high = columns
+    cells = list(dict.fromkeys(table["cell"]))
+    palette = dict(zip(cells, sns.color_palette("colorblind", len(cells))))
+    for offset, cell in enumerate(cells):
+        rows = table[table["cell"] == cell].replace(np.inf, above)
+        x = rows["lag"] + spread * (offset - (len(cells) - 1) / 2)
+        axis.errorbar(x, rows[point], yerr=[rows[point] - rows[low], rows[high] - rows[point]],
+                      fmt="o-", capsize=capsize, color=palette[cell], label=cell)
+    return cells
+
+
 def delay_line(table: pd.DataFrame, path: Path | None, sizes: list[int], most: int) -> plt.Figure:
     """Units (left) and trainable parameters (right) needed against k, a line per cell with its
     95% interval, beside what holding k values takes: one value per unit, and k log2(n) bits
     at 5 bits per parameter (dotted). A k no size tried was shown to hold is drawn above the
     largest (`sizes` tried; `most`, the most parameters of any cell's largest model)."""
-    cells = list(dict.fromkeys(table["cell"]))
-    palette = dict(zip(cells, sns.color_palette("colorblind", len(cells))))
     lags = np.array(sorted(set(table["lag"])))
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     panels = ((axes[0], ("units_needed", "low", "high"), 1.6 * max(sizes), lags, "one value per unit"),
               (axes[1], ("parameters", "parameters_low", "parameters_high"), 1.6 * most,
                lags * table["bits"].iloc[0] / table["lag"].iloc[0] / 5, "5 bits per parameter"))
-    for axis, (point, low, high), above, bound, label in panels:
-        for offset, cell in enumerate(cells):
-            rows = table[table["cell"] == cell].replace(np.inf, above)
-            x = rows["lag"] + 0.12 * (offset - (len(cells) - 1) / 2)  # cells side by side
-            axis.errorbar(x, rows[point], yerr=[rows[point] - rows[low], rows[high] - rows[point]],
-                          fmt="o-", capsize=3, color=palette[cell], label=cell)
+    for axis, columns, above, bound, label in panels:
+        _per_cell(axis, table, columns, above, spread=0.12, capsize=3)
         axis.plot(lags, bound, ":", color="black", linewidth=1.2, label=label)
         axis.axhline(above, color="grey", linestyle="--", linewidth=0.8)
         axis.text(lags[0], above * 1.08, "none tried was enough", fontsize=8, color="grey")

@@ -222,7 +222,8 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
     figures (and the learning curves it facets) from the runs it reads, `analysed` (all)."""
     folder = out / name
     analysed = runs if analysed is None else analysed
-    own = [v for v in order if v in set(analysed["variant"])]  # each at its own rate
+    at_own_rate = set(analysed["variant"])
+    own = [v for v in order if v in at_own_rate]
     curves = curves[curves["variant"].isin(own)]
     facet = analysis.facet if analysis else None
     if facet:

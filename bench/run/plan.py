@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from bench.run.tasks import Task, make_tasks
-from bench.store.schema import grid_hash, grid_hashes, settings_hash
+from bench.store.schema import grid_conflict, grid_hash, grid_hashes, settings_hash
 from echo.experiment import declared_variant
 
 
@@ -85,20 +85,20 @@ def _check_grids(tasks: list[Task], stored: dict[str, Stored], wanted: set) -> N
     rate (say a rate run at other epochs): a grid compares rates, nothing else."""
     grids = {}
     for task in tasks:
-        grid = grid_hash(dataclasses.asdict(task.setup))
-        grids.setdefault((task.experiment, declared_variant(task.variant)), {})[grid] = task.variant
+        grids.setdefault(task.experiment, {})[task.variant] = grid_hash(dataclasses.asdict(task.setup))
     for experiment, s in stored.items():
         for variant, grid in s.grids.items():
             if (experiment, variant) not in wanted:  # stays as stored
-                grids.setdefault((experiment, declared_variant(variant)), {}).setdefault(grid, variant)
-    for (experiment, declared), found in grids.items():
-        if len(found) > 1:
-            first, other = list(found.values())[:2]
+                grids.setdefault(experiment, {})[variant] = grid
+    for experiment, found in grids.items():
+        conflict = grid_conflict(found)
+        if conflict:
+            first, other = conflict
             where = stored[experiment].directory if experiment in stored else experiment
             raise Refused(f"{where} would hold {first} and {other} made with other settings than "
                           f"the learning rate; a rate grid varies the rate alone: run all of "
-                          f"{declared}'s rates with these settings (leave out --rates) with "
-                          "--force, or use another --results directory")
+                          f"{declared_variant(first)}'s rates with these settings (leave out "
+                          "--rates) with --force, or use another --results directory")
 
 
 def planned(experiments, stores: dict, seeds: int, options, force: bool) -> Plan:

@@ -216,15 +216,22 @@ def grid_hashes(runs: pd.DataFrame) -> dict[str, str]:
     return {row["variant"]: grid_hash(row_settings(row)) for _, row in distinct.iterrows()}
 
 
+def grid_conflict(grids: dict[str, str]) -> tuple[str, str] | None:
+    """Of variants and their `grid_hash`, the first two of one rate grid (the same declared
+    variant at other learning rates) that differ in more than the rate; None where none do."""
+    seen = {}
+    for variant, grid in grids.items():
+        first = seen.setdefault(declared_variant(variant), (variant, grid))
+        if first[1] != grid:
+            return first[0], variant
+    return None
+
+
 def grid_problem(runs: pd.DataFrame) -> str | None:
     """The first variant whose runs at other learning rates (`v[learning_rate=r]`) differ from
     it in more than the rate, as 'A and B differ ...'; None when every rate grid is one setting."""
-    seen = {}
-    for variant, grid in grid_hashes(runs).items():
-        first = seen.setdefault(declared_variant(variant), (variant, grid))
-        if first[1] != grid:
-            return f"{first[0]} and {variant} differ in more than the learning rate"
-    return None
+    found = grid_conflict(grid_hashes(runs))
+    return f"{found[0]} and {found[1]} differ in more than the learning rate" if found else None
 
 
 @dataclass(frozen=True)
