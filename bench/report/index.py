@@ -91,19 +91,20 @@ def headline(stored: Results, answer, experiment) -> str | None:
         return f"measured {verdict.measured.value:.4f}; the tutorial's claim {claim_sentence(verdict)}"
     parts = []
     if answer.decisions:
-        parts.append(contrasts_gist(answer))
+        parts.append(contrasts_gist(answer, sorted(set(protocol_runs(runs)["learning_rate"]))))
     analysis = analysis_of(experiment.analysis) if experiment else None
     if analysis:
         parts.append(analysis.headline(protocol_runs(runs)))
     return "; ".join(parts) or None
 
 
-def contrasts_gist(answer) -> str:
-    """'N contrasts at Adam r: a better, b undecided ...; largest: V vs R +d; across the rates:
-    h hold, ...' for an experiment's decided contrasts."""
+def contrasts_gist(answer, rates: list[float]) -> str:
+    """'N contrasts at Adam r: a better, b undecided ... (largest: V vs R +d); across the rates
+    h hold, ...' for an experiment's contrasts decided at its protocol's `rates`."""
     own = answer.decisions
     counts = Counter(d.verdict for d in own)
-    text = (f"{len(own)} contrast{'s' if len(own) > 1 else ''}: "
+    text = (f"{len(own)} contrast{'s' if len(own) > 1 else ''} at Adam "
+            f"{', '.join(f'{r:g}' for r in rates)}: "
             + ", ".join(f"{counts[v]} {v}" for v in Verdict if counts[v]))
     decided_ones = [d for d in own if d.verdict in (Verdict.BETTER, Verdict.WORSE)]
     if decided_ones:

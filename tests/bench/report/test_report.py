@@ -47,7 +47,7 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
         "## How the results were made")  # answers first, provenance last
     lines = index.splitlines()
     masking_line = next(line for line in lines if line.startswith("- [masking](masking.md): "))
-    assert "**3 contrasts: " in masking_line and "; across the rates " in masking_line
+    assert "**3 contrasts at Adam 0.001: " in masking_line and "; across the rates " in masking_line
     echo_lag = next(line for line in lines if line.startswith("- [echo-lag](echo-lag.md): "))
     assert "**measured " in echo_lag and "; the tutorial's claim " in echo_lag
     assert "(findings.png)" in index and (first / "findings.png").read_bytes() == (
