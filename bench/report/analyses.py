@@ -144,7 +144,7 @@ class UnitsNeededAnalysis(Analysis):
                  "there | share shown (lower bound) |", "|---|---|---|---|---|---|"]
         for row in self._table(runs).itertuples():
             lines.append(f"| {row.cell} | {row.lag} | {_needed(row, largest)} | "
-                         f"{row.seeds_learned} of {row.seeds} at {row.at_units} units | "
+                         f"{_learned_at(row)} | "
                          f">= {row.shown:.2f} |")
         return lines + [""]
 
@@ -155,7 +155,7 @@ class UnitsNeededAnalysis(Analysis):
         by_cell = ["; ".join(("" if table["cell"].nunique() == 1 else f"{cell}: ") + ", ".join(
             f"lag {r.lag}: {_units(r.units_needed, largest)} "
             f"[{_units(r.low, largest)}, {_units(r.high, largest)}] "
-            f"({r.seeds_learned} of {r.seeds} at {r.at_units}, >= {r.shown:.2f})"
+            f"({_learned_at(r)}, >= {r.shown:.2f})"
             for r in group.itertuples()) for cell, group in table.groupby("cell", sort=False))]
         return (f"at {protocol(runs)}: units with which these seeds show that {enough.share:.0%} "
                 f"of seeds reach {enough.learned:.0%} (seeds that learned there; the share's exact "
@@ -273,7 +273,7 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
             per = row.bits / row.parameters if np.isfinite(row.parameters) else np.nan
             lines.append(f"| {row.cell} | {row.lag} | {_needed(row, largest)} | {row.bits:.1f} | "
                          f"{'-' if np.isnan(per) else f'{per:.2g}'} | "
-                         f"{row.seeds_learned} of {row.seeds} at {row.at_units} units |")
+                         f"{_learned_at(row)} |")
         return lines + ["", self._against_theory(runs), ""]
 
     def _against_theory(self, runs) -> str:
@@ -404,6 +404,13 @@ def _needed(row, largest: int) -> str:
     """A units-needed row's 'units needed [interval] | parameters there' cells."""
     return (f"{_units(row.units_needed, largest)} [{_units(row.low, largest)}, "
             f"{_units(row.high, largest)}] | {_units(row.parameters, row.parameters_largest)}")
+
+
+def _learned_at(row) -> str:
+    """Where most seeds of a units-needed row learned: 'n of N at u units', or none at any size."""
+    if row.seeds_learned == 0:
+        return f"none of {row.seeds} at any size"
+    return f"{row.seeds_learned} of {row.seeds} at {row.at_units} units"
 
 
 @functools.cache

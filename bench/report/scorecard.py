@@ -1,10 +1,12 @@
 """`bench scorecard CELL`: one recurrent architecture across the suite, on one page.
 
-The architecture's runs are the suite's variants derived with `--set cell=CELL` (any
-experiment run so). Each is set beside its declared variant in a reference results
-directory (the committed LSTM results by default), on the same seeds, so every comparison
-is paired; the experiment's own contrasts between the derived variants (masking, state, ...)
-are decided for the architecture alone; and the committed cell-type runs give LSTM, GRU and
+The architecture's runs are every run made with it: the suite's variants derived with
+`--set cell=CELL`, and the variants an experiment declares with that cell (cell-type's GRU).
+Each is set beside its reference in a reference results directory (the committed results by
+default), on the same seeds, so every comparison is paired: a derived variant's reference is
+the variant it was derived from, a declared one's the experiment's variant alike but for the
+cell, which is the LSTM. The experiment's own contrasts between them (masking, state, ...) are
+decided for the architecture alone; and the committed cell-type runs give LSTM, GRU and
 SimpleRNN side by side. Every number has its interval; every sentence is a decision.
 """
 
@@ -23,44 +25,53 @@ from experiments import Registry
 
 # A reference run pairs with the cell's only where these settings (all but the cell) agree.
 SAME_SETTINGS = [c for c in ("epochs", *SETTINGS_COLUMNS) if c != "cell"]
+LSTM = "lstm"  # the suite's default cell: a variant declared with another is set against it
 SIDE_BY_SIDE = "cell-type"  # the committed experiment that runs LSTM, GRU and SimpleRNN alike
 
 
 def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> list[str]:
     """The page's markdown lines for the architecture `cell` (`registry`, the experiments
     declared)."""
-    suffix = derived_name("", {"cell": cell})
     found = {}
     for name in stored_experiments(results):
         runs = ExperimentStore(results / name).load().runs
-        mine = runs[runs["variant"].str.endswith(suffix)]
+        mine = runs[runs["cell"] == cell]
         if len(mine):
-            found[name] = runs, mine  # all its runs (at every rate), and the cell's at its own
+            found[name] = runs, mine  # all its runs, and the cell's (at every rate)
     if not found:
-        raise StoreError(f"no runs with --set cell={cell} in {results}/; run experiments with "
+        raise StoreError(f"no runs of the cell {cell} in {results}/; run experiments with "
                          f"`bench run NAME --set cell={cell}` first")
     lines = [f"# Scorecard: {cell}", "",
-             f"Runs of `--set cell={cell}` in `{results}/`, each set beside its declared "
-             f"variant in `{reference}/` on the same seeds (paired). Held-out accuracy: mean "
-             "over seeds with its 95% t interval; epochs to 99%: Kaplan-Meier median with its "
-             "95% interval (- where fewer than half the seeds reach it). Unless a table says "
-             "*Tuned*, both run at the variant's declared learning rate (the tutorial's Adam "
-             "1e-3), tuned for neither.", ""]
+             f"Runs of the cell {cell} in `{results}/`, each set beside its reference in "
+             f"`{reference}/` on the same seeds (paired): for a variant derived with `--set "
+             f"cell={cell}`, the variant it was derived from; for one declared with this cell, "
+             "the experiment's variant alike but for the cell (the LSTM). Held-out accuracy: "
+             "mean over seeds with its 95% t interval; epochs to 99%: Kaplan-Meier median with "
+             "its 95% interval (- where fewer than half the seeds reach it). Unless a table "
+             "says *Tuned*, both run at the variant's declared learning rate, tuned for "
+             "neither.", ""]
     for name, (runs, mine) in found.items():
         experiment = registry.get(name)
         theirs = _reference_runs(reference, name)
+        pairs = {variant: _reference_of(variant, cell, experiment)
+                 for variant in dict.fromkeys(protocol_runs(mine)["variant"])}
         lines += [f"## {name}", ""]
         if experiment is not None:
             lines += [f"{experiment.question}", ""]
-        lines += _skill_table(mine, theirs, suffix)
+        analysis = analysis_of(experiment.analysis) if experiment is not None else None
+        if isinstance(analysis, UnitsNeededAnalysis):
+            lines += ["Per variant: see the experiment's page; here, the units needed beside "
+                      "the reference's cells.", ""]
+        else:
+            lines += _skill_table(protocol_runs(mine), theirs, pairs)
         if experiment is not None:
             lines += _not_run(experiment, cell, set(mine["variant"]))
-            lines += _tuned(experiment, cell, runs, theirs)
+            if not isinstance(analysis, UnitsNeededAnalysis):
+                lines += _tuned(experiment, cell, runs, theirs, pairs)
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {decision_sentence(d)}." for d in decide(mine, own)] + ([""] if own else [])
-            analysis = analysis_of(experiment.analysis)
             if analysis:
-                lines += analysis.subsection(_beside(mine, theirs, analysis))
+                lines += analysis.subsection(_beside(protocol_runs(mine), theirs, analysis))
     lines += _units_needed_hint(cell, found, registry)
     lines += _side_by_side(reference)
     return lines
@@ -72,7 +83,7 @@ def _beside(mine: pd.DataFrame, theirs: pd.DataFrame, analysis) -> pd.DataFrame:
     if not isinstance(analysis, UnitsNeededAnalysis) or not len(theirs):
         return mine
     same = protocol_runs(theirs)
-    same = same[same["epochs"].isin(set(mine["epochs"]))
+    same = same[(same["cell"] != mine["cell"].iloc[0]) & same["epochs"].isin(set(mine["epochs"]))
                 & same["learning_rate"].isin(set(mine["learning_rate"]))]
     return pd.concat([mine, same], ignore_index=True)
 
@@ -94,6 +105,19 @@ def _units_needed_hint(cell: str, found: dict, registry: Registry) -> list[str]:
     return lines
 
 
+def _reference_of(variant: str, cell: str, experiment) -> str | None:
+    """The variant a run of `cell` is paired with: the one it was derived from with `--set
+    cell=`, or the declared variant alike but for the cell (the LSTM, the suite's default);
+    None where there is none."""
+    suffix = derived_name("", {"cell": cell})
+    if suffix in variant:
+        return variant.replace(suffix, "")
+    if experiment is None or variant not in experiment.variants:
+        return None
+    alike = experiment.variants[variant].replace(cell=LSTM)
+    return next((name for name, setup in experiment.variants.items() if setup == alike), None)
+
+
 def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
     if not (reference / name / "runs.csv").exists():
         return pd.DataFrame(columns=RUN_COLUMNS)
@@ -110,47 +134,54 @@ def _not_run(experiment, cell: str, present: set) -> list[str]:
     layer = sequence_layer(cell)
     missing = []
     for variant, setup in experiment.variants.items():
-        if derived_name(variant, {"cell": cell}) not in present:
-            spec = setup.replace(cell=cell).model_spec()
-            why = layer.refuses(spec.stateful, spec.head)
-            if why:
-                missing.append(f"{variant} (the layer {why})")
-                continue
-            try:
-                check_builds(spec)
-            except CellError as error:
-                missing.append(f"{variant} ({error})")
-                continue
-            missing.append(f"{variant} (not run with this cell)")
+        if setup.cell == cell:
+            missing += [] if variant in present else [f"{variant} (not run)"]
+            continue
+        if derived_name(variant, {"cell": cell}) in present or any(
+                other.cell == cell and other.replace(cell=setup.cell) == setup
+                for other in experiment.variants.values()):
+            continue  # run, or the experiment declares this cell's own variant of it
+        spec = setup.replace(cell=cell).model_spec()
+        why = layer.refuses(spec.stateful, spec.head)
+        if why:
+            missing.append(f"{variant} (the layer {why})")
+            continue
+        try:
+            check_builds(spec)
+        except CellError as error:
+            missing.append(f"{variant} ({error})")
+            continue
+        missing.append(f"{variant} (not run with this cell)")
     return [f"Not here: {'; '.join(missing)}.", ""] if missing else []
 
 
-def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataFrame
-           ) -> list[str]:
-    """The cell and the declared cell each cross-fitted over the rates both ran (the same
-    folds of the same seeds), paired per variant: `mine_runs` and `theirs_runs` are the
-    experiment's runs in the results and the reference directories."""
+def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataFrame,
+           pairs: dict) -> list[str]:
+    """The cell and its reference each cross-fitted over the rates both ran (the same folds of
+    the same seeds), paired per variant: `mine_runs` and `theirs_runs` are the experiment's runs
+    in the results and the reference directories, `pairs` each of the cell's variants' reference."""
     if not experiment.rates:
         return []
     mine, theirs = by_rate(mine_runs), by_rate(theirs_runs)
     lines = []
-    for variant, setup in experiment.variants.items():
-        derived = derived_name(variant, {"cell": cell})
-        if (derived not in mine.columns.get_level_values(0)
-                or variant not in theirs.columns.get_level_values(0)):
+    for variant, reference in pairs.items():
+        if (reference is None or variant not in mine.columns.get_level_values(0)
+                or reference not in theirs.columns.get_level_values(0)):
             continue
-        rates = sorted(set(mine[derived].columns) & set(theirs[variant].columns))
+        rates = sorted(set(mine[variant].columns) & set(theirs[reference].columns))
         if len(rates) < 2:
             continue
-        delta = min([c.delta for c in experiment.contrasts if variant in (c.variant, c.reference)]
-                    or [DELTA])
-        a = cross_fit(mine[derived][rates], derived, setup.learning_rate, delta)
-        b = cross_fit(theirs[variant][rates], variant, setup.learning_rate, delta)
-        d = decide_tuned([(mine[derived][rates], theirs[variant][rates])],
-                         [Contrast(derived, variant, delta)], [setup.learning_rate], [delta])[0]
+        own = experiment.variants[reference].learning_rate
+        delta = min([c.delta for c in experiment.contrasts
+                     if reference in (c.variant, c.reference)] or [DELTA])
+        a = cross_fit(mine[variant][rates], variant, own, delta)
+        b = cross_fit(theirs[reference][rates], reference, own, delta)
+        d = decide_tuned([(mine[variant][rates], theirs[reference][rates])],
+                         [Contrast(variant, reference, delta)], [own], [delta])[0]
         skill = [estimate_text(accuracy_interval(f.scores), count=True) for f in (a, b)]
-        lines.append(f"| {variant} | {choices_text(a.choices)} | {skill[0]} | "
-                     f"{choices_text(b.choices)} | {skill[1]} | {decision_label(d)} (n = {d.n}) |")
+        lines.append(f"| {_label(variant, reference, cell)} | {choices_text(a.choices)} | "
+                     f"{skill[0]} | {choices_text(b.choices)} | {skill[1]} | "
+                     f"{decision_label(d)} (n = {d.n}) |")
     if not lines:
         return [f"Tuned: not yet; both need runs at every rate of {experiment.name} "
                 f"(`python -m bench run {experiment.name} --set cell={cell}` runs them), the "
@@ -159,29 +190,40 @@ def _tuned(experiment, cell: str, mine_runs: pd.DataFrame, theirs_runs: pd.DataF
             "Each cell's rate chosen per fold on the other folds' seeds and scored on the fold's "
             "(see a page's *Learning rates*), the same folds for both, then paired by seed and "
             "decided by a permutation test of the whole procedure.", "",
-            "| variant | this cell's rates (folds) | this cell: tuned held-out accuracy | declared "
-            "cell's rates (folds) | declared cell: tuned held-out accuracy | this cell vs the "
-            "declared, both tuned |", "|---|---|---|---|---|---|", *lines, ""]
+            "| variant | this cell's rates (folds) | this cell: tuned held-out accuracy | "
+            "reference's rates (folds) | reference: tuned held-out accuracy | this cell vs the "
+            "reference, both tuned |", "|---|---|---|---|---|---|", *lines, ""]
 
 
-def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, suffix: str) -> list[str]:
-    """Per derived variant: its accuracy and epochs to 99%, the declared variant's accuracy, and
+def _label(variant: str, reference: str, cell: str) -> str:
+    """A row's variant: the declared one a derived variant stands for, or a declared variant
+    of this cell with the one it is set against."""
+    return reference if derived_name("", {"cell": cell}) in variant else f"{variant} vs {reference}"
+
+
+def _skill_table(mine: pd.DataFrame, theirs: pd.DataFrame, pairs: dict) -> list[str]:
+    """Per variant of the cell: its accuracy and epochs to 99%, its reference's accuracy, and
     the paired decision between them."""
-    lines = ["| variant | this cell: held-out accuracy | epochs to 99% | declared cell: "
-             "held-out accuracy | this cell vs the declared |", "|---|---|---|---|---|"]
+    lines = ["| variant | this cell: held-out accuracy | epochs to 99% | reference: "
+             "held-out accuracy | this cell vs the reference |", "|---|---|---|---|---|"]
     for variant, group in mine.groupby("variant", sort=False):
-        base = variant[:-len(suffix)]
-        stored = theirs[theirs["variant"] == base]
-        declared = stored[(stored[SAME_SETTINGS] == group[SAME_SETTINGS].iloc[0]).all(axis=1)]
-        if len(declared):
-            decision = decide(pd.concat([group, declared]), [Contrast(variant, base)])[0]
-            theirs_text = _skill(declared)[0]
+        reference = pairs[variant]
+        if reference is None:
+            lines.append(f"| {variant} | {' | '.join(_skill(group))} | - | no variant alike "
+                         "but for the cell |")
+            continue
+        stored = theirs[theirs["variant"] == reference]
+        same = stored[(stored[SAME_SETTINGS] == group[SAME_SETTINGS].iloc[0]).all(axis=1)]
+        if len(same):
+            decision = decide(pd.concat([group, same]), [Contrast(variant, reference)])[0]
+            theirs_text = _skill(same)[0]
             verdict = f"{decision_label(decision)} (n = {decision.n})"
         elif len(stored):
             theirs_text, verdict = "-", f"no reference runs of these settings ({_differ(group, stored)})"
         else:
             theirs_text, verdict = "-", "no reference runs of this variant"
-        lines.append(f"| {base} | {' | '.join(_skill(group))} | {theirs_text} | {verdict} |")
+        lines.append(f"| {_label(variant, reference, group['cell'].iloc[0])} | "
+                     f"{' | '.join(_skill(group))} | {theirs_text} | {verdict} |")
     return lines + [""]
 
 

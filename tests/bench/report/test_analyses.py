@@ -75,8 +75,8 @@ def test_units_needed_is_the_fewest_units_with_enough_seeds_and_beyond_the_large
     runs = grid(lambda lag, units, seed: 1.0 if lag == 1 or seed == 0 else 0.2)
     analysis = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.5))
     answer = analysis.answer(runs)
-    assert "lag 1: 5 [5, 5] (5 of 5 at 5, >= 0.55)" in answer  # 0.05 ** (1 / 5)
-    assert "lag 2: > 50 [> 50, > 50] (1 of 5 at 5, >= 0.01)" in answer
+    assert "lag 1: 5 [5, 5] (5 of 5 at 5 units, >= 0.55)" in answer  # 0.05 ** (1 / 5)
+    assert "lag 2: > 50 [> 50, > 50] (1 of 5 at 5 units, >= 0.01)" in answer
     strict = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.8)).answer(runs)
     assert "lag 1: > 50" in strict and "needs 14 of 14 seeds to reach 80%" in strict
     card = analysis.subsection(runs)
@@ -108,6 +108,7 @@ def test_a_delay_line_gives_units_and_parameters_needed_per_cell_beside_the_bits
     assert f"| LSTM | 2 | 8 [8, 8] | {lstm} | 13.3 | {2 * 6.6439 / lstm:.2g} | 5 of 5 at 8 units |" \
         in section
     assert "| GRU | 2 | > 32 [> 32, > 32] | > " in "\n".join(section)
+    assert "| - | none of 5 at any size |" in "\n".join(section)  # not 'at 8 units', where none did
     assert f"LSTM held k = 2 with 8 units (4 per value) and {2 * 6.6439 / lstm:.2g} bits per " \
         "parameter; GRU held k = 1" in section[-2]
     answer = analysis.answer(runs)
@@ -123,8 +124,8 @@ def test_units_needed_is_found_per_cell_with_the_parameters_of_the_model_there(t
     runs = pd.concat([lstm, gru], ignore_index=True)
     analysis = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.5))
     answer = analysis.answer(runs)
-    assert "LSTM: lag 1: 5 [5, 5] (5 of 5 at 5, >= 0.55), lag 2: 5 [5, 5]" in answer
-    assert "; GRU: lag 1: 8 [8, 8] (5 of 5 at 8, >= 0.55), lag 2: 8 [8, 8]" in answer
+    assert "LSTM: lag 1: 5 [5, 5] (5 of 5 at 5 units, >= 0.55), lag 2: 5 [5, 5]" in answer
+    assert "; GRU: lag 1: 8 [8, 8] (5 of 5 at 8 units, >= 0.55), lag 2: 8 [8, 8]" in answer
     head = 5 * 100 + 100
     assert f"| LSTM | 1 | 5 [5, 5] | {4 * (5 * 105 + 5) + head} | 5 of 5 at 5 units | >= 0.55 |" \
         in analysis.section(runs)
