@@ -8,7 +8,7 @@ from pathlib import Path
 from bench.cli.arguments import UsageError, check_engine, did_you_mean, results_directories, select
 from bench.store.files import StoreError
 from echo.experiment import NAME
-from echo.spec import user_cell
+from echo.spec import cell_problem, user_cell
 from experiments import Registry
 
 
@@ -80,8 +80,10 @@ def command_scorecard(args, registry: Registry) -> int:
 
 
 def check_cell(cell: str) -> None:
-    """A user's cell must be importable and made here (a UsageError in one line otherwise): its
-    page says what it cannot do, which takes the layer itself."""
+    """A cell must be one of Keras's, or a user's importable and made here (a UsageError in one
+    line otherwise): its page says what it cannot do, which takes the layer itself."""
+    if cell_problem(cell):
+        raise UsageError(cell_problem(cell))
     if user_cell(cell):
         # Late: Keras, loaded only for a user's cell.
         from echo.cells import CellError, usable

@@ -95,6 +95,12 @@ def test_a_scorecard_of_one_seed_a_side_is_written(tmp_path, fake_workers, capsy
             "runs)") in out
 
 
+def test_a_scorecard_of_a_cell_misnamed_is_one_line_naming_the_cells(tmp_path, capsys):
+    assert main(["scorecard", "simplernn", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown cell 'simplernn'; choose from lstm, gru, simple_rnn" in err
+
+
 def test_abandon_with_nothing_to_drop_says_so(tmp_path, fake_workers, capsys):
     fake_workers()
     assert main([*QUICK, "--results", str(tmp_path)]) == 0
