@@ -167,15 +167,36 @@ def results_directories(*directories: Path) -> None:
             raise UsageError(f"no results directory {directory}/")
 
 
-def registry_of(paths: list[Path] | None) -> Registry:
+def registry_of(paths: list[Path] | None) -> tuple[Registry, dict[str, Path]]:
     """The experiments a command knows: the declared ones and those of a user's modules at
-    `paths` (passed on to the workers, which then know any framing those modules add)."""
-    registry = discover()
+    `paths` (passed on to the workers, which then know any framing those modules add); and the
+    path each of the user's came from."""
+    registry, origins = discover(), {}
     for path in paths or ():
         try:
-            registry = registry.adding(load_path(path), str(path))
+            experiments = load_path(path)
+            registry = registry.adding(experiments, str(path))
         except ValueError as error:
             raise UsageError(str(error)) from None
+        origins.update({e.name: path for e in experiments})
     if paths:
         os.environ[USER_PATHS] = json.dumps([str(p.resolve()) for p in paths])
-    return registry
+    return registry, origins
+
+
+def own_results(path: Path) -> Path:
+    """Where a user's experiments from `path` keep their results unless told otherwise: in the
+    folder (PATH/results), or beside the module file (NAME-results), never in the suite's."""
+    return path / "results" if path.is_dir() else path.parent / f"{path.stem}-results"
+
+
+def results_for(names: list[str], origins: dict[str, Path], suite: Path) -> Path:
+    """The results folder of a command given no --results: the suite's (`suite`) for its own
+    experiments, a user's own folder for theirs (`origins`: each one's path); a UsageError
+    where the named experiments keep their results in different folders."""
+    folders = {own_results(origins[n]) if n in origins else suite for n in names}
+    if len(folders) > 1:
+        raise UsageError(f"{', '.join(names)} keep their results apart ("
+                         f"{', '.join(f'{f}/' for f in sorted(map(str, folders)))}); run them "
+                         "apart, or give one --results")
+    return folders.pop()

@@ -25,7 +25,9 @@ def command_report(args, registry: Registry) -> int:
                                           progress=lambda line: print(line, flush=True))
     except StoreError as error:
         raise UsageError(str(error)) from None
-    print(f"reports for {', '.join(written)} in {args.out}/ (index: {args.out / 'README.md'})")
+    index = (f"index: {args.out / 'README.md'}" if not args.names else
+             "the index left as it was: `bench report` with no names rewrites it")
+    print(f"reports for {', '.join(written)} in {args.out}/ ({index})")
     for problem in problems:
         print(f"bench: error: not reported: {problem}", file=sys.stderr)
     return 2 if problems else 0

@@ -10,12 +10,21 @@ import warnings
 from pathlib import Path
 
 from bench.cli import commands
-from bench.cli.arguments import UsageError, learning_rates, positive_float, positive_int, registry_of
+from bench.cli.arguments import (
+    UsageError,
+    learning_rates,
+    positive_float,
+    positive_int,
+    registry_of,
+    results_for,
+)
 from bench.run.options import run_options
 from bench.store.files import SetAside
 
 ENGINES = ("per-seed", "vectorized")
 RESULTS = Path("results")
+OWN_RESULTS = ("results directory (default: results/; for experiments of --experiments PATH, "
+               "PATH/results/, or NAME-results/ beside a module file NAME.py)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="regenerate reports/ from results/ (no training)",
                                  allow_abbrev=False)
     report.add_argument("names", nargs="*", metavar="NAME", help="experiments (default: all found)")
-    report.add_argument("--results", type=Path, default=RESULTS, help="results directory")
+    report.add_argument("--results", type=Path, help=OWN_RESULTS)
     report.add_argument("--out", type=Path,
                         help="reports directory (default: reports/ for results/, else RESULTS/reports)")
     for command in (listing, run, report):
@@ -59,7 +68,7 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--epochs", type=positive_int, help="override every variant's epochs")
     run.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                      help="parallel worker processes (default: all cores)")
-    run.add_argument("--results", type=Path, default=RESULTS, help="results directory")
+    run.add_argument("--results", type=Path, help=OWN_RESULTS)
     run.add_argument("--backend", choices=("loky", "dask"), default="loky",
                      help="where tasks run: loky processes here (default) or a Dask cluster")
     run.add_argument("--scheduler", metavar="ADDRESS",
@@ -170,7 +179,11 @@ def _said(shown, message, category, *where, **how) -> None:
 def _main(argv: list[str]) -> int:
     try:
         args = parser().parse_args(argv)
-        registry = registry_of(getattr(args, "experiments", None))
+        registry, origins = registry_of(getattr(args, "experiments", None))
+        if args.command in ("run", "report") and args.results is None:
+            named = [n for n in args.names if n != "all"] or list(
+                registry if "all" in args.names or not origins else origins)
+            args.results = results_for(named, origins, RESULTS)
         if args.command == "run":
             # Late (as Terminated below): the run's rooms load pandas and the workers' pool,
             # which the other commands do not need.

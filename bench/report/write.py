@@ -17,7 +17,8 @@ MARKER = ".echo-bench-reports"  # marks a folder as written by `bench report`
 def write_reports(results: Path, out: Path, registry: Registry, names: list[str] | None = None,
                   progress=None) -> tuple[list[str], list[str]]:
     """Write reports/NAME.md (with figures) for every experiment in `results`, and the index,
-    in the order of `registry` (the experiments declared), then any others by name.
+    in the order of `registry` (the experiments declared), then any others by name; given
+    `names`, only their pages (the index, which reads every experiment, is left as it is).
     Each experiment is read on its own: returns those reported and, a line each, those whose
     results could not be read. `progress(line)` hears of each experiment as it starts."""
     found = {p.parent.name for p in [*results.glob("*/runs.csv"), *results.glob("*/meta.json")]}
@@ -44,15 +45,16 @@ def write_reports(results: Path, out: Path, registry: Registry, names: list[str]
             raise StoreError(problems[0])
         raise StoreError(f"no results in {results}/ (run `python -m bench run` first)")
     own_folder(out)
-    judged = {name: decided(registry.get(name), stored.runs, stored.meta)
-              for name, stored in loaded.items()}
+    judged = {name: decided(registry.get(name), loaded[name].runs, loaded[name].meta)
+              for name in (chosen if names else loaded)}
     for number, name in enumerate(chosen, 1):
         if progress:
             progress(f"[{number}/{len(chosen)}] {name}")
         (out / f"{name}.md").write_text(experiment_report(
             name, loaded[name], out, judged[name], registry,
             qualifications(registry.get(name), loaded)))
-    (out / "README.md").write_text(index(loaded, judged, results, registry, out))
+    if not names:
+        (out / "README.md").write_text(index(loaded, judged, results, registry, out))
     return chosen, problems
 
 

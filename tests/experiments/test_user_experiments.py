@@ -182,3 +182,31 @@ def test_installed_packages_offer_experiments_by_entry_point(monkeypatch):
     found = experiments.discover()
     assert isinstance(found["offered-echo"], Experiment) and list(found)[-1] == "offered-echo"
     assert list(found)[:3] == ["echo-current", "beginners-mistake", "echo-lag"]
+
+
+def test_a_users_experiment_keeps_its_results_in_its_own_folder_unless_told(tmp_path, monkeypatch,
+                                                                              fake_workers, capsys):
+    from bench.cli.main import main
+    from experiments import USER_PATHS
+
+    monkeypatch.delenv(USER_PATHS, raising=False)  # the command sets it for its workers
+    monkeypatch.chdir(tmp_path)
+    fake_workers()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "reversed_echo.py").write_text(MODULE)
+    (tmp_path / "alone.py").write_text(MODULE.replace('"reversed-echo"', '"alone"'))
+    quick = ["--seeds", "1", "--rates", "0.001", "--quiet"]
+    assert main(["run", "reversed-echo", "--experiments", "mine", *quick]) == 0
+    assert main(["run", "alone", "--experiments", "alone.py", *quick]) == 0
+    assert (tmp_path / "mine" / "results" / "reversed-echo" / "runs.csv").is_file()
+    assert (tmp_path / "alone-results" / "alone" / "runs.csv").is_file()
+    assert not (tmp_path / "results").exists()
+    assert main(["report", "--experiments", "mine"]) == 0
+    assert (tmp_path / "mine" / "results" / "reports" / "reversed-echo.md").is_file()
+    capsys.readouterr()
+    assert main(["run", "echo-lag", "reversed-echo", "--experiments", "mine", *quick]) == 2
+    err = capsys.readouterr().err
+    assert "keep their results apart (mine/results/, results/); run them apart, or give one " \
+        "--results" in err and err.count("\n") == 1
+    assert main(["run", "echo-lag", "reversed-echo", "--experiments", "mine", *quick,
+                 "--results", "both"]) == 0

@@ -55,10 +55,11 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
     assert "--seeds 3 --epochs 25" in index and "minutes wall time" in index
 
 
-def test_report_of_one_experiment(results, tmp_path):
+def test_report_of_one_experiment_writes_its_page_only(results, tmp_path):
     done = bench("report", "echo-lag", "--results", str(results), "--out", str(tmp_path))
     assert done.returncode == 0
     assert (tmp_path / "echo-lag.md").exists() and not (tmp_path / "masking.md").exists()
+    assert not (tmp_path / "README.md").exists() and "the index left as it was" in done.stdout
 
 
 @pytest.mark.parametrize("args, message", [
