@@ -237,7 +237,7 @@ class LagProfileAnalysis(Analysis):
 
     def headline(self, runs):
         return "; ".join(f"learned {_lags(_learned_lags(group))} in {epochs} epochs"
-                         for epochs, group in runs.groupby("epochs"))
+                         for epochs, group in runs.groupby("epochs")) + f" (at {protocol(runs)})"
 
     def draw(self, runs, folder, name):
         figures.lag_profile(runs, folder / "lag-profile.png")
@@ -295,7 +295,8 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
                 f"are shown to reach {self.declared.learned:.0%})")
 
     def headline(self, runs):
-        return f"{self._held(runs)}, with up to {int(runs['units'].max())} units"
+        return (f"{self._held(runs)}, with up to {int(runs['units'].max())} units (at "
+                f"{protocol(runs)})")
 
     def _held(self, runs) -> str:
         """Per cell, the most values it was shown to hold, and with how many units."""

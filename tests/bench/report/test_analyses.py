@@ -146,12 +146,21 @@ def test_a_lag_profile_has_a_column_per_epoch_budget_and_a_dash_where_a_lag_was_
     assert "several epoch budgets" in answer
 
 
-@pytest.mark.parametrize("declared, runs", [
+KINDS_AND_RUNS = [
     (LagGrid(), grid(near(lambda lag, units: 0.9))),
     (UnitsNeeded(), grid(near(lambda lag, units: 0.9))),
     (LagProfile(), grid(near(lambda lag, units: 0.9), sizes=(50,))),
     (DelayLine(), delay(lambda cell, lag, units, seed: 0.5 + 0.5 * (units > 8))),
-])
+]
+
+
+@pytest.mark.parametrize("declared, runs", KINDS_AND_RUNS)
+def test_every_kinds_headline_says_at_which_settings_it_holds(declared, runs):
+    settings = f"{runs['epochs'].iloc[0]} epochs, Adam {runs['learning_rate'].iloc[0]:g}"
+    assert settings in analysis_of(declared).headline(runs)
+
+
+@pytest.mark.parametrize("declared, runs", KINDS_AND_RUNS)
 def test_every_kind_draws_the_figures_its_markdown_links(declared, runs, tmp_path):
     analysis = analysis_of(declared)
     assert isinstance(analysis, Analysis)
