@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.lines  # noqa: E402
+import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
@@ -17,6 +18,7 @@ import seaborn as sns  # noqa: E402
 from bench.report.wording import decision_label  # noqa: E402
 from bench.stats.estimates import Verdict, mean_interval  # noqa: E402
 from echo.scoring import TRAILING  # noqa: E402
+from echo.spec import cell_label  # noqa: E402
 
 POINTS = 200  # epochs drawn per curve: enough for the shape, cheap to bootstrap
 
@@ -25,7 +27,8 @@ def learning_curves(curves: pd.DataFrame, path: Path | None, order: list[str], s
                     facet: tuple[str, str] | None = None) -> sns.FacetGrid:
     """Training accuracy by epoch (trailing mean over `span` epochs, as for epochs to 99%),
     mean over seeds with a 95% bootstrap band, per variant; with `facet` (column, hue), one
-    panel per value of the column and a line per value of the hue instead."""
+    panel per value of the column (and a row per cell where `curves` hold several) and a line
+    per value of the hue instead."""
     curves = curves.sort_values(["variant", "seed", "epoch"])
     every = int(curves["epoch"].diff().where(lambda d: d > 0).min()) if len(curves) > 1 else 1
     window = max(1, span // max(every, 1))
@@ -37,9 +40,12 @@ def learning_curves(curves: pd.DataFrame, path: Path | None, order: list[str], s
     lines = {"hue": "variant", "hue_order": order, "height": 4, "aspect": 2.2}
     if facet is not None:
         column, hue = facet
-        levels = sorted(set(curves[hue]))
+        shown = shown.assign(cell=shown["cell"].map(cell_label))
+        levels = sorted(set(shown[hue]))
         lines = {"hue": hue, "col": column, "col_wrap": 4, "height": 2.6, "aspect": 1.3,
                  "palette": dict(zip(levels, sns.color_palette("colorblind", len(levels))))}
+        if "cell" not in facet and shown["cell"].nunique() > 1:  # never a line over two cells
+            lines = {**lines, "row": "cell", "col_wrap": None}
     grid = sns.relplot(data=shown, x="epoch", y="accuracy", kind="line", errorbar=("ci", 95),
                        n_boot=200, seed=0, **lines)
     grid.set_axis_labels("epoch (one fresh sequence each)",
@@ -50,9 +56,9 @@ def learning_curves(curves: pd.DataFrame, path: Path | None, order: list[str], s
 
 def seed_scores(runs: pd.DataFrame, path: Path | None, order: list[str], column="eval_accuracy",
                 chance: float | None = None) -> plt.Figure:
-    """The held-out score of every seed, per variant, with the mean marked, on the whole 0-1
-    scale (one error in 2000 looks as small as it is); with few variants a seed's scores are
-    joined across them (the design is paired), and chance is dashed."""
+    """The held-out score of every seed, per variant, with the mean marked, the axis fitted to
+    the scores (`score_limits`); with few variants a seed's scores are joined across them (the
+    design is paired), and chance is dashed where it lies within the axis."""
     width = max(5, 0.45 * len(order) + 2)
     figure, axis = plt.subplots(figsize=(width, 4))
     if 1 < len(order) <= PAIRED_LINES:
@@ -63,13 +69,54 @@ def seed_scores(runs: pd.DataFrame, path: Path | None, order: list[str], column=
                       size=4, alpha=0.7, color="tab:blue")
     sns.pointplot(data=runs, x="variant", y=column, order=order, ax=axis, errorbar=None,
                   linestyle="none", marker="_", markersize=20, color="black")
-    if chance is not None:
-        axis.axhline(chance, color="tab:red", linestyle="--", linewidth=1, label=f"chance ({chance:.0%})")
-        axis.legend(loc="center right", frameon=False)
-    axis.set_ylim(-0.02, 1.02)
-    axis.set_ylabel(column.replace("_", " "))
+    _score_axis(axis, runs[column], chance)
+    axis.set_ylabel("held-out accuracy" if column == "eval_accuracy" else column.replace("_", " "))
     axis.tick_params(axis="x", rotation=90 if len(order) > 6 else 0)
     return _save(figure, path)
+
+
+def grid_scores(runs: pd.DataFrame, path: Path | None, x: str, chance: float | None = None
+                ) -> sns.FacetGrid:
+    """A grid's held-out score of every seed: a panel per lag, `x` (units, epochs or the cell)
+    across it, a colour per cell where there are several, the axes fitted to the scores as in
+    seed_scores."""
+    runs = runs.assign(cell=runs["cell"].map(cell_label))
+    cells = list(dict.fromkeys(runs["cell"]))
+    hue = {"hue": "cell", "hue_order": cells, "dodge": True, "legend": True,
+           "palette": dict(zip(cells, sns.color_palette("colorblind", len(cells))))} \
+        if len(cells) > 1 and x != "cell" else {"color": "tab:blue"}
+    with _seeded_numpy(0):
+        grid = sns.catplot(data=runs, x=x, y="eval_accuracy", col="lag", kind="strip",
+                           col_wrap=min(4, runs["lag"].nunique()), jitter=0.15, size=3, alpha=0.6,
+                           height=2.6, aspect=1.2, sharey=True, **hue)
+    grid.set(ylim=score_limits(runs["eval_accuracy"]))
+    if chance_shown(runs["eval_accuracy"], chance):
+        grid.refline(y=chance, color="tab:red", linestyle="--", linewidth=1)
+    grid.set_axis_labels(x, "held-out accuracy")
+    grid.set_titles("lag {col_name}")
+    _save(grid.figure, path)
+    return grid
+
+
+def score_limits(values: pd.Series) -> tuple[float, float]:
+    """An axis fitted to scores in [0, 1]: their range with a margin, never past 0 or 1, never
+    narrower than 0.004 (a few errors in a thousand)."""
+    low, high = float(values.min()), float(values.max())
+    margin = max(0.08 * (high - low), 0.002)
+    return max(-0.02, low - margin), min(1.02, high + margin)
+
+
+def chance_shown(values: pd.Series, chance: float | None) -> bool:
+    """Whether chance lies within the axis `score_limits` fits to `values`."""
+    low, high = score_limits(values)
+    return chance is not None and low <= chance <= high
+
+
+def _score_axis(axis, values: pd.Series, chance: float | None) -> None:
+    axis.set_ylim(*score_limits(values))
+    if chance_shown(values, chance):
+        axis.axhline(chance, color="tab:red", linestyle="--", linewidth=1, label=f"chance ({chance:.0%})")
+        axis.legend(loc="center right", frameon=False)
 
 
 PAIRED_LINES = 8  # most variants whose seeds are joined by lines in the score figure
@@ -88,6 +135,9 @@ def contrasts(decisions, path: Path | None) -> plt.Figure:
             axis.plot([d.low, d.high], [row, row], color="black", linewidth=1.5)
         axis.plot(d.value, row, "o", color=VERDICT_COLOURS[decision.verdict])
     axis.axvline(0, color="grey", linewidth=0.8)
+    axis.legend(handles=[matplotlib.patches.Patch(color="tab:green", alpha=0.15,
+                                                  label="within ±δ: equivalent")],
+                loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize="small")
     axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
     axis.set_yticks(rows, [f"{d.variant} vs {d.reference}\n({decision_label(d)})" for d in decisions])
     axis.set_xlabel("difference in held-out accuracy (variant minus reference), per seed")

@@ -216,6 +216,12 @@ def summary_table(runs: pd.DataFrame, order: list[str], settings: dict) -> list[
     return lines
 
 
+def _facet(runs) -> tuple[str, str] | None:
+    """How an experiment without an analysis draws its learning curves: a panel per lag and a
+    line per cell where it crosses cells with lags (cell-type), else a line per variant."""
+    return ("lag", "cell") if runs["lag"].nunique() > 1 and runs["cell"].nunique() > 1 else None
+
+
 def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None,
          decisions=(), analysed=None) -> list[str]:
     """Draw the experiment's figures under out/NAME/ and return their markdown; the analysis's
@@ -225,17 +231,30 @@ def draw(name: str, runs, curves, order, out: Path, chance: float, analysis=None
     at_own_rate = set(analysed["variant"])
     own = [v for v in order if v in at_own_rate]
     curves = curves[curves["variant"].isin(own)]
-    facet = analysis.facet if analysis else None
+    facet = analysis.facet if analysis else _facet(analysed[analysed["variant"].isin(own)])
+    panels = ""
     if facet:
-        curves = curves.merge(analysed[["variant", "seed", *facet]], on=["variant", "seed"])
+        columns = list(dict.fromkeys([*facet, "cell"]))
+        curves = curves.merge(analysed[["variant", "seed", *columns]], on=["variant", "seed"])
+        rows = " and a row per cell" if "cell" not in facet and curves["cell"].nunique() > 1 else ""
+        panels = f", a panel per {facet[0]}{rows}, a line per {facet[1]}"
     figures.learning_curves(curves, folder / "curves.png", own, facet=facet)
-    figures.seed_scores(runs[runs["variant"].isin(own)], folder / "scores.png", own, chance=chance)
+    scored = runs[runs["variant"].isin(own)]
     at = " at each variant's own learning rate" if len(own) < len(order) else ""
+    if facet and scored["lag"].nunique() > 1:
+        across = next(c for c in ("units", "epochs", "cell") if scored[c].nunique() > 1)
+        figures.grid_scores(scored, folder / "scores.png", across, chance=chance)
+        drawn = f"a panel per lag, {across} across" + (
+            ", a colour per cell" if scored["cell"].nunique() > 1 and across != "cell" else "")
+    else:
+        figures.seed_scores(scored, folder / "scores.png", own, chance=chance)
+        drawn = "the mean marked" + (", a seed's variants joined" if 1 < len(own) <= figures.PAIRED_LINES
+                                     else "")
+    chance_text = ", chance dashed" if figures.chance_shown(scored["eval_accuracy"], chance) else ""
     lines = [f"![training accuracy by epoch ({TRAILING}-epoch trailing mean), 95% band over "
-             f"seeds{at}]({name}/curves.png)", "",
-             f"![held-out accuracy of every seed{at} on a 0-1 scale, "
-             + ("a seed's variants joined, " if 1 < len(own) <= figures.PAIRED_LINES else "")
-             + f"chance dashed]({name}/scores.png)", ""]
+             f"seeds{at}{panels}]({name}/curves.png)", "",
+             f"![held-out accuracy of every seed{at}, {drawn}, the axis fitted to the scores"
+             f"{chance_text}]({name}/scores.png)", ""]
     if decisions:
         figures.contrasts(decisions, folder / "contrasts.png")
         lines += [f"![each contrast's mean per-seed difference with its interval, the band of "
