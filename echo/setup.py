@@ -13,7 +13,7 @@ import numpy as np
 
 from echo import framings
 from echo.scoring import counted_values
-from echo.spec import KERAS_CELLS, ModelSpec, cell_problem
+from echo.spec import ModelSpec, cell_label, cell_problem
 
 
 @dataclass(frozen=True)
@@ -244,6 +244,5 @@ class Setup:
         state = ("stateful, never reset" if self.carry_state
                  else "stateful" if self.stateful else "stateless")
         scored = f", scored from t = {self.score_from}" if self.score_from else ""
-        cell = self.cell.upper() if self.cell in KERAS_CELLS else self.cell.rpartition(":")[2]
-        return (f"{state} {cell}({self.units}), {shape}, batch {self.batch_size}, "
+        return (f"{state} {cell_label(self.cell)}({self.units}), {shape}, batch {self.batch_size}, "
                 f"{self.epochs} epochs, Adam {self.learning_rate:g}{scored}")

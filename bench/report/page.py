@@ -79,9 +79,17 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
     lines += ["## Settings and provenance", "", _made_by(meta, runs["seed"].nunique()), "",
               "| variant | settings | Adam's learning rate |", "|---|---|---|"]
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
-              f"{meta['descriptions'].get(v, 'settings not recorded')} | "
+              f"{_described(meta, v)} | "
               f"{_learning_rate(meta, v)} |" for v in order]
     return "\n".join(lines) + "\n"
+
+
+def _described(meta: dict, variant: str) -> str:
+    """A variant's settings in a line, in this version's words, from the settings its runs
+    recorded (the description stored with them where they are not recorded)."""
+    if variant in meta["settings"]:
+        return Setup(**meta["settings"][variant]).describe()
+    return meta["descriptions"].get(variant, "settings not recorded")
 
 
 def _heading(name: str, meta: dict) -> list[str]:

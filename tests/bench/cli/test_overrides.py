@@ -92,3 +92,10 @@ def test_variants_an_override_makes_alike_run_once_unless_a_contrast_names_them(
     assert "gru-lag1-units8[cell=mod:Cell]" not in delay.variants
     cells = declared["cell-type"].with_overrides(override_grid(["cell=mod:Cell"]))
     assert len(cells.variants) == 9  # every one named by a contrast
+
+
+def test_a_setup_names_its_cell_as_the_reports_do():
+    from echo.setup import Setup
+
+    assert Setup(cell="simple_rnn").describe().startswith("stateful SimpleRNN(50), ")
+    assert Setup(cell="pkg.cells:MinGRU", units=8).describe().startswith("stateful MinGRU(8), ")
