@@ -2,11 +2,10 @@
 echo (stateless, the window lag + 1), at a short, a middle and a long lag."""
 
 from echo.experiment import Contrast, Experiment
-from experiments.capacity import windowed
+from experiments.capacity import CELLS, windowed
 
 LAGS = (1, 4, 8)
 UNITS = 50
-CELLS = {"lstm": "lstm", "gru": "gru", "simplernn": "simple_rnn"}  # variant word: Keras's layer
 
 
 EXPERIMENT = Experiment(

@@ -4,10 +4,10 @@ once; the units each cell needs, against what it must hold."""
 
 from echo.experiment import DelayLine, Experiment
 from echo.setup import Setup
+from experiments.capacity import CELLS
 
 LAGS = (1, 2, 3, 4, 6, 8, 10, 12)
 UNITS = (8, 32, 128)
-CELLS = {"lstm": "lstm", "gru": "gru", "simplernn": "simple_rnn"}  # variant word: Keras's layer
 WINDOW = 25  # steps of a piece fed whole: 13 targets or more per piece, even at lag 12
 PIECES = 20  # pieces per epoch's sequence, one batch: one update per epoch
 RATE = 1e-2  # Adam's, one rate: see the notes
