@@ -46,6 +46,11 @@ class Analysis:
         """The answer's gist in a few words, for the index."""
         raise NotImplementedError
 
+    def across_rates(self, rates: list[tuple[float, pd.DataFrame]]) -> list[str]:
+        """The answer at each learning rate side by side (`rates`: each rate and its runs), or
+        nothing where the kind has no such table."""
+        return []
+
     def subsection(self, runs: pd.DataFrame) -> list[str]:
         """The section as part of another page's (a scorecard's for one architecture): its
         heading a level down."""
@@ -170,6 +175,32 @@ class UnitsNeededAnalysis(Analysis):
         return (f"units needed at lags {lags}: " + "; ".join(
             f"{cell} " + ", ".join(_units(u, largest) for u in group["units_needed"])
             for cell, group in table.groupby("cell", sort=False)) + f" (at {protocol(runs)})")
+
+    def across_rates(self, rates):
+        if len(rates) < 2:
+            return []
+        tables = {rate: self._table(at).set_index(["cell", "lag"]) for rate, at in rates}
+        largest = {rate: int(at["units"].max()) for rate, at in rates}
+        lines = ["## Units needed at each learning rate", "",
+                 "Per cell and lag, the units needed (as below) at each of Adam's rates, and the "
+                 "fewest over them with the rates that reach it. That fewest is chosen on the "
+                 "same seeds it is read from, so it is optimistic; the size enough at every rate "
+                 "holds whichever of them a user picks.", "",
+                 "| cell | lag | " + " | ".join(f"Adam {rate:g}" for rate in tables)
+                 + " | fewest (at) | parameters there | enough at every rate |",
+                 "|---|---|" + "---|" * (len(tables) + 3)]
+        for key in tables[rates[0][0]].index:
+            needed = {rate: table.loc[key] for rate, table in tables.items()}
+            fewest = min(row.units_needed for row in needed.values())
+            at = [f"{rate:g}" for rate, row in needed.items() if row.units_needed == fewest]
+            most = max(largest.values())
+            parameters = next(row for row in needed.values() if row.units_needed == fewest)
+            lines.append(f"| {key[0]} | {key[1]} | " + " | ".join(
+                _units(row.units_needed, largest[rate]) for rate, row in needed.items())
+                + f" | {_units(fewest, most)} ({', '.join(at) if np.isfinite(fewest) else 'none'})"
+                f" | {_units(parameters.parameters, parameters.parameters_largest)} | "
+                f"{_units(max(row.units_needed for row in needed.values()), most)} |")
+        return lines + [""]
 
     def draw(self, runs, folder, name):
         enough = self.declared

@@ -71,6 +71,8 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
         own = sorted(set(analysed["learning_rate"]))
         if len(rates) > 1:
             section[0] += f" at the protocol's rate (Adam {', '.join(f'{r:g}' for r in own)})"
+            lines += analysis.across_rates([(own[0] if rate is None else rate, at)
+                                            for rate, at in rates]) if len(own) == 1 else []
         lines += section
         for rate, at in rates[1:]:
             section = analysis.section(at)

@@ -169,3 +169,14 @@ def test_every_kind_draws_the_figures_its_markdown_links(declared, runs, tmp_pat
     for link in links:
         target = link[link.index("](") + 2:-1]
         assert (tmp_path / target).is_file()
+
+
+def test_units_needed_at_each_rate_sets_the_rates_side_by_side_with_the_fewest_and_the_safe():
+    slow = grid(lambda lag, units, seed: 1.0 if units == 50 else 0.2)
+    fast = grid(lambda lag, units, seed: 1.0 if units >= 5 else 0.2).assign(learning_rate=0.01)
+    table = UnitsNeededAnalysis(UnitsNeeded(learned=0.99, share=0.5)).across_rates(
+        [(0.001, slow), (0.01, fast)])
+    assert table[0] == "## Units needed at each learning rate"
+    head = 5 * 100 + 100
+    assert f"| LSTM | 1 | 50 | 5 | 5 (0.01) | {4 * (5 * 105 + 5) + head} | 50 |" in table
+    assert UnitsNeededAnalysis(UnitsNeeded()).across_rates([(0.001, slow)]) == []
