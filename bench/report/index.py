@@ -7,7 +7,7 @@ from pathlib import Path
 from bench.report import figures
 from bench.report.analyses import analysis_of
 from bench.report.answers import claim_verdict
-from bench.report.wording import ROBUSTNESS_SHORT, claim_sentence, estimate_text
+from bench.report.wording import ROBUSTNESS_SHORT, claim_sentence, command_text, estimate_text
 from bench.stats.estimates import Verdict
 from bench.stats.rates import Robustness, protocol_runs
 from bench.store.directory import Results
@@ -16,10 +16,10 @@ from experiments import Registry
 INDEX_TITLE = "# echo-bench reports"
 
 
-def made_by(metas: dict) -> list[str]:
-    """A line per command that stored runs in these experiments (their meta.json by name): its
-    wall time summed over its invocations (each counted once, though it served several
-    experiments), and the runs it stored in each experiment."""
+def made_by(metas: dict, folder: Path) -> list[str]:
+    """A line per command that stored runs in these experiments (their meta.json by name, read
+    from `folder`): its wall time summed over its invocations (each counted once, though it
+    served several experiments), and the runs it stored in each experiment."""
     walls, runs_by = {}, {}
     for name, meta in metas.items():
         for run in meta["invocations"]:
@@ -31,8 +31,8 @@ def made_by(metas: dict) -> list[str]:
     for command, invocations in walls.items():
         times = f" in {len(invocations)} invocations" if len(invocations) > 1 else ""
         stored = "; ".join(f"{name}: {count} runs" for name, count in runs_by[command].items())
-        lines.append(f"- `{command}`: {sum(invocations.values()) / 60:.1f} minutes wall time"
-                     f"{times} ({stored})")
+        lines.append(f"- {command_text(command, folder)}: {sum(invocations.values()) / 60:.1f} "
+                     f"minutes wall time{times} ({stored})")
     return lines
 
 
@@ -77,7 +77,7 @@ def index(loaded: dict[str, Results], decided: dict, results: Path, registry: Re
               "command run several times, such as the rounds of `--until-decided`, once, its "
               "times summed); a later `--force` replaces the runs an earlier command stored for "
               "those variants.", ""]
-    lines += made_by({name: stored.meta for name, stored in loaded.items()})
+    lines += made_by({name: stored.meta for name, stored in loaded.items()}, results)
     return "\n".join(lines) + "\n"
 
 

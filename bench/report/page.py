@@ -11,7 +11,7 @@ from bench.report import figures
 from bench.report.analyses import analysis_of
 from bench.report.answers import Decided, answers, chance_accuracy, own_rate
 from bench.report.learning_rates import rates_section, tuned_summary
-from bench.report.wording import decision_label, estimate_text
+from bench.report.wording import command_text, decision_label, estimate_text
 from bench.stats.estimates import ALPHA, accuracy_interval, interquartile_mean, median_epochs, noise_share
 from bench.stats.rates import at_each_rate, protocol_runs
 from bench.store.directory import Results
@@ -25,9 +25,11 @@ EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows"
 
 
 def experiment_report(name: str, results: Results, out: Path, decided: Decided,
-                      registry: Registry, qualified: list[str] = ()) -> str:
+                      registry: Registry, qualified: list[str] = (), folder: Path = Path("results")
+                      ) -> str:
     """The page of `name` (its figures drawn under out/NAME/): `decided`, its contrasts decided;
-    `registry`, the experiments declared; `qualified`, the answers that qualify it."""
+    `registry`, the experiments declared; `qualified`, the answers that qualify it; `folder`,
+    the results folder its runs were read from."""
     runs, curves, meta = results.runs, results.curves, results.meta
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present
@@ -78,7 +80,7 @@ def experiment_report(name: str, results: Results, out: Path, decided: Decided,
             section = analysis.section(at)
             lines += [f"{section[0]} at Adam {rate:g}", *section[1:],
                       *analysis.draw(at, out / name / f"at-{rate:g}", f"{name}/at-{rate:g}")]
-    lines += ["## Settings and provenance", "", _made_by(meta, runs["seed"].nunique()), "",
+    lines += ["## Settings and provenance", "", _made_by(meta, runs["seed"].nunique(), folder), "",
               "| variant | settings | Adam's learning rate |", "|---|---|---|"]
     lines += [f"| {v}{' (baseline)' if v == baseline else ''} | "
               f"{_described(meta, v)} | "
@@ -104,10 +106,11 @@ def _heading(name: str, meta: dict) -> list[str]:
     return lines
 
 
-def _made_by(meta: dict, seeds: int) -> str:
-    """The commands that made the runs."""
-    made = [f"`{i['command']}` ({i['runs']} runs, commit {i.get('git_commit') or 'unknown'})"
-            for i in meta.get("invocations", []) if i["runs"]] or [f"`{meta['command']}`"]
+def _made_by(meta: dict, seeds: int, folder: Path) -> str:
+    """The commands that made the runs (read from `folder`)."""
+    made = [f"{command_text(i['command'], folder)} ({i['runs']} runs, commit "
+            f"{i.get('git_commit') or 'unknown'})"
+            for i in meta.get("invocations", []) if i["runs"]] or [command_text(meta["command"], folder)]
     return f"**Made by** {'; then '.join(made)}: {seeds} seeds, Keras backend {meta['keras_backend']}."
 
 

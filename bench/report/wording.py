@@ -1,5 +1,8 @@
 """How numbers, decisions and verdicts are written, once for every page, table and line."""
 
+import shlex
+from pathlib import Path
+
 import numpy as np
 
 from bench.stats.estimates import MOST_SEEDS, ClaimVerdict, Decision, Estimate, Position, Size, Verdict
@@ -128,3 +131,16 @@ def _rates(rates) -> str:
 # A contrast's robustness to the rate in a word or two, for the index's one line per question.
 ROBUSTNESS_SHORT = {Robustness.HOLDS: "hold", Robustness.DEPENDS: "depend on the rate",
                     Robustness.OPEN: "open", Robustness.NEITHER: "where neither learns"}
+
+
+def command_text(command: str, folder: Path) -> str:
+    """A recorded command as a markdown code span, for a reader of the results in `folder`: a
+    `--results` that named another folder (the machine's scratch one) is not printed, but said."""
+    words = shlex.split(command)
+    if "--results" not in words[:-1]:
+        return f"`{command}`"
+    at = words.index("--results")
+    if Path(words[at + 1]).resolve() == folder.resolve():
+        return f"`{command}`"
+    shown = shlex.join(words[:at] + words[at + 2:])
+    return f"`{shown}` (run into another results folder; its runs are now here)"

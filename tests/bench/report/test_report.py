@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -138,7 +139,7 @@ def test_a_command_run_in_rounds_is_one_line_with_its_times_summed():
 
     metas = {"a": {"invocations": [call("t1", 60, 10), call("t2", 30, 10)]},
              "b": {"invocations": [call("t1", 60, 20), call("t3", 6, 5, "python -m bench run b")]}}
-    assert made_by(metas) == [
+    assert made_by(metas, Path("results")) == [
         "- `python -m bench run a b --until-decided`: 1.5 minutes wall time in 2 invocations "
         "(a: 20 runs; b: 20 runs)",
         "- `python -m bench run b`: 0.1 minutes wall time (b: 5 runs)"]

@@ -83,3 +83,16 @@ def test_an_estimate_without_seeds_or_interval_says_so():
 ])
 def test_a_second_decision_changes_an_answer_only_where_both_are_decided(before, after, words):
     assert change_text(before, after) == words
+
+
+def test_a_command_that_wrote_elsewhere_is_printed_without_that_path_and_says_so(tmp_path):
+    from bench.report.wording import command_text
+
+    here = tmp_path / "results"
+    assert command_text(f"python -m bench run masking --results {here}", here) == \
+        f"`python -m bench run masking --results {here}`"
+    assert command_text("python -m bench run masking --seeds 3", here) == \
+        "`python -m bench run masking --seeds 3`"
+    elsewhere = command_text("python -m bench run masking --results /tmp/canon2/results --quiet", here)
+    assert elsewhere == ("`python -m bench run masking --quiet` (run into another results folder; "
+                         "its runs are now here)") and "/tmp" not in elsewhere
