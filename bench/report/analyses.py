@@ -151,7 +151,7 @@ class UnitsNeededAnalysis(Analysis):
             lines.append(f"| {row.cell} | {row.lag} | {_needed(row, largest)} | "
                          f"{_learned_at(row)} | "
                          f">= {row.shown:.2f} |")
-        return lines + [""]
+        return lines + ["", *_larger_worse(runs, "lag")]
 
     def answer(self, runs):
         enough = self.declared
@@ -305,7 +305,7 @@ class DelayLineAnalysis(UnitsNeededAnalysis):
             lines.append(f"| {row.cell} | {row.lag} | {_needed(row, largest)} | {row.bits:.1f} | "
                          f"{'-' if np.isnan(per) else f'{per:.2g}'} | "
                          f"{_learned_at(row)} |")
-        return lines + ["", self._against_theory(runs), ""]
+        return lines + ["", self._against_theory(runs), "", *_larger_worse(runs, "k")]
 
     def _against_theory(self, runs) -> str:
         """Where each cell sits against one value per unit and 5 bits per parameter, at the
@@ -395,6 +395,34 @@ def _out_of_order(runs: pd.DataFrame) -> list[str]:
                          f"{mean:.2f}, above lags {', '.join(map(str, below))} "
                          f"({', '.join(f'{means[b]:.2f}' for b in below)}){why}.")
     return [line for paragraph in found for line in (paragraph, "")]  # a paragraph each
+
+
+LARGER_WORSE = 0.1  # a larger layer scoring this much below a smaller one is flagged
+
+
+def _larger_worse(runs: pd.DataFrame, lag_word: str) -> list[str]:
+    """A paragraph per cell where, at some lag, a larger layer scores below a smaller one by
+    more than LARGER_WORSE in mean held-out accuracy (capacity should not hurt): the largest
+    such drop per lag. Units needed reads the fewest size shown enough, so it stands; the
+    failure is flagged, not explained."""
+    means = runs.groupby(["cell", "lag", "units"])["eval_accuracy"].mean()
+    found = []
+    for cell, by_lag in means.groupby(level="cell", sort=False):
+        drops = []
+        for lag, sizes in by_lag.groupby(level="lag"):
+            sizes = sizes.droplevel(["cell", "lag"])
+            worst = max(((small, large) for small in sizes.index for large in sizes.index
+                         if large > small), key=lambda p: sizes[p[0]] - sizes[p[1]], default=None)
+            if worst and sizes[worst[0]] - sizes[worst[1]] > LARGER_WORSE:
+                drops.append(f"{lag_word} = {lag}: {worst[1]} units {sizes[worst[1]]:.2f}, "
+                             f"{worst[0]} units {sizes[worst[0]]:.2f}")
+        if drops:
+            found.append(f"**Larger is worse.** {cell_label(cell)} scores lower with more units "
+                         f"(mean held-out accuracy) at {'; '.join(drops)}. The units needed stand "
+                         "(the fewest size shown enough); why the larger layer fails is not "
+                         "tested here (at one learning rate, a larger layer may need a smaller "
+                         "step): read its row with care.")
+    return [line for paragraph in found for line in (paragraph, "")]
 
 
 def _layer(runs) -> str:

@@ -180,3 +180,15 @@ def test_units_needed_at_each_rate_sets_the_rates_side_by_side_with_the_fewest_a
     head = 5 * 100 + 100
     assert f"| LSTM | 1 | 50 | 5 | 5 (0.01) | {4 * (5 * 105 + 5) + head} | 50 |" in table
     assert UnitsNeededAnalysis(UnitsNeeded()).across_rates([(0.001, slow)]) == []
+
+
+def test_a_larger_layer_scoring_below_a_smaller_one_is_flagged_per_cell():
+    runs = delay(lambda cell, lag, units, seed: 0.2 if cell == "gru" and lag == 2 and units == 32
+                 else 1.0)
+    section = DelayLineAnalysis(DelayLine(learned=0.99, share=0.5)).section(runs)
+    flagged = [line for line in section if line.startswith("**Larger is worse.**")]
+    assert len(flagged) == 1 and flagged[0].startswith(
+        "**Larger is worse.** GRU scores lower with more units (mean held-out accuracy) at k = 2: "
+        "32 units 0.20, 8 units 1.00.")
+    calm = UnitsNeededAnalysis(UnitsNeeded()).section(grid(near(lambda lag, units: units / 50)))
+    assert not any(line.startswith("**Larger is worse.**") for line in calm)
