@@ -99,11 +99,12 @@ def grid_scores(runs: pd.DataFrame, path: Path | None, x: str, chance: float | N
 
 
 def score_limits(values: pd.Series) -> tuple[float, float]:
-    """An axis fitted to scores in [0, 1]: their range with a margin, never past 0 or 1, never
-    narrower than 0.004 (a few errors in a thousand)."""
+    """An axis fitted to scores in [0, 1]: their range with a margin (at least 0.002, a few
+    errors in a thousand), reaching past 0 or 1 only by a quarter of it, so the points there
+    show."""
     low, high = float(values.min()), float(values.max())
     margin = max(0.08 * (high - low), 0.002)
-    return max(-0.02, low - margin), min(1.02, high + margin)
+    return max(-margin / 4, low - margin), min(1 + margin / 4, high + margin)
 
 
 def chance_shown(values: pd.Series, chance: float | None) -> bool:
@@ -116,7 +117,7 @@ def _score_axis(axis, values: pd.Series, chance: float | None) -> None:
     axis.set_ylim(*score_limits(values))
     if chance_shown(values, chance):
         axis.axhline(chance, color="tab:red", linestyle="--", linewidth=1, label=f"chance ({chance:.0%})")
-        axis.legend(loc="center right", frameon=False)
+        axis.legend(loc="best", frameon=False)
 
 
 PAIRED_LINES = 8  # most variants whose seeds are joined by lines in the score figure

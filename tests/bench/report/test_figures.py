@@ -9,7 +9,8 @@ from bench.report import figures
 def test_the_score_axis_fits_the_scores_and_shows_chance_only_within_it():
     near_one = pd.Series([0.996, 0.998, 0.999])
     low, high = figures.score_limits(near_one)
-    assert low == pytest.approx(0.996 - 0.002) and high == pytest.approx(0.999 + 0.002)
+    assert low == pytest.approx(0.996 - 0.002) and high == pytest.approx(1 + 0.002 / 4)
+    assert figures.score_limits(pd.Series([1.0, 1.0])) == pytest.approx((0.998, 1.0005))
     assert not figures.chance_shown(near_one, 0.01)
     spread = pd.Series([0.0, 1.0])
     assert figures.score_limits(spread) == (-0.02, 1.02) and figures.chance_shown(spread, 0.01)
