@@ -14,6 +14,17 @@ from echo.records import Curves, Run
 ROOT = Path(__file__).resolve().parents[1]
 
 
+QUICK_KINDS = ("echo-lag", "seq2seq")  # the kinds a quick run checks per kind; CI checks every one
+
+
+def each_kind(names) -> list:
+    """The kinds of model as test parameters, all but QUICK_KINDS marked slow."""
+    import pytest
+
+    return [name if name in QUICK_KINDS else pytest.param(name, marks=pytest.mark.slow)
+            for name in names]
+
+
 def model_kinds() -> dict:
     """One setup of every kind of model (and compiled program) the experiments build: stateful
     and unrolled, stateless, state carried across sequences, a Masking layer, masked whole

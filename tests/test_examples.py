@@ -12,6 +12,7 @@ from bench.store.directory import StoreError
 from helpers import ROOT
 
 
+@pytest.mark.slow
 def test_the_python_example_runs_on_the_committed_results(tmp_path):
     done = subprocess.run([sys.executable, "examples/explore_results.py", "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -16,7 +16,7 @@ from echo.protocol import initial_model
 from echo.spec import ModelSpec
 from echo.training import _forward
 
-from helpers import model_kinds
+from helpers import each_kind, model_kinds
 
 N = 7
 VALUES = np.array([[3, -1, 0], [6, 2, -1]], np.int32)  # two rows of three steps, two missing
@@ -121,7 +121,7 @@ def _inputs(model, seed=0) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("kind", sorted(model_kinds()))
+@pytest.mark.parametrize("kind", each_kind(sorted(model_kinds())))
 def test_every_kind_of_model_computes_what_its_one_hot_program_does(kind):
     setup = model_kinds()[kind]
     model = initial_model(setup, 3)

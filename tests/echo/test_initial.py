@@ -118,6 +118,7 @@ def test_a_weight_with_no_initializer_known_is_keras_own_draw_under_the_seed_and
         initial_weights(model, [0])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not any(os.path.isdir(os.path.join(p, "tensorflow")) for p in sys.path if p),
                     reason="tensorflow is not installed")
 def test_a_seed_starts_from_the_same_weights_on_tensorflow(tmp_path):

@@ -14,7 +14,7 @@ from echo.sequences import generate_sequences
 from echo.spec import ModelSpec
 from echo.training import clear_programs, predict, predict_probabilities, train
 
-from helpers import model_kinds
+from helpers import each_kind, model_kinds
 
 SPEC = ModelSpec(units=50, timesteps=5, batch_size=5, stateful=True)
 
@@ -154,7 +154,7 @@ def test_other_cells_match_the_tutorials_loop(cell):
     train_both(*twin_models(ModelSpec(units=16, cell=cell)), data(8))
 
 
-@pytest.mark.parametrize("kind", list(model_kinds()))
+@pytest.mark.parametrize("kind", each_kind(model_kinds()))
 def test_predicted_values_are_the_argmax_of_the_softmax_outputs(kind):
     """The argmax is taken on the device; it must pick what the outputs' argmax picks."""
     from echo.protocol import initial_model

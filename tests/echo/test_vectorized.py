@@ -10,7 +10,7 @@ from echo.training import _PROGRAMS as PROGRAMS
 from echo.training import HELD_OUT_AT_ONCE, clear_programs, train
 from echo.vectorized import _bytes_per_seed, run_seeds, train_seeds
 
-from helpers import model_kinds
+from helpers import each_kind, model_kinds
 
 EPOCHS = 25
 SETUPS = model_kinds()
@@ -24,7 +24,7 @@ def per_seed_weights(setup, seed):
     return [np.asarray(v.value) for v in model.trainable_variables], curves
 
 
-@pytest.mark.parametrize("name", SETUPS)
+@pytest.mark.parametrize("name", each_kind(SETUPS))
 def test_a_seed_in_a_chunk_ends_with_its_per_seed_weights(name):
     setup = SETUPS[name].replace(epochs=EPOCHS)
     trained = train_seeds(setup, [3, 0, 5])
@@ -106,7 +106,7 @@ def test_chunks_that_cannot_be_sized_fail_every_task_with_the_reason():
     assert all("could not size" in o.error and "no such model" in o.error for o in outcomes)
 
 
-@pytest.mark.parametrize("name", SETUPS)
+@pytest.mark.parametrize("name", each_kind(SETUPS))
 def test_a_chunk_is_sized_on_no_less_than_the_memory_its_programs_take(name):
     """The estimate a GPU's chunk is sized with, against XLA's own count of the training and
     held-out programs' buffers (compiled here for two seeds, on the CPU)."""

@@ -56,6 +56,7 @@ def test_report_writes_every_experiment_with_figures_and_is_byte_identical(resul
     assert "--seeds 3 --epochs 25" in index and "minutes wall time" in index
 
 
+@pytest.mark.slow
 def test_report_of_one_experiment_writes_its_page_only(results, tmp_path):
     done = bench("report", "echo-lag", "--results", str(results), "--out", str(tmp_path))
     assert done.returncode == 0
@@ -68,6 +69,7 @@ def test_report_of_one_experiment_writes_its_page_only(results, tmp_path):
     (["report", "lag", "--results", "RESULTS"], "no results for 'lag'"),
     (["report", "--results", "EMPTY"], "no results in"),
 ])
+@pytest.mark.slow
 def test_report_of_missing_results_is_refused(results, tmp_path, args, message):
     (tmp_path / "empty").mkdir()
     args = [str(results) if a == "RESULTS" else str(tmp_path / "empty") if a == "EMPTY" else a
@@ -76,6 +78,7 @@ def test_report_of_missing_results_is_refused(results, tmp_path, args, message):
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_report_writes_only_folders_it_owns(results, tmp_path):
     for notes in ("a user's own notes\n", "# echo-bench reports\n\nmy notes, titled alike\n"):
         theirs = tmp_path / "theirs"
@@ -117,6 +120,7 @@ def mixed_grid(directory):
 @pytest.mark.parametrize("damage, message", [
     (repeat_a_row, "line 50 repeats drop seed 0"), (settings_not_an_object, "settings is 5"),
     (mixed_grid, "drop and drop[learning_rate=0.01] differ in more than the learning rate")])
+@pytest.mark.slow
 def test_each_experiment_is_read_on_its_own(results, tmp_path, damage, message):
     copy = tmp_path / "results"
     shutil.copytree(results, copy)

@@ -69,6 +69,7 @@ def test_a_damaged_entry_is_compiled_again_and_replaced(traced, tmp_path):
     assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2  # replaced whole
 
 
+@pytest.mark.slow
 def test_a_folder_that_cannot_be_used_is_skipped_in_one_line(traced, tmp_path, monkeypatch, capsys):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv(compile_cache.VARIABLE, str(tmp_path / "file" / "cache"))
@@ -106,6 +107,7 @@ class Planted:
         return (os.mkdir, (self.marker,))
 
 
+@pytest.mark.slow
 def test_an_entry_not_signed_here_is_never_unpickled_and_is_replaced(traced, tmp_path):
     cold = run(SETUP, 1)
     marker = tmp_path / "ran"
@@ -119,6 +121,7 @@ def test_an_entry_not_signed_here_is_never_unpickled_and_is_replaced(traced, tmp
     assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2  # replaced, signed
 
 
+@pytest.mark.slow
 def test_an_entry_under_another_programs_name_is_compiled_again(traced, tmp_path):
     cold = run(SETUP, 1)
     first, second = entries(tmp_path)  # training and prediction, each signed here
@@ -129,6 +132,7 @@ def test_an_entry_under_another_programs_name_is_compiled_again(traced, tmp_path
     assert numbers(run(SETUP, 1)) == numbers(cold) and traced["train"] == 2
 
 
+@pytest.mark.slow
 def test_the_cache_is_this_users_alone_and_a_folder_others_can_write_is_not_read(
         traced, tmp_path, capsys):
     cold = run(SETUP, 1)
@@ -145,6 +149,7 @@ def test_the_cache_is_this_users_alone_and_a_folder_others_can_write_is_not_read
     compile_cache._problem_once.cache_clear()
 
 
+@pytest.mark.slow
 def test_a_pipe_at_an_entrys_name_never_blocks(traced, tmp_path):
     cold = run(SETUP, 1)
     for entry in entries(tmp_path):
@@ -165,6 +170,7 @@ def _signed_contents(tmp_path, leave=()):
     return found
 
 
+@pytest.mark.slow
 def test_an_entry_for_this_key_that_cannot_take_its_arguments_is_compiled_again_and_replaced(
         traced, tmp_path):
     cold = run(SETUP, 1)

@@ -3,6 +3,7 @@ on synthetic paired data (no training) under the null, where the procedure keeps
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from bench.run.rounds import Schedule
 from bench.stats.estimates import ALPHA, decide
@@ -36,6 +37,7 @@ def test_the_schedule_looks_at_each_round_and_spends_alpha_over_its_looks():
     assert Schedule(8, 10, 8).targets() == [8] and Schedule(2, 3, 8).targets() == [2, 5, 8]
 
 
+@pytest.mark.slow
 def test_repeated_looks_keep_the_false_positive_rate_at_its_nominal_level():
     simulations = 500
     corrected = false_positive_rate(SCHEDULE.alpha, simulations)

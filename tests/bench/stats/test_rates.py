@@ -121,6 +121,7 @@ def simulated(rng, seeds=10, collapsing=1e-2):
     return grid(scores)
 
 
+@pytest.mark.slow
 def test_identical_variants_are_called_different_or_rate_dependent_at_most_at_the_nominal_level():
     rng = np.random.default_rng(35)
     trials, contrast, own = 400, [Contrast("a", "b")], {"a": 1e-3, "b": 1e-3}
