@@ -27,7 +27,10 @@ def command_report(args, registry: Registry) -> int:
         raise UsageError(str(error)) from None
     index = (f"index: {args.out / 'README.md'}" if not args.names else
              "the index left as it was: `bench report` with no names rewrites it")
-    print(f"reports for {', '.join(written)} in {args.out}/ ({index})")
+    if len(written) == 1:
+        print(f"report of {written[0]}: {args.out / (written[0] + '.md')} ({index})")
+    else:
+        print(f"reports for {', '.join(written)} in {args.out}/ ({index})")
     for problem in problems:
         print(f"bench: error: not reported: {problem}", file=sys.stderr)
     return 2 if problems else 0

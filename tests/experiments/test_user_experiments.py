@@ -201,9 +201,11 @@ def test_a_users_experiment_keeps_its_results_in_its_own_folder_unless_told(tmp_
     assert (tmp_path / "mine" / "results" / "reversed-echo" / "runs.csv").is_file()
     assert (tmp_path / "alone-results" / "alone" / "runs.csv").is_file()
     assert not (tmp_path / "results").exists()
-    assert main(["report", "--experiments", "mine"]) == 0
-    assert (tmp_path / "mine" / "results" / "reports" / "reversed-echo.md").is_file()
     capsys.readouterr()
+    assert main(["report", "--experiments", "mine"]) == 0
+    page = "mine/results/reports/reversed-echo.md"
+    assert (tmp_path / page).is_file()
+    assert f"report of reversed-echo: {page} (index: " in capsys.readouterr().out
     assert main(["run", "echo-lag", "reversed-echo", "--experiments", "mine", *quick]) == 2
     err = capsys.readouterr().err
     assert "keep their results apart (mine/results/, results/); run them apart, or give one " \
