@@ -36,7 +36,7 @@ def decision_sentence(decision: Decision) -> str:
     shown = f"{d.value:+.4f} [{d.low:+.4f}, {d.high:+.4f}], n = {n}"
     if decision.size == Size.BEYOND:
         return (f"{variant} is {verdict} than {reference} by more than δ = {delta:g}: by "
-                f"{abs(d.value):.4f} [{d.low:+.4f}, {d.high:+.4f}] (n = {n})")
+                f"{abs(d.value):.4f} (difference {shown})")
     if decision.size == Size.NEGLIGIBLE:
         return (f"{variant} is {verdict} than {reference}, but by less than δ = {delta:g}, a "
                 f"negligible difference ({e.value:+.4f}, TOST interval [{e.low:+.4f}, "

@@ -24,7 +24,8 @@ def decision(verdict, difference, equivalence=None, n=10, seeds_needed=None):
 
 @pytest.mark.parametrize("made, label, sentence", [
     (decision(Verdict.BETTER, (0.02, 0.01, 0.03)), "better",
-     "a is better than b by more than δ = 0.002: by 0.0200 [+0.0100, +0.0300] (n = 10)"),
+     "a is better than b by more than δ = 0.002: by 0.0200 (difference +0.0200 [+0.0100, +0.0300], "
+     "n = 10)"),
     (decision(Verdict.WORSE, (-0.001, -0.0015, -0.0005), (-0.001, -0.0018, -0.0002)),
      "negligibly worse",
      "a is worse than b, but by less than δ = 0.002, a negligible difference (-0.0010, TOST "
