@@ -70,7 +70,8 @@ def command_scorecard(args, registry: Registry) -> int:
     results_directories(args.results, args.reference)
     check_cell(args.cell)
     try:
-        page = "\n".join(scorecard(args.cell, args.results, args.reference, registry)) + "\n"
+        page = "\n".join(scorecard(args.cell, args.results, args.reference, registry,
+                                   args.out)) + "\n"
     except StoreError as error:
         raise UsageError(str(error)) from None
     if args.out is None:

@@ -143,7 +143,9 @@ def _reading_options(commands) -> None:
                       help="where its runs are (default results/)")
     card.add_argument("--reference", type=Path, default=RESULTS,
                       help="the declared variants' runs to pair with (default results/)")
-    card.add_argument("--out", type=Path, metavar="FILE", help="write the page here (default: print it)")
+    card.add_argument("--out", type=Path, metavar="FILE",
+                      help="write the page here, its figures in a folder beside it named as the "
+                           "page (default: print the page, without figures)")
     abandon = commands.add_parser("abandon", help="drop an unfinished --force, keeping the "
                                                   "stored variant as it is", allow_abbrev=False)
     abandon.add_argument("names", nargs="+", metavar="NAME", help="experiments")

@@ -29,9 +29,11 @@ LSTM = "lstm"  # the suite's default cell: a variant declared with another is se
 SIDE_BY_SIDE = "cell-type"  # the committed experiment that runs LSTM, GRU and SimpleRNN alike
 
 
-def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> list[str]:
+def scorecard(cell: str, results: Path, reference: Path, registry: Registry,
+              out: Path | None = None) -> list[str]:
     """The page's markdown lines for the architecture `cell` (`registry`, the experiments
-    declared)."""
+    declared); with `out`, the page's file, an analysis's figures (units needed against lag, a
+    line per cell) are drawn in a folder beside it, named as the page."""
     found = {}
     for name in stored_experiments(results):
         runs = ExperimentStore(results / name).load().runs
@@ -71,7 +73,10 @@ def scorecard(cell: str, results: Path, reference: Path, registry: Registry) -> 
             own = experiment.contrasts_among(set(mine["variant"]))
             lines += [f"- {decision_sentence(d)}." for d in decide(mine, own)] + ([""] if own else [])
             if analysis:
-                lines += analysis.subsection(_beside(protocol_runs(mine), theirs, analysis))
+                beside = _beside(protocol_runs(mine), theirs, analysis)
+                lines += analysis.subsection(beside)
+                if out is not None:
+                    lines += analysis.draw(beside, out.parent / out.stem / name, f"{out.stem}/{name}")
     lines += _units_needed_hint(cell, found, registry)
     lines += _side_by_side(reference)
     return lines

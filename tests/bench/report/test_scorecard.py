@@ -22,3 +22,19 @@ def test_a_cell_an_experiment_declares_is_set_against_the_lstm_variant_alike(tmp
     derived = next(line for line in capsys.readouterr()[0].splitlines()
                    if line.startswith("| lstm-lag1 |"))
     assert derived.endswith("(n = 2) |")  # derived with --set cell=gru: set against lstm-lag1
+
+
+def test_a_scorecard_written_to_a_file_draws_units_needed_against_lag_beside_the_other_cells(
+        tmp_path, fake_workers, capsys):
+    fake_workers()
+    results = ["--results", str(tmp_path)]
+    sizes = [f"{cell}lag{lag}-units{units}" for cell in ("", "gru-") for lag in (1, 2)
+             for units in (1, 50)]
+    assert main(["run", "capacity", "--variants", *sizes, "--seeds", "2", "--rates", "0.001",
+                 "--quiet", *results]) == 0
+    out = tmp_path / "card.md"
+    assert main(["scorecard", "gru", *results, "--reference", str(tmp_path), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "](card/capacity/units-needed.png)" in page and "](card/capacity/heatmap-LSTM.png)" in page
+    assert (tmp_path / "card" / "capacity" / "units-needed.png").stat().st_size > 0
+    assert "| GRU | 1 |" in page and "| LSTM | 1 |" in page
