@@ -237,7 +237,7 @@ class UnitsNeededAnalysis(Analysis):
 GRID_COLUMNS = ("lag", "units", "seed", "eval_accuracy")  # what units_needed reads of a run
 
 
-@functools.lru_cache(maxsize=8)
+@functools.cache  # a page asks per cell and rate (capacity: 9) several times; each bootstrapped once
 def _units_needed(rows: tuple, learned: float, share: float) -> pd.DataFrame:
     return units_needed(pd.DataFrame(list(rows), columns=list(GRID_COLUMNS)), learned, share)
 
@@ -475,11 +475,12 @@ def _learned_at(row) -> str:
 
 @functools.cache
 def trainable_parameters(setup: Setup) -> int:
-    """Trainable weights of the model `setup` builds, counted from the built model."""
+    """Trainable weights of the model `setup` builds, counted from the built model (its
+    template: the shapes, without running Keras's initializers)."""
     # Late: Keras, loaded only for a page that counts parameters.
-    from echo.models import build_model
+    from echo.protocol import template_model
 
-    model = build_model(setup.model_spec())
+    model = template_model(setup, clear=False)
     return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
 
 
