@@ -190,10 +190,15 @@ def own_results(path: Path) -> Path:
     return path / "results" if path.is_dir() else path.parent / f"{path.stem}-results"
 
 
-def results_for(names: list[str], origins: dict[str, Path], suite: Path) -> Path:
+def results_for(names: list[str], registry: Registry, origins: dict[str, Path], suite: Path
+                ) -> Path:
     """The results folder of a command given no --results: the suite's (`suite`) for its own
     experiments, a user's own folder for theirs (`origins`: each one's path); a UsageError
-    where the named experiments keep their results in different folders."""
+    where the named experiments keep their results in different folders. Named 'all', every
+    experiment `registry` knows; named none (`report`), the user's, else the suite's."""
+    if "all" in names:
+        names = [n for n in names if n != "all"] or list(registry)
+    names = names or list(origins) or list(registry)
     folders = {own_results(origins[n]) if n in origins else suite for n in names}
     if len(folders) > 1:
         raise UsageError(f"{', '.join(names)} keep their results apart ("

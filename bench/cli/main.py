@@ -183,9 +183,7 @@ def _main(argv: list[str]) -> int:
         args = parser().parse_args(argv)
         registry, origins = registry_of(getattr(args, "experiments", None))
         if args.command in ("run", "report") and args.results is None:
-            named = [n for n in args.names if n != "all"] or list(
-                registry if "all" in args.names or not origins else origins)
-            args.results = results_for(named, origins, RESULTS)
+            args.results = results_for(args.names, registry, origins, RESULTS)
         if args.command == "run":
             # Late (as Terminated below): the run's rooms load pandas and the workers' pool,
             # which the other commands do not need.

@@ -189,17 +189,18 @@ class UnitsNeededAnalysis(Analysis):
                  "| cell | lag | " + " | ".join(f"Adam {rate:g}" for rate in tables)
                  + " | fewest (at) | parameters there | enough at every rate |",
                  "|---|---|" + "---|" * (len(tables) + 3)]
+        most = max(largest.values())
         for key in tables[rates[0][0]].index:
             needed = {rate: table.loc[key] for rate, table in tables.items()}
-            fewest = min(row.units_needed for row in needed.values())
-            at = [f"{rate:g}" for rate, row in needed.items() if row.units_needed == fewest]
-            most = max(largest.values())
-            parameters = next(row for row in needed.values() if row.units_needed == fewest)
-            lines.append(f"| {key[0]} | {key[1]} | " + " | ".join(
-                _units(row.units_needed, largest[rate]) for rate, row in needed.items())
-                + f" | {_units(fewest, most)} ({', '.join(at) if np.isfinite(fewest) else 'none'})"
-                f" | {_units(parameters.parameters, parameters.parameters_largest)} | "
-                f"{_units(max(row.units_needed for row in needed.values()), most)} |")
+            units = {rate: row.units_needed for rate, row in needed.items()}
+            first = min(units, key=units.get)  # the first, in the table's order, that needs fewest
+            fewest, there = units[first], needed[first]
+            at = [f"{rate:g}" for rate, u in units.items() if u == fewest]
+            lines.append(f"| {key[0]} | {key[1]} | "
+                         + " | ".join(_units(u, largest[rate]) for rate, u in units.items())
+                         + f" | {_units(fewest, most)} ({', '.join(at) if np.isfinite(fewest) else 'none'})"
+                         f" | {_units(there.parameters, there.parameters_largest)} | "
+                         f"{_units(max(units.values()), most)} |")
         return lines + [""]
 
     def draw(self, runs, folder, name):

@@ -24,12 +24,11 @@ EXTRA_SCORES = {"eval_accuracy_incomplete": "held-out accuracy, incomplete rows"
                 "eval_sequence_accuracy": "whole rows exact"}
 
 
-def experiment_report(name: str, results: Results, out: Path, decided: Decided,
-                      registry: Registry, qualified: list[str] = (), folder: Path = Path("results")
-                      ) -> str:
-    """The page of `name` (its figures drawn under out/NAME/): `decided`, its contrasts decided;
-    `registry`, the experiments declared; `qualified`, the answers that qualify it; `folder`,
-    the results folder its runs were read from."""
+def experiment_report(name: str, results: Results, folder: Path, out: Path, decided: Decided,
+                      registry: Registry, qualified: list[str] = ()) -> str:
+    """The page of `name`, its `results` read from the results folder `folder` (its figures
+    drawn under out/NAME/): `decided`, its contrasts decided; `registry`, the experiments
+    declared; `qualified`, the answers that qualify it."""
     runs, curves, meta = results.runs, results.curves, results.meta
     present = list(dict.fromkeys(runs["variant"]))
     order = [v for v in meta["variants"] if v in present] + [v for v in present

@@ -119,8 +119,13 @@ def _reference_of(variant: str, cell: str, experiment) -> str | None:
         return variant.replace(suffix, "")
     if experiment is None or variant not in experiment.variants:
         return None
-    alike = experiment.variants[variant].replace(cell=LSTM)
-    return next((name for name, setup in experiment.variants.items() if setup == alike), None)
+    return _alike(experiment, experiment.variants[variant], LSTM)
+
+
+def _alike(experiment, setup, cell: str) -> str | None:
+    """The variant `experiment` declares alike `setup` but with `cell`, or None."""
+    alike = setup.replace(cell=cell)
+    return next((name for name, other in experiment.variants.items() if other == alike), None)
 
 
 def _reference_runs(reference: Path, name: str) -> pd.DataFrame:
@@ -142,9 +147,7 @@ def _not_run(experiment, cell: str, present: set) -> list[str]:
         if setup.cell == cell:
             missing += [] if variant in present else [f"{variant} (not run)"]
             continue
-        if derived_name(variant, {"cell": cell}) in present or any(
-                other.cell == cell and other.replace(cell=setup.cell) == setup
-                for other in experiment.variants.values()):
+        if derived_name(variant, {"cell": cell}) in present or _alike(experiment, setup, cell):
             continue  # run, or the experiment declares this cell's own variant of it
         spec = setup.replace(cell=cell).model_spec()
         why = layer.refuses(spec.stateful, spec.head)

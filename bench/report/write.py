@@ -51,8 +51,8 @@ def write_reports(results: Path, out: Path, registry: Registry, names: list[str]
         if progress:
             progress(f"[{number}/{len(chosen)}] {name}")
         (out / f"{name}.md").write_text(experiment_report(
-            name, loaded[name], out, judged[name], registry,
-            qualifications(registry.get(name), loaded), results))
+            name, loaded[name], results, out, judged[name], registry,
+            qualifications(registry.get(name), loaded)))
     if not names:
         (out / "README.md").write_text(index(loaded, judged, results, registry, out))
     return chosen, problems
